@@ -1,0 +1,122 @@
+//! What a server is started with, and its defaults. The CLI builds a [`Config`]; so can a
+//! test suite that embeds the server. Nothing here parses flags.
+
+use crate::fixtures::Fixtures;
+use std::fmt;
+use std::str::FromStr;
+
+/// The error-body shape, after the product whose errors a client expects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// `{"url", "type", "error_code", "error_message"}` (the default).
+    #[default]
+    SelfChat,
+    /// `{"status": "error", "data": null, "errors": [{"cd", "message"}]}`.
+    Oblic,
+    /// `{"type", "message", "documentation_url"}`.
+    Protocol,
+}
+
+impl Profile {
+    /// Every profile's name, as `--profile` takes it.
+    pub const NAMES: [&'static str; 3] = ["self", "oblic", "protocol"];
+
+    /// The name `--profile` takes for this profile.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::SelfChat => "self",
+            Profile::Oblic => "oblic",
+            Profile::Protocol => "protocol",
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Profile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "self" => Ok(Profile::SelfChat),
+            "oblic" => Ok(Profile::Oblic),
+            "protocol" => Ok(Profile::Protocol),
+            other => Err(format!(
+                "unknown profile '{other}' (expected one of: {})",
+                Profile::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// Which bearer tokens the API accepts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Auth {
+    /// Any non-empty bearer token (the default).
+    #[default]
+    AnyToken,
+    /// Only these tokens (`--token`, repeatable).
+    Tokens(Vec<String>),
+    /// No header needed (`--no-auth`); a token, when sent, still picks the workspace.
+    Disabled,
+}
+
+/// Everything a server is started with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The address to bind: a host name or IP (default `127.0.0.1`).
+    pub host: String,
+    /// The port to bind; 0 picks a free one (default 8080).
+    pub port: u16,
+    /// The error-body shape.
+    pub profile: Profile,
+    /// Single-line JSON instead of the documents' pretty layout.
+    pub compact: bool,
+    /// Which tokens are accepted.
+    pub auth: Auth,
+    /// A workspace per token instead of one shared store.
+    pub isolate: bool,
+    /// What every workspace starts from.
+    pub fixtures: Fixtures,
+    /// The seed of generated IDs; `None` draws one at start-up.
+    pub seed: Option<u64>,
+    /// Freeze the clock at this Unix time.
+    pub clock: Option<i64>,
+    /// No per-request log lines on stderr.
+    pub quiet: bool,
+}
+
+impl Default for Config {
+    /// The documented data on `127.0.0.1:8080`, as `convmock` with no flags.
+    fn default() -> Self {
+        Config {
+            host: "127.0.0.1".to_owned(),
+            port: 8080,
+            profile: Profile::default(),
+            compact: false,
+            auth: Auth::default(),
+            isolate: false,
+            fixtures: Fixtures::documented(),
+            seed: None,
+            clock: None,
+            quiet: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_round_trip_through_their_names() {
+        for name in Profile::NAMES {
+            assert_eq!(name.parse::<Profile>().unwrap().name(), name);
+        }
+        assert!("Self".parse::<Profile>().is_err());
+    }
+}

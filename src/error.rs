@@ -1,0 +1,261 @@
+//! Everything a client can get wrong, and the one place it is rendered.
+//!
+//! [`ApiError`] names each situation; [`ApiError::render`] turns it into the status and the
+//! error body of the running profile (`self`, `oblic` or `protocol`). No other module builds
+//! an error body.
+
+use crate::config::Profile;
+use crate::model::{Problem, to_body};
+use hyper::StatusCode;
+use serde::Serialize;
+
+/// The largest request body the API reads, in bytes (1 MiB).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// A request the API refuses, named for the situation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// A conversation ID that does not exist (in this workspace).
+    NotFound {
+        /// The ID as the client sent it.
+        id: String,
+    },
+    /// A path the API does not serve.
+    NoRoute {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+    },
+    /// A known path with a method it does not serve.
+    MethodNotAllowed {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+        /// The `Allow` header's value.
+        allow: &'static str,
+    },
+    /// No usable bearer token.
+    Unauthorized {
+        /// Why the token was refused.
+        reason: &'static str,
+    },
+    /// Parameters or body fields that are wrong; one entry per problem.
+    Invalid(Vec<Problem>),
+    /// A body whose `Content-Type` the API does not read.
+    UnsupportedMediaType {
+        /// The header's value, clipped; empty when it was missing.
+        content_type: String,
+    },
+    /// A body over [`MAX_BODY_BYTES`].
+    PayloadTooLarge,
+}
+
+impl ApiError {
+    /// A 400 for one problem.
+    pub fn invalid(problem: Problem) -> Self {
+        ApiError::Invalid(vec![problem])
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound { .. } | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    /// One sentence per problem; every variant but [`ApiError::Invalid`] has exactly one.
+    pub fn messages(&self) -> Vec<String> {
+        match self {
+            ApiError::NotFound { id } => vec![format!("No such conversation: '{id}'")],
+            ApiError::NoRoute { method, path } => vec![format!(
+                "Unrecognized request URL ({method} {path}): conversations are served under \
+                 /v1/conversations and /external/conversations."
+            )],
+            ApiError::MethodNotAllowed {
+                method,
+                path,
+                allow,
+            } => vec![format!(
+                "Method {method} is not allowed on {path}; allowed methods: {allow}."
+            )],
+            ApiError::Unauthorized { reason } => vec![(*reason).to_owned()],
+            ApiError::Invalid(problems) => problems.iter().map(|p| p.message.clone()).collect(),
+            ApiError::UnsupportedMediaType { content_type } if content_type.is_empty() => {
+                vec![
+                    "The body has no Content-Type: send application/x-www-form-urlencoded \
+                     or application/json."
+                        .to_owned(),
+                ]
+            }
+            ApiError::UnsupportedMediaType { content_type } => vec![format!(
+                "Unsupported Content-Type '{content_type}': send \
+                 application/x-www-form-urlencoded or application/json."
+            )],
+            ApiError::PayloadTooLarge => vec![format!(
+                "The request body is larger than the limit of 1 MiB ({MAX_BODY_BYTES} bytes)."
+            )],
+        }
+    }
+
+    /// The status and the profile's error body. `url` is the request's path and query.
+    pub fn render(&self, profile: Profile, url: &str, compact: bool) -> (StatusCode, Vec<u8>) {
+        let status = self.status();
+        let messages = self.messages();
+        // The single-message profiles report the first problem; `oblic` lists them all.
+        let first = messages.first().cloned().unwrap_or_default();
+        let kind = error_type(status);
+        let body = match profile {
+            Profile::SelfChat => to_body(
+                &SelfError {
+                    url,
+                    r#type: kind,
+                    error_code: status.as_str(),
+                    error_message: &first,
+                },
+                compact,
+            ),
+            Profile::Oblic => to_body(
+                &OblicError {
+                    status: "error",
+                    data: (),
+                    errors: messages
+                        .iter()
+                        .map(|message| OblicEntry {
+                            cd: oblic_code(status),
+                            message,
+                        })
+                        .collect(),
+                },
+                compact,
+            ),
+            Profile::Protocol => to_body(
+                &ProtocolError {
+                    r#type: kind,
+                    message: &first,
+                    documentation_url: &format!("https://protocol.chat/docs/errors/{kind}"),
+                },
+                compact,
+            ),
+        };
+        (status, body)
+    }
+}
+
+/// `invalid_request` for 4xx, `api_error` for 5xx.
+fn error_type(status: StatusCode) -> &'static str {
+    if status.is_server_error() {
+        "api_error"
+    } else {
+        "invalid_request"
+    }
+}
+
+/// Oblic's `cd` for a status.
+fn oblic_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "NOT_AUTHENTICATED",
+        404 => "RESOURCE_NOT_FOUND",
+        429 => "RATE_LIMITED",
+        500..=599 => "INTERNAL_ERROR",
+        _ => "INVALID_REQUEST",
+    }
+}
+
+#[derive(Serialize)]
+struct SelfError<'a> {
+    url: &'a str,
+    r#type: &'static str,
+    error_code: &'a str,
+    error_message: &'a str,
+}
+
+#[derive(Serialize)]
+struct OblicError<'a> {
+    status: &'static str,
+    data: (),
+    errors: Vec<OblicEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct OblicEntry<'a> {
+    cd: &'static str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ProtocolError<'a> {
+    r#type: &'static str,
+    message: &'a str,
+    documentation_url: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(profile: Profile, err: &ApiError) -> String {
+        let (_, body) = err.render(profile, "/v1/conversations/nope", true);
+        String::from_utf8(body).unwrap()
+    }
+
+    #[test]
+    fn not_found_matches_the_contracts_examples_in_every_profile() {
+        let err = ApiError::NotFound { id: "nope".into() };
+        assert_eq!(err.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            rendered(Profile::SelfChat, &err),
+            r#"{"url":"/v1/conversations/nope","type":"invalid_request","error_code":"404","error_message":"No such conversation: 'nope'"}"#
+                .to_owned()
+                + "\n"
+        );
+        assert_eq!(
+            rendered(Profile::Oblic, &err),
+            r#"{"status":"error","data":null,"errors":[{"cd":"RESOURCE_NOT_FOUND","message":"No such conversation: 'nope'"}]}"#
+                .to_owned()
+                + "\n"
+        );
+        assert_eq!(
+            rendered(Profile::Protocol, &err),
+            r#"{"type":"invalid_request","message":"No such conversation: 'nope'","documentation_url":"https://protocol.chat/docs/errors/invalid_request"}"#
+                .to_owned()
+                + "\n"
+        );
+    }
+
+    #[test]
+    fn oblic_lists_every_problem_and_the_others_the_first() {
+        let err = ApiError::Invalid(vec![
+            Problem::param("a", "First."),
+            Problem::param("b", "Second."),
+        ]);
+        let oblic = rendered(Profile::Oblic, &err);
+        assert!(oblic.contains("First.") && oblic.contains("Second."));
+        assert!(oblic.contains("INVALID_REQUEST"));
+        let own = rendered(Profile::SelfChat, &err);
+        assert!(own.contains("First.") && !own.contains("Second."));
+        assert!(own.contains(r#""error_code":"400""#));
+    }
+
+    #[test]
+    fn oblic_codes_follow_the_status() {
+        assert_eq!(oblic_code(StatusCode::UNAUTHORIZED), "NOT_AUTHENTICATED");
+        assert_eq!(
+            oblic_code(StatusCode::METHOD_NOT_ALLOWED),
+            "INVALID_REQUEST"
+        );
+        assert_eq!(oblic_code(StatusCode::PAYLOAD_TOO_LARGE), "INVALID_REQUEST");
+        assert_eq!(oblic_code(StatusCode::TOO_MANY_REQUESTS), "RATE_LIMITED");
+        assert_eq!(
+            oblic_code(StatusCode::SERVICE_UNAVAILABLE),
+            "INTERNAL_ERROR"
+        );
+        assert_eq!(error_type(StatusCode::BAD_GATEWAY), "api_error");
+    }
+}

@@ -1,0 +1,371 @@
+//! The data a workspace starts from.
+//!
+//! A fixtures file is a JSON object with two optional keys: `conversations` (conversation
+//! objects, `id` and `created_at` required, the rest defaulting as on create) and `next_ids`
+//! (IDs the next creates hand out before random generation resumes). Validation is strict
+//! and every message names the file, the entry and the field. The documented conversations
+//! are embedded as the default set.
+
+use crate::ids::is_valid_id;
+use crate::model::{Conversation, describe};
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+/// The embedded default data set: the documented conversations and a few more.
+const DOCUMENTED: &str = include_str!("../fixtures/conversations.json");
+
+/// What a workspace is seeded with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fixtures {
+    /// Conversations, in insertion order.
+    pub conversations: Vec<Conversation>,
+    /// IDs for the next creates, in order.
+    pub next_ids: Vec<Box<str>>,
+}
+
+/// A fixtures file that cannot be used, with where the problem is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixtureError {
+    /// The file's path, or `embedded fixtures`.
+    pub source: String,
+    /// What is wrong and where.
+    pub message: String,
+}
+
+impl fmt::Display for FixtureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "fixtures file '{}': {}", self.source, self.message)
+    }
+}
+
+impl std::error::Error for FixtureError {}
+
+const KEYS: [&str; 10] = [
+    "id",
+    "contact_id",
+    "group_id",
+    "pinned_message_id",
+    "is_pinned",
+    "is_muted",
+    "last_active_at",
+    "last_opened_at",
+    "created_at",
+    "archived_at",
+];
+
+impl Fixtures {
+    /// The embedded default set (`fixtures/conversations.json`).
+    pub fn documented() -> Self {
+        Fixtures::parse("embedded fixtures", DOCUMENTED)
+            .expect("the embedded fixtures are checked by a unit test")
+    }
+
+    /// No conversations and no queued IDs (`--empty`).
+    pub fn empty() -> Self {
+        Fixtures::default()
+    }
+
+    /// Reads and validates a fixtures file. The file is only read.
+    pub fn from_file(path: &Path) -> Result<Self, FixtureError> {
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| FixtureError {
+            source: source.clone(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        Fixtures::parse(&source, &text)
+    }
+
+    /// Validates fixtures text; `source` names it in errors.
+    pub fn parse(source: &str, text: &str) -> Result<Self, FixtureError> {
+        let fail = |message: String| FixtureError {
+            source: source.to_owned(),
+            message,
+        };
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
+        let Value::Object(top) = value else {
+            return Err(fail(format!(
+                "the top level must be an object with 'conversations' and/or 'next_ids', got {}",
+                describe(&value)
+            )));
+        };
+        if let Some(key) = top
+            .keys()
+            .find(|k| *k != "conversations" && *k != "next_ids")
+        {
+            return Err(fail(format!(
+                "unknown top-level key '{key}' (expected 'conversations' and/or 'next_ids')"
+            )));
+        }
+        let mut fixtures = Fixtures::default();
+        let mut seen = HashSet::new();
+        match top.get("conversations") {
+            None => {}
+            Some(Value::Array(entries)) => {
+                for (i, entry) in entries.iter().enumerate() {
+                    let c = conversation(entry).map_err(|(field, msg)| {
+                        let id = entry
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .map(|id| format!(" (id '{id}')"))
+                            .unwrap_or_default();
+                        match field {
+                            Some(field) => {
+                                fail(format!("conversations[{i}]{id}, field '{field}': {msg}"))
+                            }
+                            None => fail(format!("conversations[{i}]{id}: {msg}")),
+                        }
+                    })?;
+                    if !seen.insert(c.id.clone()) {
+                        return Err(fail(format!(
+                            "conversations[{i}], field 'id': duplicate ID '{}'",
+                            c.id
+                        )));
+                    }
+                    fixtures.conversations.push(c);
+                }
+            }
+            Some(other) => {
+                return Err(fail(format!(
+                    "'conversations' must be an array, got {}",
+                    describe(other)
+                )));
+            }
+        }
+        match top.get("next_ids") {
+            None => {}
+            Some(Value::Array(ids)) => {
+                let mut queued = HashSet::new();
+                for (i, id) in ids.iter().enumerate() {
+                    let Some(id) = id.as_str().filter(|id| is_valid_id(id)) else {
+                        return Err(fail(format!(
+                            "next_ids[{i}]: expected an ID of 1 to 255 characters from \
+                             A-Z, a-z, 0-9, '_' and '-', got {}",
+                            describe(id)
+                        )));
+                    };
+                    if seen.contains(id) {
+                        return Err(fail(format!(
+                            "next_ids[{i}]: '{id}' is already the ID of a conversation"
+                        )));
+                    }
+                    if !queued.insert(id) {
+                        return Err(fail(format!("next_ids[{i}]: '{id}' is queued twice")));
+                    }
+                    fixtures.next_ids.push(id.into());
+                }
+            }
+            Some(other) => {
+                return Err(fail(format!(
+                    "'next_ids' must be an array of IDs, got {}",
+                    describe(other)
+                )));
+            }
+        }
+        Ok(fixtures)
+    }
+}
+
+type FieldError = (Option<&'static str>, String);
+
+fn conversation(entry: &Value) -> Result<Conversation, FieldError> {
+    let Value::Object(map) = entry else {
+        return Err((
+            None,
+            format!("expected a conversation object, got {}", describe(entry)),
+        ));
+    };
+    if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err((
+            None,
+            format!(
+                "unknown key '{key}' (a conversation has {})",
+                KEYS.join(", ")
+            ),
+        ));
+    }
+    let id = match map.get("id") {
+        Some(Value::String(id)) if is_valid_id(id) => id.as_str().into(),
+        Some(other) => {
+            return Err((
+                Some("id"),
+                format!(
+                    "expected an ID of 1 to 255 characters from A-Z, a-z, 0-9, '_' and '-', got {}",
+                    describe(other)
+                ),
+            ));
+        }
+        None => return Err((Some("id"), "required".to_owned())),
+    };
+    let created_at =
+        timestamp(map, "created_at")?.ok_or((Some("created_at"), "required".into()))?;
+    Ok(Conversation {
+        id,
+        contact_id: string(map, "contact_id")?,
+        group_id: string(map, "group_id")?,
+        pinned_message_id: string(map, "pinned_message_id")?,
+        is_pinned: boolean(map, "is_pinned")?,
+        is_muted: boolean(map, "is_muted")?,
+        last_active_at: timestamp(map, "last_active_at")?,
+        last_opened_at: timestamp(map, "last_opened_at")?,
+        created_at,
+        archived_at: timestamp(map, "archived_at")?,
+    })
+}
+
+fn string(map: &Map<String, Value>, key: &'static str) -> Result<Option<Box<str>>, FieldError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str().into())),
+        Some(other) => Err((
+            Some(key),
+            format!(
+                "expected a non-empty string or null, got {}",
+                describe(other)
+            ),
+        )),
+    }
+}
+
+fn boolean(map: &Map<String, Value>, key: &'static str) -> Result<bool, FieldError> {
+    match map.get(key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err((
+            Some(key),
+            format!("expected true or false, got {}", describe(other)),
+        )),
+    }
+}
+
+fn timestamp(map: &Map<String, Value>, key: &'static str) -> Result<Option<i64>, FieldError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|t| t >= 0) => Ok(n.as_i64()),
+        Some(other) => Err((
+            Some(key),
+            format!(
+                "expected a timestamp (a non-negative integer of Unix seconds), got {}",
+                describe(other)
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_set_holds_the_documented_conversations_first() {
+        let f = Fixtures::documented();
+        assert!(f.conversations.len() < 10);
+        assert!(f.next_ids.is_empty());
+        let mut store = crate::store::Store::new();
+        for c in &f.conversations {
+            store.insert(c.clone()).unwrap();
+        }
+        let order: Vec<&str> = store.iter().map(|c| &*c.id).collect();
+        assert_eq!(&order[..2], ["xgQQXg3hrtjh7AvZ", "hSIhXBhNe8X1d8Et"]);
+        let documented = store.get("xgQQXg3hrtjh7AvZ").unwrap();
+        assert_eq!(
+            *documented,
+            Conversation {
+                last_active_at: Some(705103200),
+                last_opened_at: Some(705103200),
+                ..Conversation::new(
+                    "xgQQXg3hrtjh7AvZ".into(),
+                    Some("WAz8eIbvDR60rouK".into()),
+                    None,
+                    692233200
+                )
+            }
+        );
+        let c = &f.conversations;
+        assert!(c.iter().any(|c| c.group_id.is_some()));
+        assert!(c.iter().any(|c| c.contact_id.is_some()));
+        assert!(c.iter().any(|c| c.is_muted));
+        assert!(
+            c.iter()
+                .any(|c| c.is_pinned && c.pinned_message_id.is_some())
+        );
+        assert!(c.iter().any(|c| c.archived_at.is_some()));
+    }
+
+    #[test]
+    fn only_next_ids_is_a_valid_file() {
+        let f = Fixtures::parse("f.json", r#"{"next_ids": ["xgQQXg3hrtjh7AvZ"]}"#).unwrap();
+        assert!(f.conversations.is_empty());
+        assert_eq!(f.next_ids, vec![Box::from("xgQQXg3hrtjh7AvZ")]);
+    }
+
+    #[test]
+    fn missing_keys_default_as_on_create() {
+        let f = Fixtures::parse(
+            "f.json",
+            r#"{"conversations": [{"id": "a", "created_at": 3}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f.conversations[0],
+            Conversation::new("a".into(), None, None, 3)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_the_entry_and_the_field() {
+        let cases = [
+            (
+                r#"{"conversations": [{"id": "a", "created_at": 1}, {"id": "b", "created_at": 1, "is_muted": "yes"}]}"#,
+                "fixtures file 'f.json': conversations[1] (id 'b'), field 'is_muted': expected true or false, got the string 'yes'",
+            ),
+            (
+                r#"{"conversations": [{"id": "a"}]}"#,
+                "fixtures file 'f.json': conversations[0] (id 'a'), field 'created_at': required",
+            ),
+            (
+                r#"{"conversations": [{"created_at": 1}]}"#,
+                "fixtures file 'f.json': conversations[0], field 'id': required",
+            ),
+            (
+                r#"{"conversations": [{"id": "a", "created_at": 1, "colour": 1}]}"#,
+                "fixtures file 'f.json': conversations[0] (id 'a'): unknown key 'colour'",
+            ),
+            (
+                r#"{"conversations": [{"id": "a", "created_at": 1}, {"id": "a", "created_at": 2}]}"#,
+                "fixtures file 'f.json': conversations[1], field 'id': duplicate ID 'a'",
+            ),
+            (
+                r#"{"conversations": [{"id": "a", "created_at": -1}]}"#,
+                "fixtures file 'f.json': conversations[0] (id 'a'), field 'created_at': expected a timestamp",
+            ),
+            (
+                r#"{"conversations": [{"id": "a/b", "created_at": 1}]}"#,
+                "fixtures file 'f.json': conversations[0] (id 'a/b'), field 'id': expected an ID",
+            ),
+            (
+                r#"{"next_ids": [1]}"#,
+                "fixtures file 'f.json': next_ids[0]: expected an ID",
+            ),
+            (
+                r#"{"conversations": [{"id": "a", "created_at": 1}], "next_ids": ["a"]}"#,
+                "fixtures file 'f.json': next_ids[0]: 'a' is already the ID of a conversation",
+            ),
+            (
+                r#"{"next_id": []}"#,
+                "fixtures file 'f.json': unknown top-level key 'next_id'",
+            ),
+            (
+                r#"[]"#,
+                "fixtures file 'f.json': the top level must be an object",
+            ),
+            (r#"{"#, "fixtures file 'f.json': not valid JSON"),
+        ];
+        for (text, expected) in cases {
+            let err = Fixtures::parse("f.json", text).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err}\n  expected: {expected}");
+        }
+    }
+}

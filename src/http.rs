@@ -1,0 +1,291 @@
+//! The HTTP edge: a hyper request in, a hyper response out.
+//!
+//! This module reads what the API needs from a request (method, path, query, token, a
+//! size-limited body), hands it to `router` and `api`, and turns the answer or the error into
+//! a response with the headers every response carries: `Request-Id`, CORS and, for JSON,
+//! `Content-Type`. It also answers CORS preflights and writes the per-request log line.
+//! The service never returns an error to hyper: every failure becomes a response first.
+
+use crate::api::{self, Reply};
+use crate::body::{body_kind, parse_body};
+use crate::config::Auth;
+use crate::error::{ApiError, MAX_BODY_BYTES};
+use crate::model::Fields;
+use crate::router::{self, Op};
+use crate::state::AppState;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// The response body type.
+pub type Body = Full<Bytes>;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+const EXPOSED: HeaderValue = HeaderValue::from_static("Request-Id, Location");
+const PREFLIGHT_METHODS: HeaderValue =
+    HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS");
+const PREFLIGHT_HEADERS: &str = "Authorization, Content-Type";
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// Answers one request. Never fails: errors become the profile's error body.
+pub async fn handle(state: AppState, req: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let url = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
+    let origin = req.headers().get(header::ORIGIN).cloned();
+
+    let path = req.uri().path();
+    let mut response = if req.method() == Method::OPTIONS && router::is_api_path(path) {
+        // Browsers send preflights without credentials: no authentication here.
+        preflight(req.headers(), path)
+    } else {
+        match answer(&state, req).await {
+            Ok(reply) => reply_response(reply),
+            Err(err) => error_response(&state, &err, &url),
+        }
+    };
+
+    let headers = response.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(&state.next_request_id()) {
+        headers.insert(REQUEST_ID, id);
+    }
+    match origin {
+        Some(origin) => {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+        None => {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+        }
+    }
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED);
+
+    if !state.config.quiet {
+        log_line(&method, &url, response.status(), started);
+    }
+    response
+}
+
+async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Reply, ApiError> {
+    let path = req.uri().path();
+    if !router::is_api_path(path) {
+        return Err(ApiError::NoRoute {
+            method: req.method().to_string(),
+            path: path.to_owned(),
+        });
+    }
+    let token = authenticate(&state.config.auth, req.headers())?;
+    let route = router::route(req.method(), path)?;
+    let (base, op, id) = (
+        route.base,
+        route.op,
+        route.id.unwrap_or_default().to_owned(),
+    );
+    let query = req.uri().query().map(str::to_owned);
+    let compact = state.config.compact;
+    let fields = match op {
+        Op::Create | Op::Update => read_fields(req).await?,
+        _ => Fields::new(),
+    };
+    let ws = state.workspace(&token);
+    match op {
+        Op::List => api::list(&ws, query.as_deref(), compact),
+        Op::Create => api::create(&ws, base, &fields, state.clock.now(), compact),
+        Op::Retrieve => api::retrieve(&ws, &id, compact),
+        Op::Update => api::update(&ws, &id, &fields, compact),
+        Op::Delete => api::delete(&ws, &id),
+    }
+}
+
+/// The bearer token, or why there is none. With `--no-auth` a missing header is the empty
+/// token, which names the default workspace.
+fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<String, ApiError> {
+    let token = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => Some(bearer(value).ok_or(ApiError::Unauthorized {
+            reason: "The Authorization header must be 'Bearer <token>' with a non-empty token.",
+        })?),
+    };
+    match (auth, token) {
+        (Auth::Disabled, token) => Ok(token.unwrap_or_default()),
+        (_, None) => Err(ApiError::Unauthorized {
+            reason: "Missing bearer token: send an 'Authorization: Bearer <token>' header.",
+        }),
+        (Auth::AnyToken, Some(token)) => Ok(token),
+        (Auth::Tokens(allowed), Some(token)) => {
+            if allowed.contains(&token) {
+                Ok(token)
+            } else {
+                Err(ApiError::Unauthorized {
+                    reason: "Invalid bearer token: this server accepts only the tokens it was \
+                             started with (--token).",
+                })
+            }
+        }
+    }
+}
+
+fn bearer(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?.trim();
+    let (scheme, token) = text.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+/// Reads a POST or PUT body, refusing more than 1 MiB without reading the rest.
+async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
+    let kind = body_kind(
+        req.headers()
+            .get(header::CONTENT_TYPE)
+            .map(HeaderValue::as_bytes),
+    )?;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let bytes = match Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return Err(ApiError::PayloadTooLarge),
+        Err(_) => {
+            return Err(ApiError::invalid(crate::model::Problem::general(
+                "The request body could not be read in full.",
+            )));
+        }
+    };
+    parse_body(kind, &bytes)
+}
+
+/// A CORS preflight: 204 with what a page on another origin may send.
+fn preflight(headers: &HeaderMap, path: &str) -> Response<Body> {
+    let mut allow_headers = PREFLIGHT_HEADERS.to_owned();
+    if let Some(requested) = headers
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|v| v.to_str().ok())
+    {
+        for name in requested
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            let known = allow_headers
+                .split(", ")
+                .any(|have| have.eq_ignore_ascii_case(name));
+            if !known {
+                allow_headers.push_str(", ");
+                allow_headers.push_str(name);
+            }
+        }
+    }
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let h = response.headers_mut();
+    let methods = router::allowed(path).map_or(PREFLIGHT_METHODS, HeaderValue::from_static);
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
+    if let Ok(v) = HeaderValue::from_str(&allow_headers) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, v);
+    }
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
+}
+
+fn reply_response(reply: Reply) -> Response<Body> {
+    let mut response = match reply.body {
+        Some(body) => {
+            let mut r = Response::new(Body::new(Bytes::from(body)));
+            r.headers_mut().insert(header::CONTENT_TYPE, JSON);
+            r
+        }
+        None => Response::new(Body::default()),
+    };
+    *response.status_mut() = reply.status;
+    if let Some(location) = reply.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn error_response(state: &AppState, err: &ApiError, url: &str) -> Response<Body> {
+    let (status, body) = err.render(state.config.profile, url, state.config.compact);
+    let mut response = Response::new(Body::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, JSON);
+    match err {
+        ApiError::MethodNotAllowed { allow, .. } => {
+            h.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        ApiError::Unauthorized { .. } => {
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        _ => {}
+    }
+    response
+}
+
+/// `HH:MM:SS.mmm METHOD /path?query STATUS 0.12ms`, on stderr.
+fn log_line(method: &Method, url: &str, status: StatusCode, started: Instant) {
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() % 86_400;
+    eprintln!(
+        "{:02}:{:02}:{:02}.{:03} {method} {url} {} {elapsed:.2}ms",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        now.subsec_millis(),
+        status.as_u16(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(auth: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(auth).unwrap());
+        h
+    }
+
+    #[test]
+    fn bearer_tokens_are_checked_against_the_auth_mode() {
+        let any = Auth::AnyToken;
+        assert_eq!(authenticate(&any, &headers("Bearer abc")).unwrap(), "abc");
+        assert_eq!(authenticate(&any, &headers("bearer  abc ")).unwrap(), "abc");
+        for bad in ["Bearer", "Bearer ", "Basic abc", "abc"] {
+            assert!(authenticate(&any, &headers(bad)).is_err(), "{bad}");
+        }
+        assert!(authenticate(&any, &HeaderMap::new()).is_err());
+        let listed = Auth::Tokens(vec!["t1".into()]);
+        assert!(authenticate(&listed, &headers("Bearer t1")).is_ok());
+        assert!(authenticate(&listed, &headers("Bearer t2")).is_err());
+        assert_eq!(
+            authenticate(&Auth::Disabled, &HeaderMap::new()).unwrap(),
+            ""
+        );
+        assert_eq!(
+            authenticate(&Auth::Disabled, &headers("Bearer w")).unwrap(),
+            "w"
+        );
+    }
+}

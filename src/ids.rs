@@ -1,0 +1,120 @@
+//! Conversation IDs: a queue of chosen IDs first, then seeded random ones.
+//!
+//! Generated IDs are 16 characters from `[A-Za-z0-9]`, drawn from ChaCha8 seeded with the
+//! workspace's seed, so with `--seed N` they are a pure function of N and the order of
+//! creates. The caller says which IDs are taken; an ID is never handed out twice.
+
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+use std::collections::VecDeque;
+
+const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// The length of every generated ID, as in the documents.
+pub const ID_LEN: usize = 16;
+
+/// Hands out new conversation IDs.
+#[derive(Debug)]
+pub struct IdGen {
+    queue: VecDeque<Box<str>>,
+    rng: ChaCha8Rng,
+}
+
+impl IdGen {
+    /// A generator that first hands out `queue`, in order, then random IDs from `seed`.
+    pub fn new(seed: u64, queue: impl IntoIterator<Item = Box<str>>) -> Self {
+        IdGen {
+            queue: queue.into_iter().collect(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    /// The next ID that `taken` does not claim. Queued IDs that are taken are skipped, so a
+    /// deleted conversation's ID is never handed out again.
+    pub fn next(&mut self, taken: impl Fn(&str) -> bool) -> Box<str> {
+        while let Some(id) = self.queue.pop_front() {
+            if !taken(&id) {
+                return id;
+            }
+        }
+        loop {
+            let id = self.random_id();
+            if !taken(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn random_id(&mut self) -> Box<str> {
+        let bytes: Vec<u8> = (0..ID_LEN)
+            .map(|_| ALPHABET[self.rng.random_range(0..ALPHABET.len())])
+            .collect();
+        String::from_utf8(bytes)
+            .expect("the alphabet is ASCII")
+            .into_boxed_str()
+    }
+}
+
+/// Whether `id` can be a conversation ID: non-empty, at most 255 characters from
+/// `[A-Za-z0-9_-]`, so that it fits in a URL path segment unescaped.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A seed for one token's workspace under `--isolate`: distinct tokens get distinct,
+/// reproducible ID streams from one `--seed`.
+pub fn workspace_seed(seed: u64, token: &str) -> u64 {
+    // FNV-1a: stable across releases and platforms, unlike std's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    seed ^ h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_16_alphanumerics_and_reproducible() {
+        let mut a = IdGen::new(7, []);
+        let mut b = IdGen::new(7, []);
+        let xs: Vec<_> = (0..50).map(|_| a.next(|_| false)).collect();
+        let ys: Vec<_> = (0..50).map(|_| b.next(|_| false)).collect();
+        assert_eq!(xs, ys);
+        assert!(xs.iter().all(|id| id.len() == ID_LEN && is_valid_id(id)));
+        let mut c = IdGen::new(8, []);
+        assert_ne!(xs[0], c.next(|_| false));
+    }
+
+    #[test]
+    fn queued_ids_come_first_and_taken_ones_are_skipped() {
+        let mut g = IdGen::new(1, ["one".into(), "two".into(), "three".into()]);
+        assert_eq!(&*g.next(|_| false), "one");
+        assert_eq!(&*g.next(|id| id == "two"), "three");
+        let random = g.next(|_| false);
+        assert_eq!(random.len(), ID_LEN);
+    }
+
+    #[test]
+    fn id_validity() {
+        assert!(is_valid_id("xgQQXg3hrtjh7AvZ"));
+        assert!(is_valid_id("a_b-c"));
+        for bad in ["", "a/b", "a b", "é", "a?b"] {
+            assert!(!is_valid_id(bad), "{bad}");
+        }
+        assert!(!is_valid_id(&"a".repeat(256)));
+    }
+
+    #[test]
+    fn workspace_seeds_differ_by_token() {
+        assert_ne!(workspace_seed(1, "alice"), workspace_seed(1, "bob"));
+        assert_eq!(workspace_seed(1, "alice"), workspace_seed(1, "alice"));
+    }
+}

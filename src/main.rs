@@ -1,0 +1,160 @@
+//! The `convmock` command: flags (or `CONVMOCK_*` variables) to a [`Config`], bind, print
+//! the ready line, serve until SIGINT or SIGTERM, exit 0. A start-up failure prints
+//! `convmock: <cause>` on stderr and exits 2.
+
+use clap::Parser;
+use convmock::{Auth, Config, Fixtures, Profile, Server, StartError};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A local emulator of the Conversations REST API (Self and Oblic).
+///
+/// Serves the documented conversations under /v1 and /external, in memory. Every flag can
+/// also be set with the environment variable shown beside it.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Address to bind.
+    #[arg(long, env = "CONVMOCK_HOST", default_value = "127.0.0.1")]
+    host: String,
+
+    /// Port to bind; 0 picks a free one (read it from the ready line).
+    #[arg(long, env = "CONVMOCK_PORT", default_value_t = 8080)]
+    port: u16,
+
+    /// Error-body shape.
+    #[arg(long, env = "CONVMOCK_PROFILE", default_value = "self",
+          value_parser = clap::builder::PossibleValuesParser::new(Profile::NAMES))]
+    profile: String,
+
+    /// Single-line JSON instead of the documents' pretty layout.
+    #[arg(long, env = "CONVMOCK_COMPACT")]
+    compact: bool,
+
+    /// Accept only this bearer token (repeat the flag, or separate with commas in the variable).
+    #[arg(
+        long = "token",
+        env = "CONVMOCK_TOKEN",
+        value_name = "TOKEN",
+        value_delimiter = ',',
+        conflicts_with = "no_auth"
+    )]
+    tokens: Vec<String>,
+
+    /// Accept requests without an Authorization header.
+    #[arg(long, env = "CONVMOCK_NO_AUTH")]
+    no_auth: bool,
+
+    /// Give each bearer token its own workspace, seeded from the fixtures on first use.
+    #[arg(long, env = "CONVMOCK_ISOLATE")]
+    isolate: bool,
+
+    /// Load conversations and queued IDs from this JSON file instead of the documented set.
+    #[arg(
+        long,
+        env = "CONVMOCK_FIXTURES",
+        value_name = "PATH",
+        conflicts_with = "empty"
+    )]
+    fixtures: Option<PathBuf>,
+
+    /// Start with no conversations at all.
+    #[arg(long, env = "CONVMOCK_EMPTY")]
+    empty: bool,
+
+    /// Seed for generated IDs: the same seed and creates give the same IDs.
+    #[arg(long, env = "CONVMOCK_SEED", value_name = "N")]
+    seed: Option<u64>,
+
+    /// Freeze the clock at this Unix time (seconds).
+    #[arg(long, env = "CONVMOCK_CLOCK", value_name = "T",
+          value_parser = clap::value_parser!(i64).range(0..))]
+    clock: Option<i64>,
+
+    /// No per-request log lines on stderr.
+    #[arg(long, short, env = "CONVMOCK_QUIET")]
+    quiet: bool,
+}
+
+impl Args {
+    fn into_config(self) -> Result<Config, StartError> {
+        let fixtures = match (&self.fixtures, self.empty) {
+            (Some(path), _) => Fixtures::from_file(path)?,
+            (None, true) => Fixtures::empty(),
+            (None, false) => Fixtures::documented(),
+        };
+        let auth = if self.no_auth {
+            Auth::Disabled
+        } else if self.tokens.is_empty() {
+            Auth::AnyToken
+        } else {
+            Auth::Tokens(self.tokens)
+        };
+        Ok(Config {
+            host: self.host,
+            port: self.port,
+            profile: self
+                .profile
+                .parse()
+                .expect("clap allows only the profile names"),
+            compact: self.compact,
+            auth,
+            isolate: self.isolate,
+            fixtures,
+            seed: self.seed,
+            clock: self.clock,
+            quiet: self.quiet,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the system can start a thread pool");
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("convmock: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), StartError> {
+    let server = Server::start(args.into_config()?).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        // The ready line: test harnesses wait for it, so flush it at once.
+        let _ = writeln!(out, "listening on {}", server.url());
+        let _ = out.flush();
+    }
+    wait_for_signal().await;
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

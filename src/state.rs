@@ -1,0 +1,190 @@
+//! The state every request shares: the configuration, the clock and the workspaces.
+//!
+//! [`AppState`] is a cheap clone around one `Arc`. A workspace is a store plus its ID
+//! generator behind its own lock, so requests for different tokens under `--isolate` never
+//! wait for each other. Locks are `parking_lot` and are never held across an `.await`.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::fixtures::Fixtures;
+use crate::ids::{IdGen, workspace_seed};
+use crate::store::Store;
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One token's conversations (or everyone's, without `--isolate`).
+#[derive(Debug)]
+pub struct Workspace {
+    /// The conversations.
+    pub store: Store,
+    ids: IdGen,
+    /// IDs of deleted conversations, so that they are never handed out again.
+    retired: HashSet<Box<str>>,
+}
+
+impl Workspace {
+    /// A workspace holding the fixtures, its IDs drawn from `seed`.
+    pub fn seeded(fixtures: &Fixtures, seed: u64) -> Self {
+        let mut store = Store::new();
+        for c in &fixtures.conversations {
+            // Fixture IDs are checked for duplicates when the fixtures are parsed.
+            let _ = store.insert(c.clone());
+        }
+        Workspace {
+            store,
+            ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
+            retired: HashSet::new(),
+        }
+    }
+
+    /// An ID no conversation of this workspace has ever had.
+    pub fn new_id(&mut self) -> Box<str> {
+        let (store, retired) = (&self.store, &self.retired);
+        self.ids
+            .next(|id| store.contains(id) || retired.contains(id))
+    }
+
+    /// Deletes a conversation for good; `false` if there was none.
+    pub fn delete(&mut self, id: &str) -> bool {
+        let deleted = self.store.delete(id);
+        if deleted {
+            self.retired.insert(id.into());
+        }
+        deleted
+    }
+}
+
+/// A workspace behind its lock.
+pub type SharedWorkspace = Arc<Mutex<Workspace>>;
+
+#[derive(Debug)]
+enum Workspaces {
+    /// Every token sees this one.
+    One(SharedWorkspace),
+    /// `--isolate`: one per token, made on first use.
+    PerToken(Mutex<HashMap<Box<str>, SharedWorkspace>>),
+}
+
+/// What every request handler can reach.
+#[derive(Debug)]
+pub struct Shared {
+    /// How the server was started.
+    pub config: Config,
+    /// The clock every `created_at` comes from.
+    pub clock: Clock,
+    /// The seed actually in use (`--seed`, or drawn at start-up).
+    pub seed: u64,
+    workspaces: Workspaces,
+    requests: AtomicU64,
+}
+
+/// The cheap-clone handle to [`Shared`].
+#[derive(Clone, Debug)]
+pub struct AppState(pub Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The state for a server started with `config`.
+    pub fn new(config: Config) -> Self {
+        let seed = config.seed.unwrap_or_else(rand::random);
+        let workspaces = if config.isolate {
+            Workspaces::PerToken(Mutex::new(HashMap::new()))
+        } else {
+            Workspaces::One(Arc::new(Mutex::new(Workspace::seeded(
+                &config.fixtures,
+                seed,
+            ))))
+        };
+        AppState(Arc::new(Shared {
+            clock: Clock::new(config.clock),
+            seed,
+            workspaces,
+            requests: AtomicU64::new(0),
+            config,
+        }))
+    }
+
+    /// The workspace a request with this token works in. Under `--isolate` a new token gets
+    /// a fresh copy of the fixtures; the map's lock is held only to look up or insert.
+    pub fn workspace(&self, token: &str) -> SharedWorkspace {
+        match &self.workspaces {
+            Workspaces::One(ws) => Arc::clone(ws),
+            Workspaces::PerToken(map) => {
+                if let Some(ws) = map.lock().get(token) {
+                    return Arc::clone(ws);
+                }
+                // Seed outside the map's lock: a large fixture set takes a while to copy.
+                let fresh =
+                    Workspace::seeded(&self.config.fixtures, workspace_seed(self.seed, token));
+                Arc::clone(
+                    map.lock()
+                        .entry(token.into())
+                        .or_insert_with(|| Arc::new(Mutex::new(fresh))),
+                )
+            }
+        }
+    }
+
+    /// A fresh `Request-Id` value: `req_` and a 16-digit sequence number.
+    pub fn next_request_id(&self) -> String {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("req_{n:016}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deleted_ids_are_never_handed_out_again() {
+        let fixtures = Fixtures {
+            conversations: vec![],
+            next_ids: vec!["a".into(), "b".into()],
+        };
+        let mut ws = Workspace::seeded(&fixtures, 1);
+        let first = ws.new_id();
+        assert_eq!(&*first, "a");
+        ws.store
+            .insert(crate::model::Conversation::new(first, None, None, 1))
+            .unwrap();
+        assert!(ws.delete("a"));
+        assert!(!ws.delete("a"));
+        assert_eq!(&*ws.new_id(), "b");
+        let mut replay = Workspace::seeded(
+            &Fixtures {
+                conversations: vec![],
+                next_ids: vec!["a".into()],
+            },
+            1,
+        );
+        replay.retired.insert("a".into());
+        assert_eq!(replay.new_id().len(), crate::ids::ID_LEN);
+    }
+
+    #[test]
+    fn isolated_tokens_get_separate_workspaces_and_shared_mode_one() {
+        let isolated = AppState::new(Config {
+            isolate: true,
+            seed: Some(3),
+            ..Config::default()
+        });
+        let a = isolated.workspace("a");
+        let b = isolated.workspace("b");
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(Arc::ptr_eq(&a, &isolated.workspace("a")));
+        assert_ne!(a.lock().new_id(), b.lock().new_id());
+
+        let shared = AppState::new(Config::default());
+        assert!(Arc::ptr_eq(&shared.workspace("a"), &shared.workspace("b")));
+    }
+}
