@@ -1,0 +1,250 @@
+//! The real binary: the ready line, logs, signals, exit statuses, environment variables and
+//! reproducible runs.
+
+use crate::support::{Binary, TempFile};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn run_to_exit(args: &[&str]) -> (Option<i32>, String, Duration) {
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_convmock"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run convmock");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn the_ready_line_comes_first_and_the_port_then_accepts() {
+    let b = Binary::start(&["--quiet"]);
+    assert!(b.ready_line.starts_with("listening on http://127.0.0.1:"));
+    assert_ne!(b.addr.port(), 0, "port 0 is reported as the real port");
+    b.call("GET", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+        .send()
+        .expect(200);
+}
+
+#[test]
+fn sigterm_and_sigint_exit_0() {
+    for signal in ["TERM", "INT"] {
+        let b = Binary::start(&["--quiet"]);
+        b.call("GET", "/v1/conversations").send().expect(200);
+        let (code, stderr) = b.signal_and_wait(signal);
+        assert_eq!(code, Some(0), "SIG{signal}: {stderr}");
+    }
+}
+
+#[test]
+fn a_port_in_use_exits_2_at_once_with_one_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, stderr, elapsed) = run_to_exit(&["--port", &port]);
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("convmock: cannot listen on 127.0.0.1:{port}: ")),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("in use"), "{stderr}");
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "it does not wait for the port"
+    );
+}
+
+#[test]
+fn bad_fixtures_exit_2_naming_the_file_the_entry_and_the_field() {
+    let bad = TempFile::new(
+        "bad.json",
+        r#"{"conversations": [{"id": "a", "created_at": 1}, {"id": "b", "created_at": "yesterday"}]}"#,
+    );
+    let path = bad.path.display().to_string();
+    let (code, stderr, _) = run_to_exit(&["--fixtures", &path]);
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "convmock: fixtures file '{path}': conversations[1] (id 'b'), field 'created_at': "
+        )),
+        "{stderr}"
+    );
+    let (code, stderr, _) = run_to_exit(&["--fixtures", "/nonexistent/fixtures.json"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("'/nonexistent/fixtures.json'") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
+    let (code, _, _) = run_to_exit(&["--fixtures", &path, "--empty"]);
+    assert_eq!(code, Some(2), "--fixtures and --empty cannot be combined");
+}
+
+#[test]
+fn the_fixtures_file_is_only_read() {
+    let text = r#"{"conversations": [{"id": "only", "created_at": 5}]}"#;
+    let file = TempFile::new("read-only.json", text);
+    let b = Binary::start(&["--quiet", "--fixtures", &file.path.display().to_string()]);
+    b.call("DELETE", "/v1/conversations/only")
+        .send()
+        .expect(204);
+    b.call("POST", "/v1/conversations")
+        .form("contact_id=x")
+        .send()
+        .expect(201);
+    drop(b);
+    assert_eq!(std::fs::read_to_string(&file.path).unwrap(), text);
+}
+
+#[test]
+fn each_request_logs_one_line_on_stderr_unless_quiet() {
+    let b = Binary::start(&[]);
+    b.call("GET", "/v1/conversations?limit=2")
+        .send()
+        .expect(200);
+    b.call("DELETE", "/v1/conversations/nope")
+        .send()
+        .expect(404);
+    let (code, stderr) = b.signal_and_wait("TERM");
+    assert_eq!(code, Some(0));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].contains("GET /v1/conversations?limit=2 200"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("DELETE /v1/conversations/nope 404"),
+        "{}",
+        lines[1]
+    );
+
+    let b = Binary::start(&["--quiet"]);
+    b.call("GET", "/v1/conversations").send().expect(200);
+    let (_, stderr) = b.signal_and_wait("TERM");
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn every_flag_is_also_read_from_a_convmock_variable() {
+    let b = Binary::start_with_env(
+        &[],
+        &[
+            ("CONVMOCK_PORT", "0"),
+            ("CONVMOCK_PROFILE", "oblic"),
+            ("CONVMOCK_TOKEN", "one,two"),
+            ("CONVMOCK_QUIET", "true"),
+            ("CONVMOCK_EMPTY", "true"),
+            ("CONVMOCK_COMPACT", "true"),
+        ],
+    );
+    let r = b
+        .call("GET", "/v1/conversations")
+        .token("two")
+        .send()
+        .expect(200);
+    assert_eq!(r.body, "{\"has_more\":false,\"data\":[]}\n");
+    let r = b
+        .call("GET", "/v1/conversations")
+        .token("three")
+        .send()
+        .expect(401);
+    assert!(r.body.contains("NOT_AUTHENTICATED"));
+
+    let help = Command::new(env!("CARGO_BIN_EXE_convmock"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    for var in [
+        "HOST", "PORT", "PROFILE", "COMPACT", "TOKEN", "NO_AUTH", "ISOLATE", "FIXTURES", "EMPTY",
+        "SEED", "CLOCK", "QUIET",
+    ] {
+        assert!(
+            help.contains(&format!("[env: CONVMOCK_{var}=")),
+            "{var} in --help:\n{help}"
+        );
+    }
+}
+
+/// The same requests against a fresh binary; every answer's status and body.
+fn scripted_run(args: &[&str]) -> Vec<String> {
+    let b = Binary::start(args);
+    let mut out = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = b
+            .call("POST", "/v1/conversations")
+            .form(&format!("contact_id=contact{i}"))
+            .send();
+        ids.push(r.json()["id"].as_str().unwrap().to_owned());
+        out.push(format!("{} {}", r.status, r.body));
+    }
+    let r = b
+        .call("PUT", &format!("/v1/conversations/{}", ids[1]))
+        .form("is_muted=true")
+        .send();
+    out.push(format!("{} {}", r.status, r.body));
+    let r = b
+        .call("DELETE", &format!("/v1/conversations/{}", ids[2]))
+        .send();
+    out.push(format!("{} {}", r.status, r.body));
+    let r = b.call("GET", "/v1/conversations?limit=20").send();
+    out.push(format!("{} {}", r.status, r.body));
+    out
+}
+
+#[test]
+fn two_seeded_runs_with_a_frozen_clock_are_byte_identical() {
+    let args = ["--quiet", "--seed", "42", "--clock", "1700000000"];
+    let first = scripted_run(&args);
+    assert_eq!(first, scripted_run(&args));
+    assert!(first[0].contains(r#""created_at": 1700000000"#));
+    let other = scripted_run(&["--quiet", "--seed", "43", "--clock", "1700000000"]);
+    assert_ne!(first[0], other[0], "another seed gives other IDs");
+    let isolated = [
+        "--quiet",
+        "--seed",
+        "42",
+        "--clock",
+        "1700000000",
+        "--isolate",
+    ];
+    assert_eq!(scripted_run(&isolated), scripted_run(&isolated));
+}
+
+#[test]
+fn empty_starts_with_no_conversations() {
+    let b = Binary::start(&["--quiet", "--empty"]);
+    let r = b.call("GET", "/v1/conversations").send().expect(200);
+    assert_eq!(r.body, "{\n  \"has_more\": false,\n  \"data\": []\n}\n");
+    b.call("GET", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+        .send()
+        .expect(404);
+}
+
+#[test]
+fn a_stalled_client_does_not_delay_exit_past_the_grace_period() {
+    let b = Binary::start(&["--quiet"]);
+    // An idle keep-alive connection is closed on shutdown rather than waited for.
+    let mut idle = std::net::TcpStream::connect(b.addr).unwrap();
+    std::io::Write::write_all(
+        &mut idle,
+        b"GET /v1/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n",
+    )
+    .unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let started = Instant::now();
+    let (code, _) = b.signal_and_wait("TERM");
+    assert_eq!(code, Some(0));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

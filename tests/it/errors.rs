@@ -1,0 +1,170 @@
+//! Error bodies in each profile: their shape, their status code, and the field they name.
+
+use crate::support::TestServer;
+use convmock::{Config, Profile};
+
+fn server(profile: Profile) -> TestServer {
+    TestServer::with(Config {
+        profile,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn unknown_conversation_is_404_in_every_profile_exactly_as_the_contract_shows() {
+    let cases = [
+        (
+            Profile::SelfChat,
+            "{\n  \"url\": \"/v1/conversations/nope\",\n  \"type\": \"invalid_request\",\n  \"error_code\": \"404\",\n  \"error_message\": \"No such conversation: 'nope'\"\n}\n",
+        ),
+        (
+            Profile::Oblic,
+            "{\n  \"status\": \"error\",\n  \"data\": null,\n  \"errors\": [\n    {\n      \"cd\": \"RESOURCE_NOT_FOUND\",\n      \"message\": \"No such conversation: 'nope'\"\n    }\n  ]\n}\n",
+        ),
+        (
+            Profile::Protocol,
+            "{\n  \"type\": \"invalid_request\",\n  \"message\": \"No such conversation: 'nope'\",\n  \"documentation_url\": \"https://protocol.chat/docs/errors/invalid_request\"\n}\n",
+        ),
+    ];
+    for (profile, expected) in cases {
+        let r = server(profile).get("/v1/conversations/nope").expect(404);
+        assert_eq!(r.body, expected, "{profile}");
+        assert_eq!(r.header("content-type"), Some("application/json"));
+    }
+}
+
+#[test]
+fn every_error_status_has_the_profiles_shape_and_code() {
+    // (request, status, oblic cd)
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        u16,
+        &'static str,
+    );
+    let cases: [Case; 6] = [
+        (
+            "GET",
+            "/v1/conversations?limit=0",
+            None,
+            400,
+            "INVALID_REQUEST",
+        ),
+        (
+            "GET",
+            "/v1/conversations",
+            Some("none"),
+            401,
+            "NOT_AUTHENTICATED",
+        ),
+        (
+            "GET",
+            "/v1/conversations/nope",
+            None,
+            404,
+            "RESOURCE_NOT_FOUND",
+        ),
+        ("PATCH", "/v1/conversations", None, 405, "INVALID_REQUEST"),
+        (
+            "PUT",
+            "/v1/conversations/xgQQXg3hrtjh7AvZ",
+            Some("text/csv"),
+            415,
+            "INVALID_REQUEST",
+        ),
+        ("GET", "/nowhere", None, 404, "RESOURCE_NOT_FOUND"),
+    ];
+    for profile in [Profile::SelfChat, Profile::Oblic, Profile::Protocol] {
+        let s = server(profile);
+        for (method, path, extra, status, cd) in cases {
+            let mut req = s.call(method, path);
+            match extra {
+                Some("none") => req = req.no_token(),
+                Some(ct) => req = req.body_as(ct, b"a,b"),
+                None => {}
+            }
+            let r = req.send().expect(status);
+            let body = r.json();
+            let keys: Vec<&str> = body
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            match profile {
+                Profile::SelfChat => {
+                    assert_eq!(body["url"], path);
+                    assert_eq!(body["type"], "invalid_request");
+                    assert_eq!(body["error_code"], status.to_string());
+                    assert!(!body["error_message"].as_str().unwrap().is_empty());
+                    assert!(r.body.find("\"url\"") < r.body.find("\"error_message\""));
+                }
+                Profile::Oblic => {
+                    assert_eq!(body["status"], "error");
+                    assert!(body["data"].is_null());
+                    assert_eq!(body["errors"][0]["cd"], cd, "{method} {path}");
+                    assert!(!body["errors"][0]["message"].as_str().unwrap().is_empty());
+                }
+                Profile::Protocol => {
+                    assert_eq!(body["type"], "invalid_request");
+                    assert_eq!(
+                        body["documentation_url"],
+                        "https://protocol.chat/docs/errors/invalid_request"
+                    );
+                    assert!(!body["message"].as_str().unwrap().is_empty());
+                }
+            }
+            let expected_keys = if profile == Profile::SelfChat { 4 } else { 3 };
+            assert_eq!(
+                keys.len(),
+                expected_keys,
+                "no key missing or extra: {keys:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn oblic_lists_one_entry_per_problem_and_the_others_name_the_first() {
+    let path = "/v1/conversations?limit=500&muted=maybe&colour=red";
+    let r = server(Profile::Oblic).get(path).expect(400);
+    let errors = r.json()["errors"].as_array().unwrap().clone();
+    let messages: Vec<&str> = errors
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(messages[0].contains("'limit'"));
+    assert!(messages[1].contains("'muted'"));
+    assert!(messages[2].contains("'colour'"));
+    assert!(errors.iter().all(|e| e["cd"] == "INVALID_REQUEST"));
+
+    let r = server(Profile::SelfChat).get(path).expect(400);
+    assert_eq!(r.json()["url"], path, "the url keeps the query");
+    assert!(
+        r.json()["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("'limit'")
+    );
+    let r = server(Profile::Protocol).get(path).expect(400);
+    assert!(r.json()["message"].as_str().unwrap().contains("'limit'"));
+}
+
+#[test]
+fn compact_output_is_one_line_for_answers_and_errors() {
+    let s = TestServer::with(Config {
+        compact: true,
+        ..Config::default()
+    });
+    let ok = s.get("/v1/conversations/xgQQXg3hrtjh7AvZ").expect(200);
+    assert_eq!(ok.body.lines().count(), 1);
+    assert!(
+        ok.body
+            .starts_with(r#"{"id":"xgQQXg3hrtjh7AvZ","contact_id":"WAz8eIbvDR60rouK","#)
+    );
+    let err = s.get("/v1/conversations/nope").expect(404);
+    assert_eq!(err.body.lines().count(), 1);
+    assert_eq!(err.json()["error_code"], "404");
+}

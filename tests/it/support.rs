@@ -1,0 +1,354 @@
+//! What the integration tests share: a server on port 0 (in-process or the real binary), a
+//! plain HTTP/1.1 client over a TCP socket, and temporary fixture files.
+
+use convmock::{Config, Server};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// The token most tests send.
+pub const TOKEN: &str = "test-token";
+
+/// A server started in this process on 127.0.0.1, port 0; shut down on drop.
+pub struct TestServer {
+    runtime: tokio::runtime::Runtime,
+    server: Option<Server>,
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    /// The documented data, the default flags, no log lines.
+    pub fn start() -> Self {
+        TestServer::with(Config::default())
+    }
+
+    /// `config`, on a free port of 127.0.0.1, quiet.
+    pub fn with(config: Config) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let server = runtime
+            .block_on(Server::start(Config {
+                host: "127.0.0.1".into(),
+                port: 0,
+                quiet: true,
+                ..config
+            }))
+            .expect("the server starts on a free port");
+        let addr = server.addr();
+        TestServer {
+            runtime,
+            server: Some(server),
+            addr,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A request with the default token.
+    pub fn call(&self, method: &str, path: &str) -> Req {
+        Req::new(self.addr, method, path).token(TOKEN)
+    }
+
+    /// `GET path` with the default token.
+    pub fn get(&self, path: &str) -> Resp {
+        self.call("GET", path).send()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+/// A request being built.
+pub struct Req {
+    addr: SocketAddr,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    chunked: bool,
+}
+
+impl Req {
+    pub fn new(addr: SocketAddr, method: &str, path: &str) -> Self {
+        Req {
+            addr,
+            method: method.into(),
+            path: path.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            chunked: false,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn token(self, token: &str) -> Self {
+        self.header("Authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn no_token(mut self) -> Self {
+        self.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+        self
+    }
+
+    /// A form body, as `curl -d` sends it.
+    pub fn form(self, body: &str) -> Self {
+        self.body_as("application/x-www-form-urlencoded", body.as_bytes())
+    }
+
+    /// A JSON body.
+    pub fn json(self, body: &str) -> Self {
+        self.body_as("application/json", body.as_bytes())
+    }
+
+    pub fn body_as(mut self, content_type: &str, body: &[u8]) -> Self {
+        self.body = body.to_vec();
+        self.header("Content-Type", content_type)
+    }
+
+    /// Sends the body with `Transfer-Encoding: chunked`, in 64 KiB chunks, with no length.
+    pub fn chunked(mut self) -> Self {
+        self.chunked = true;
+        self.header("Transfer-Encoding", "chunked")
+    }
+
+    /// Sends it on a new connection (`Connection: close`) and reads the whole answer.
+    pub fn send(self) -> Resp {
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.method, self.path, self.addr
+        );
+        for (n, v) in &self.headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        if !self.chunked
+            && (!self.body.is_empty() || matches!(self.method.as_str(), "POST" | "PUT"))
+        {
+            head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).expect("write head");
+        // The server may answer (413) and close before reading the whole body.
+        if self.chunked {
+            for chunk in self.body.chunks(64 * 1024) {
+                let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                framed.extend_from_slice(chunk);
+                framed.extend_from_slice(b"\r\n");
+                if stream.write_all(&framed).is_err() {
+                    break;
+                }
+            }
+            let _ = stream.write_all(b"0\r\n\r\n");
+        } else {
+            let _ = stream.write_all(&self.body);
+        }
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        Resp::parse(&raw)
+    }
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn parse(raw: &[u8]) -> Self {
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let body = String::from_utf8(raw[split + 4..].to_vec()).expect("a UTF-8 body");
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The IDs of a list response's `data`, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.json()["data"]
+            .as_array()
+            .expect("a list body")
+            .iter()
+            .map(|c| c["id"].as_str().expect("an id").to_owned())
+            .collect()
+    }
+
+    /// Asserts the status, showing the body when it is not the expected one.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        self
+    }
+}
+
+/// A file under the target directory that is removed on drop.
+pub struct TempFile {
+    pub path: PathBuf,
+}
+
+impl TempFile {
+    pub fn new(name: &str, contents: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let path = dir.join(format!(
+            "{}-{}-{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, contents).expect("write a temporary file");
+        TempFile { path }
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The real `convmock` binary, started with `args` and `--port 0`.
+pub struct Binary {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// Kept open so that the child never writes to a closed pipe.
+    _stdout: BufReader<ChildStdout>,
+    pub ready_line: String,
+}
+
+impl Binary {
+    /// Starts the binary and waits for its ready line.
+    pub fn start(args: &[&str]) -> Self {
+        Binary::start_with_env(args, &[])
+    }
+
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_convmock"));
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if !env.iter().any(|(k, _)| *k == "CONVMOCK_PORT") && !args.contains(&"--port") {
+            cmd.args(["--port", "0"]);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn convmock");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut ready_line = String::new();
+        stdout
+            .read_line(&mut ready_line)
+            .expect("read the ready line");
+        let addr = ready_line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected ready line {ready_line:?}"))
+            .parse()
+            .expect("an address in the ready line");
+        Binary {
+            child,
+            addr,
+            _stdout: stdout,
+            ready_line,
+        }
+    }
+
+    pub fn call(&self, method: &str, path: &str) -> Req {
+        Req::new(self.addr, method, path).token(TOKEN)
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) and waits for the exit status.
+    pub fn signal_and_wait(mut self, signal: &str) -> (Option<i32>, String) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait for convmock");
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut stderr);
+        }
+        (exit.code(), stderr)
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        // Only the process this test started, by its own handle.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fixtures file with `n` conversations whose `created_at` repeat in runs of three, so
+/// that ties are common; every fifth is muted, every seventh archived, every third pinned,
+/// and groups cycle through `g0`..`g3` for even entries (odd ones are contact conversations).
+pub fn many_fixtures(n: usize) -> String {
+    let conversations: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("c{i:04}"),
+                "contact_id": if i % 2 == 1 { serde_json::json!(format!("u{i}")) } else { serde_json::Value::Null },
+                "group_id": if i % 2 == 0 { serde_json::json!(format!("g{}", i / 2 % 4)) } else { serde_json::Value::Null },
+                "is_muted": i % 5 == 0,
+                "archived_at": if i % 7 == 0 { serde_json::json!(1_000_000 + i) } else { serde_json::Value::Null },
+                "is_pinned": i % 3 == 0,
+                "created_at": 1_600_000_000 + (i / 3) as i64 * 60 - if i % 11 == 0 { 7_200 } else { 0 },
+            })
+        })
+        .collect();
+    serde_json::json!({ "conversations": conversations }).to_string()
+}
