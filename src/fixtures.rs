@@ -295,6 +295,19 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_fixtures_file() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Fixtures").expect("a Fixtures section")..];
+        let start = section.find("```json\n").expect("a JSON example") + 8;
+        let end = start + section[start..].find("```").expect("the example's end");
+        let f = Fixtures::parse("README.md", &section[start..end]).unwrap();
+        assert_eq!(f.conversations.len(), 2);
+        assert_eq!(f.next_ids.len(), 2);
+        assert!(f.conversations[0].is_pinned);
+        assert_eq!(f.conversations[1].archived_at, Some(1700000900));
+    }
+
+    #[test]
     fn only_next_ids_is_a_valid_file() {
         let f = Fixtures::parse("f.json", r#"{"next_ids": ["xgQQXg3hrtjh7AvZ"]}"#).unwrap();
         assert!(f.conversations.is_empty());

@@ -125,36 +125,62 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), StartError> {
-    let server = Server::start(args.into_config()?).await?;
+    let config = args.into_config()?;
+    // Handlers go in before the ready line: a harness may signal as soon as it reads it.
+    let signals = Signals::install();
+    let server = Server::start(config).await?;
     {
         let mut out = std::io::stdout().lock();
         // The ready line: test harnesses wait for it, so flush it at once.
         let _ = writeln!(out, "listening on {}", server.url());
         let _ = out.flush();
     }
-    wait_for_signal().await;
+    signals.wait().await;
     server.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// SIGINT and SIGTERM, listened for from the moment they are installed.
+struct Signals {
     #[cfg(unix)]
-    {
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> Self {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        Signals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
         }
     }
+
     #[cfg(not(unix))]
-    {
+    fn install() -> Self {
+        Signals {}
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) {
+        async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) {
+            match signal {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = recv(self.term.as_mut()) => {}
+            () = recv(self.int.as_mut()) => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) {
         let _ = tokio::signal::ctrl_c().await;
     }
 }

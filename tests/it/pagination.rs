@@ -144,7 +144,8 @@ fn has_more_is_exact_at_the_boundaries() {
 #[test]
 fn boolean_and_group_filters_keep_only_matches_both_ways() {
     let (s, all) = server();
-    let cases: [(&str, Box<dyn Fn(&Value) -> bool>); 9] = [
+    type Keep = Box<dyn Fn(&Value) -> bool>;
+    let cases: [(&str, Keep); 9] = [
         ("&muted=true", Box::new(|c| c["is_muted"] == true)),
         ("&muted=false", Box::new(|c| c["is_muted"] == false)),
         ("&archived=true", Box::new(|c| !c["archived_at"].is_null())),
