@@ -7,7 +7,9 @@
 
 use crate::error::ApiError;
 use crate::model::{Fields, Problem, RawValue, clip};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::fmt;
 
 /// The body kinds the API accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,31 +69,83 @@ fn parse_json_object(bytes: &[u8]) -> Result<Fields, ApiError> {
             "The JSON body is empty: send a JSON object.",
         )));
     }
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::invalid(Problem::general(format!(
-            "The body is not valid JSON: {e}."
-        )))
-    })?;
-    match value {
-        Value::Object(map) => Ok(map
+    match serde_json::from_slice::<Object>(bytes) {
+        Ok(Object(entries)) => Ok(entries
             .into_iter()
             .map(|(k, v)| (k, RawValue::Json(v)))
             .collect()),
-        other => Err(ApiError::invalid(Problem::general(format!(
-            "The JSON body must be an object, got {}.",
-            kind_of(&other)
+        // Type errors and repeated keys come from the visitor below, already worded.
+        Err(e) if e.is_data() => Err(ApiError::invalid(Problem::general(format!("{e}.")))),
+        Err(e) => Err(ApiError::invalid(Problem::general(format!(
+            "The body is not valid JSON: {e}."
         )))),
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// A JSON object's members in the order sent; a repeated key is an error, as in a form.
+struct Object(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Object {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ObjectVisitor)
+    }
+}
+
+struct ObjectVisitor;
+
+impl ObjectVisitor {
+    fn not_an_object<E: de::Error>(got: &str) -> E {
+        E::custom(format!("The JSON body must be an object, got {got}"))
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = Object;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
+        let mut entries: Vec<(String, Value)> = Vec::new();
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            if entries.iter().any(|(k, _)| *k == key) {
+                return Err(de::Error::custom(format!(
+                    "'{}' is given more than once",
+                    clip(&key)
+                )));
+            }
+            entries.push((key, value));
+        }
+        Ok(Object(entries))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Object, A::Error> {
+        Err(Self::not_an_object("an array"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Object, E> {
+        Err(Self::not_an_object("a boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Object, E> {
+        Err(Self::not_an_object("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Object, E> {
+        Err(Self::not_an_object("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Object, E> {
+        Err(Self::not_an_object("a number"))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Object, E> {
+        Err(Self::not_an_object("a string"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Object, E> {
+        Err(Self::not_an_object("null"))
     }
 }
 
@@ -107,7 +161,8 @@ pub fn parse_pairs(input: &[u8], where_: &str) -> Result<Vec<(String, String)>, 
         };
         let name = decode(name).ok_or_else(|| {
             Problem::general(format!(
-                "The {where_} has a parameter name that is not valid percent-encoded UTF-8."
+                "The {where_} has a parameter name that is not valid percent-encoded UTF-8: '{}'.",
+                clip(&String::from_utf8_lossy(name))
             ))
         })?;
         let value = decode(value).ok_or_else(|| {
@@ -243,6 +298,23 @@ mod tests {
             );
         }
         assert_eq!(parse_body(None, b"").unwrap(), vec![]);
+        match parse_body(Some(BodyKind::Json), br#"{"a": 1, "a": 2}"#) {
+            Err(ApiError::Invalid(p)) => {
+                assert!(p[0].message.contains("'a' is given more than once"))
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_body(Some(BodyKind::Json), b"[1]") {
+            Err(ApiError::Invalid(p)) => {
+                assert!(
+                    p[0].message
+                        .starts_with("The JSON body must be an object, got an array")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let fields = parse_body(Some(BodyKind::Json), br#"{"z": 1, "a": 2}"#).unwrap();
+        assert_eq!(fields[0].0, "z", "members keep the order they were sent in");
         assert!(matches!(
             parse_body(None, b"a=1"),
             Err(ApiError::UnsupportedMediaType { .. })

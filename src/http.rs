@@ -24,8 +24,6 @@ pub type Body = Full<Bytes>;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const EXPOSED: HeaderValue = HeaderValue::from_static("Request-Id, Location");
-const PREFLIGHT_METHODS: HeaderValue =
-    HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS");
 const PREFLIGHT_HEADERS: &str = "Authorization, Content-Type";
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
@@ -40,9 +38,12 @@ pub async fn handle(state: AppState, req: Request<Incoming>) -> Response<Body> {
     let origin = req.headers().get(header::ORIGIN).cloned();
 
     let path = req.uri().path();
-    let mut response = if req.method() == Method::OPTIONS && router::is_api_path(path) {
+    let preflight_for = (req.method() == Method::OPTIONS)
+        .then(|| router::allowed(path))
+        .flatten();
+    let mut response = if let Some(methods) = preflight_for {
         // Browsers send preflights without credentials: no authentication here.
-        preflight(req.headers(), path)
+        preflight(req.headers(), methods)
     } else {
         match answer(&state, req).await {
             Ok(reply) => reply_response(reply),
@@ -82,7 +83,13 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Reply, ApiEr
             path: path.to_owned(),
         });
     }
-    let token = authenticate(&state.config.auth, req.headers())?;
+    // A preflight for a known path was answered before this; one for an unknown path gets
+    // its 404 without a token, like the preflight it is.
+    let token = if req.method() == Method::OPTIONS {
+        String::new()
+    } else {
+        authenticate(&state.config.auth, req.headers())?
+    };
     let route = router::route(req.method(), path)?;
     let (base, op, id) = (
         route.base,
@@ -105,9 +112,16 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Reply, ApiEr
     }
 }
 
-/// The bearer token, or why there is none. With `--no-auth` a missing header is the empty
-/// token, which names the default workspace.
+/// The bearer token, or why there is none. With `--no-auth` a missing header, or one that
+/// is not a bearer token (a client sending Basic credentials), is the empty token, which
+/// names the default workspace.
 fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<String, ApiError> {
+    if *auth == Auth::Disabled {
+        return Ok(headers
+            .get(header::AUTHORIZATION)
+            .and_then(bearer)
+            .unwrap_or_default());
+    }
     let token = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(value) => Some(bearer(value).ok_or(ApiError::Unauthorized {
@@ -115,11 +129,10 @@ fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<String, ApiError> {
         })?),
     };
     match (auth, token) {
-        (Auth::Disabled, token) => Ok(token.unwrap_or_default()),
         (_, None) => Err(ApiError::Unauthorized {
             reason: "Missing bearer token: send an 'Authorization: Bearer <token>' header.",
         }),
-        (Auth::AnyToken, Some(token)) => Ok(token),
+        (Auth::AnyToken | Auth::Disabled, Some(token)) => Ok(token),
         (Auth::Tokens(allowed), Some(token)) => {
             if allowed.contains(&token) {
                 Ok(token)
@@ -171,7 +184,7 @@ async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
 }
 
 /// A CORS preflight: 204 with what a page on another origin may send.
-fn preflight(headers: &HeaderMap, path: &str) -> Response<Body> {
+fn preflight(headers: &HeaderMap, methods: &'static str) -> Response<Body> {
     let mut allow_headers = PREFLIGHT_HEADERS.to_owned();
     if let Some(requested) = headers
         .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
@@ -194,8 +207,10 @@ fn preflight(headers: &HeaderMap, path: &str) -> Response<Body> {
     let mut response = Response::new(Body::default());
     *response.status_mut() = StatusCode::NO_CONTENT;
     let h = response.headers_mut();
-    let methods = router::allowed(path).map_or(PREFLIGHT_METHODS, HeaderValue::from_static);
-    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(methods),
+    );
     if let Ok(v) = HeaderValue::from_str(&allow_headers) {
         h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, v);
     }
@@ -286,6 +301,10 @@ mod tests {
         assert_eq!(
             authenticate(&Auth::Disabled, &headers("Bearer w")).unwrap(),
             "w"
+        );
+        assert_eq!(
+            authenticate(&Auth::Disabled, &headers("Basic dTpw")).unwrap(),
+            ""
         );
     }
 }

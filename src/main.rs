@@ -173,6 +173,10 @@ impl Signals {
                 None => std::future::pending().await,
             }
         }
+        if self.term.is_none() && self.int.is_none() {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
         tokio::select! {
             () = recv(self.term.as_mut()) => {}
             () = recv(self.int.as_mut()) => {}

@@ -122,14 +122,29 @@ pub type Fields = Vec<(String, RawValue)>;
 /// A nullable field's value: `Some(None)` is an explicit null.
 pub type Nullable<T> = Option<T>;
 
+/// The longest ID a client may send for `contact_id`, `group_id` or `pinned_message_id`.
+pub const MAX_ID_CHARS: usize = 255;
+
+/// A non-empty ID string, at most [`MAX_ID_CHARS`] characters.
+fn id_string(name: &str, s: &str) -> Result<Option<Box<str>>, Problem> {
+    let chars = s.chars().count();
+    if chars > MAX_ID_CHARS {
+        return Err(Problem::param(
+            name,
+            format!("Invalid value for '{name}': at most {MAX_ID_CHARS} characters, got {chars}."),
+        ));
+    }
+    Ok(Some(s.into()))
+}
+
 /// Types a create's `contact_id` / `group_id`: a non-empty string, or absent.
 /// An empty form value and a JSON `null` both count as absent.
 pub fn optional_id(name: &str, raw: &RawValue) -> Result<Option<Box<str>>, Problem> {
     match raw {
         RawValue::Form(s) if s.is_empty() => Ok(None),
-        RawValue::Form(s) => Ok(Some(s.as_str().into())),
+        RawValue::Form(s) => id_string(name, s),
         RawValue::Json(Value::Null) => Ok(None),
-        RawValue::Json(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str().into())),
+        RawValue::Json(Value::String(s)) if !s.is_empty() => id_string(name, s),
         RawValue::Json(other) => Err(Problem::param(
             name,
             format!(
@@ -145,9 +160,9 @@ pub fn optional_id(name: &str, raw: &RawValue) -> Result<Option<Box<str>>, Probl
 pub fn nullable_string(name: &str, raw: &RawValue) -> Result<Nullable<Box<str>>, Problem> {
     match raw {
         RawValue::Form(s) if s.is_empty() => Ok(None),
-        RawValue::Form(s) => Ok(Some(s.as_str().into())),
+        RawValue::Form(s) => id_string(name, s),
         RawValue::Json(Value::Null) => Ok(None),
-        RawValue::Json(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str().into())),
+        RawValue::Json(Value::String(s)) if !s.is_empty() => id_string(name, s),
         RawValue::Json(other) => Err(Problem::param(
             name,
             format!(
@@ -308,6 +323,10 @@ mod tests {
         }
         assert_eq!(nullable_string("pinned_message_id", &form("")), Ok(None));
         assert_eq!(optional_id("contact_id", &form("")), Ok(None));
+        assert!(optional_id("contact_id", &form(&"é".repeat(255))).is_ok());
+        let long = optional_id("group_id", &form(&"x".repeat(256))).unwrap_err();
+        assert_eq!(long.param.as_deref(), Some("group_id"));
+        assert!(nullable_string("pinned_message_id", &form(&"x".repeat(256))).is_err());
     }
 
     #[test]

@@ -139,3 +139,56 @@ fn isolated_tokens_never_see_each_others_changes() {
         .send()
         .expect(200);
 }
+
+#[test]
+fn no_auth_with_isolate_picks_the_workspace_by_token_when_one_is_sent() {
+    let s = TestServer::with(Config {
+        auth: Auth::Disabled,
+        isolate: true,
+        ..Config::default()
+    });
+    s.call("DELETE", DOC).token("mine").send().expect(204);
+    s.call("GET", DOC).token("mine").send().expect(404);
+    // Without a header (or with Basic credentials) requests share the default workspace.
+    s.call("GET", DOC).no_token().send().expect(200);
+    s.call("DELETE", DOC)
+        .header("Authorization", "Basic dTpw")
+        .send()
+        .expect(204);
+    s.call("GET", DOC).no_token().send().expect(404);
+    s.call("GET", DOC).token("other").send().expect(200);
+}
+
+#[test]
+fn each_isolated_workspace_gets_the_fixtures_and_its_own_id_queue() {
+    let fixtures = convmock::Fixtures::parse(
+        "inline",
+        r#"{"conversations": [{"id": "seeded", "created_at": 1}], "next_ids": ["first", "second"]}"#,
+    )
+    .unwrap();
+    let s = TestServer::with(Config {
+        fixtures,
+        isolate: true,
+        ..Config::default()
+    });
+    for token in ["a", "b"] {
+        let create = |t: &str| {
+            s.call("POST", "/v1/conversations")
+                .token(t)
+                .form("contact_id=x")
+                .send()
+                .expect(201)
+                .json()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(create(token), "first");
+        assert_eq!(create(token), "second");
+        assert_eq!(create(token).len(), 16);
+        s.call("GET", "/v1/conversations/seeded")
+            .token(token)
+            .send()
+            .expect(200);
+    }
+}

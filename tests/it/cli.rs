@@ -2,7 +2,7 @@
 //! reproducible runs.
 
 use crate::support::{Binary, TempFile};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,44 @@ fn sigterm_and_sigint_exit_0() {
         let (code, stderr) = b.signal_and_wait(signal);
         assert_eq!(code, Some(0), "SIG{signal}: {stderr}");
     }
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let b = Binary::start(&["--quiet"]);
+    let mut conn = std::net::TcpStream::connect(b.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let body = "is_muted=true";
+    write!(
+        conn,
+        "PUT /v1/conversations/xgQQXg3hrtjh7AvZ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\nis_mu",
+        body.len()
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    // The request is under way (its head has been read) when the signal arrives.
+    std::thread::sleep(Duration::from_millis(300));
+    b.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    conn.write_all(&body.as_bytes()[5..]).unwrap();
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""is_muted": true"#), "{answer}");
+    let (code, stderr) = b.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn the_host_flag_and_variable_pick_the_address_in_the_ready_line() {
+    let b = Binary::start(&["--quiet", "--host", "127.0.0.1"]);
+    assert!(b.ready_line.starts_with("listening on http://127.0.0.1:"));
+    let b = Binary::start_with_env(&["--quiet"], &[("CONVMOCK_HOST", "127.0.0.1")]);
+    assert_eq!(b.addr.ip().to_string(), "127.0.0.1");
+    b.call("GET", "/v1/conversations").send().expect(200);
 }
 
 #[test]
@@ -82,6 +120,34 @@ fn bad_fixtures_exit_2_naming_the_file_the_entry_and_the_field() {
     );
     let (code, _, _) = run_to_exit(&["--fixtures", &path, "--empty"]);
     assert_eq!(code, Some(2), "--fixtures and --empty cannot be combined");
+
+    for (text, expected) in [
+        (
+            r#"{"conversations": [{"id": "a", "created_at": 1, "colour": "red"}]}"#,
+            "conversations[0] (id 'a'): unknown key 'colour'",
+        ),
+        (
+            r#"{"conversations": [{"id": "a", "created_at": 1}, {"id": "a", "created_at": 2}]}"#,
+            "conversations[1], field 'id': duplicate ID 'a'",
+        ),
+        (
+            r#"{"next_ids": ["ok", "not ok"]}"#,
+            "next_ids[1]: expected an ID",
+        ),
+        (
+            r#"{"conversations": {}}"#,
+            "'conversations' must be an array",
+        ),
+    ] {
+        let file = TempFile::new("invalid.json", text);
+        let path = file.path.display().to_string();
+        let (code, stderr, _) = run_to_exit(&["--fixtures", &path]);
+        assert_eq!(code, Some(2));
+        assert!(
+            stderr.starts_with(&format!("convmock: fixtures file '{path}': {expected}")),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -84,3 +84,19 @@ fn every_response_allows_the_origin_and_exposes_request_id_and_location() {
     let plain = s.get("/v1/conversations");
     assert_eq!(plain.header("access-control-allow-origin"), Some("*"));
 }
+
+#[test]
+fn a_preflight_for_an_unknown_path_is_a_404_the_page_can_read() {
+    let s = TestServer::start();
+    let r = s
+        .call("OPTIONS", "/v1/nope")
+        .no_token()
+        .header("Origin", "http://localhost:3000")
+        .send()
+        .expect(404);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+    assert_eq!(r.header("access-control-allow-methods"), None);
+}

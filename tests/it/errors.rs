@@ -168,3 +168,22 @@ fn compact_output_is_one_line_for_answers_and_errors() {
     assert_eq!(err.body.lines().count(), 1);
     assert_eq!(err.json()["error_code"], "404");
 }
+
+#[test]
+fn an_oversized_body_is_413_in_every_profiles_shape() {
+    let big = format!("contact_id={}", "x".repeat(2 << 20));
+    for profile in [Profile::SelfChat, Profile::Oblic, Profile::Protocol] {
+        let r = server(profile)
+            .call("POST", "/v1/conversations")
+            .form(&big)
+            .send()
+            .expect(413);
+        let body = r.json();
+        match profile {
+            Profile::SelfChat => assert_eq!(body["error_code"], "413"),
+            Profile::Oblic => assert_eq!(body["errors"][0]["cd"], "INVALID_REQUEST"),
+            Profile::Protocol => assert_eq!(body["type"], "invalid_request"),
+        }
+        assert!(r.body.contains("1 MiB"), "{}", r.body);
+    }
+}

@@ -269,14 +269,28 @@ fn update_rejects_read_only_unknown_and_mistyped_fields_by_name() {
             "{message}"
         );
     }
-    for (body, field) in [
-        (r#"{"is_muted": "true"}"#, "is_muted"),
-        (r#"{"archived_at": 1.5}"#, "archived_at"),
-        (r#"{"pinned_message_id": 3}"#, "pinned_message_id"),
+    for (body, field, expected) in [
+        (r#"{"is_muted": "true"}"#, "is_muted", "boolean"),
+        (r#"{"archived_at": 1.5}"#, "archived_at", "timestamp"),
+        (r#"{"pinned_message_id": 3}"#, "pinned_message_id", "string"),
+        (r#"{"created_at": 3}"#, "created_at", "read-only"),
+        (r#"{"id": "x"}"#, "id", "read-only"),
+        (
+            r#"{"is_muted": true, "is_muted": false}"#,
+            "is_muted",
+            "more than once",
+        ),
     ] {
         let r = s.call("PUT", &path).json(body).send().expect(400);
-        assert!(r.body.contains(&format!("'{field}'")), "{}", r.body);
+        let message = r.json()["error_message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains(&format!("'{field}'")) && message.contains(expected),
+            "{message}"
+        );
     }
+    let long = format!("pinned_message_id={}", "m".repeat(256));
+    let r = s.call("PUT", &path).form(&long).send().expect(400);
+    assert!(r.body.contains("at most 255 characters"), "{}", r.body);
     // A refused update changes nothing, even when another field in it was valid.
     s.call("PUT", &path)
         .form("is_muted=true&id=x")
@@ -373,6 +387,20 @@ fn bodies_are_checked_for_type_size_and_syntax() {
     assert!(r.body.contains("not valid JSON"), "{}", r.body);
     let r = s.call("PUT", &path).json("[true]").send().expect(400);
     assert!(r.body.contains("must be an object"), "{}", r.body);
+    // A body needs a Content-Type; parameters on it are fine.
+    let r = s
+        .call("PUT", &path)
+        .body_as("", b"is_muted=true")
+        .no_content_type()
+        .send()
+        .expect(415);
+    assert!(r.body.contains("no Content-Type"), "{}", r.body);
+    let r = s
+        .call("PUT", &path)
+        .body_as("application/json; charset=utf-8", br#"{"is_muted": true}"#)
+        .send()
+        .expect(200);
+    assert_eq!(r.json()["is_muted"], true);
     let r = s.call("PUT", &path).form("is_muted=%ZZ").send().expect(400);
     assert!(r.body.contains("'is_muted'"), "{}", r.body);
     // Over 1 MiB: 413, whether the length is declared or not.
@@ -385,14 +413,11 @@ fn bodies_are_checked_for_type_size_and_syntax() {
         .chunked()
         .send();
     assert_eq!(r.status, 413, "{}", r.body);
-    // Exactly 1 MiB is accepted (and then judged on its fields).
-    let fits = format!("pinned_message_id={}", "y".repeat((1 << 20) - 18));
+    // Exactly 1 MiB is read in full (here a valid update padded with empty segments).
+    let fits = format!("is_muted=true{}", "&".repeat((1 << 20) - 13));
     assert_eq!(fits.len(), 1 << 20);
     let r = s.call("PUT", &path).form(&fits).send().expect(200);
-    assert_eq!(
-        r.json()["pinned_message_id"].as_str().map(str::len),
-        Some((1 << 20) - 18)
-    );
+    assert_eq!(r.json()["is_muted"], true);
 }
 
 #[test]
@@ -420,4 +445,27 @@ fn ids_are_16_alphanumerics_and_never_repeat() {
             .expect(204);
         assert!(seen.insert(id));
     }
+}
+
+#[test]
+fn creates_in_the_same_second_list_latest_first() {
+    let s = TestServer::with(Config {
+        clock: Some(1_700_000_000),
+        ..Config::default()
+    });
+    let ids: Vec<String> = (0..4)
+        .map(|i| {
+            s.call("POST", "/v1/conversations")
+                .form(&format!("contact_id=c{i}"))
+                .send()
+                .expect(201)
+                .json()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let listed = s.get("/v1/conversations?limit=4").ids();
+    let newest_first: Vec<String> = ids.into_iter().rev().collect();
+    assert_eq!(listed, newest_first);
 }

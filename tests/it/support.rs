@@ -119,6 +119,12 @@ impl Req {
         self.body_as("application/json", body.as_bytes())
     }
 
+    pub fn no_content_type(mut self) -> Self {
+        self.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+        self
+    }
+
     pub fn body_as(mut self, content_type: &str, body: &[u8]) -> Self {
         self.body = body.to_vec();
         self.header("Content-Type", content_type)
@@ -309,13 +315,23 @@ impl Binary {
         Req::new(self.addr, method, path).token(TOKEN)
     }
 
-    /// Sends a signal by name (`TERM`, `INT`) and waits for the exit status.
-    pub fn signal_and_wait(mut self, signal: &str) -> (Option<i32>, String) {
+    /// Sends a signal by name (`TERM`, `INT`) to this process only.
+    pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .expect("run kill");
         assert!(status.success());
+    }
+
+    /// Sends a signal by name and waits for the exit status and what was on stderr.
+    pub fn signal_and_wait(self, signal: &str) -> (Option<i32>, String) {
+        self.signal(signal);
+        self.wait()
+    }
+
+    /// Waits for the process to exit; its status and what was on stderr.
+    pub fn wait(mut self) -> (Option<i32>, String) {
         let exit = self.child.wait().expect("wait for convmock");
         let mut stderr = String::new();
         if let Some(mut e) = self.child.stderr.take() {
