@@ -31,6 +31,20 @@ impl Reply {
             location: None,
         }
     }
+
+    /// 200 with a JSON body.
+    pub fn ok(body: Vec<u8>) -> Self {
+        Reply::json(StatusCode::OK, body)
+    }
+
+    /// 204, no body.
+    pub fn no_content() -> Self {
+        Reply {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+            location: None,
+        }
+    }
 }
 
 /// The fields an update may change.
@@ -247,11 +261,7 @@ pub fn delete(ws: &SharedWorkspace, id: &str) -> Result<Reply, ApiError> {
     if !ws.lock().delete(id) {
         return Err(not_found(id));
     }
-    Ok(Reply {
-        status: StatusCode::NO_CONTENT,
-        body: None,
-        location: None,
-    })
+    Ok(Reply::no_content())
 }
 
 fn not_found(id: &str) -> ApiError {

@@ -36,6 +36,20 @@ impl Clock {
     pub fn reset(&self) {
         *self.frozen.lock() = self.initial;
     }
+
+    /// Freezes the clock at `t`, or lets it follow the system clock again with `None`.
+    pub fn set(&self, frozen_at: Option<i64>) {
+        *self.frozen.lock() = frozen_at;
+    }
+
+    /// Moves a frozen clock by `seconds` (back, if negative) and returns the new time.
+    /// `None` when the clock is not frozen, or when the move would leave 0..=i64::MAX.
+    pub fn advance(&self, seconds: i64) -> Option<i64> {
+        let mut frozen = self.frozen.lock();
+        let moved = frozen.as_ref()?.checked_add(seconds).filter(|t| *t >= 0)?;
+        *frozen = Some(moved);
+        Some(moved)
+    }
 }
 
 /// The system clock in Unix seconds (0 for a clock set before 1970).
@@ -55,6 +69,18 @@ mod tests {
         let clock = Clock::new(Some(692233200));
         assert_eq!(clock.now(), 692233200);
         assert_eq!(clock.frozen_at(), Some(692233200));
+    }
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_told() {
+        let clock = Clock::new(Some(100));
+        assert_eq!(clock.advance(50), Some(150));
+        assert_eq!(clock.advance(-200), None, "not before 1970");
+        assert_eq!(clock.now(), 150);
+        clock.set(None);
+        assert_eq!(clock.advance(1), None, "the system clock cannot be moved");
+        clock.reset();
+        assert_eq!(clock.now(), 100);
     }
 
     #[test]

@@ -88,6 +88,12 @@ pub struct Config {
     pub clock: Option<i64>,
     /// No per-request log lines on stderr.
     pub quiet: bool,
+    /// When set, the admin API needs `Authorization: Bearer <admin_token>`.
+    pub admin_token: Option<String>,
+    /// How many requests the journal keeps (the oldest are dropped); 0 keeps none.
+    pub journal_limit: usize,
+    /// Delay every request outside the admin API by this many milliseconds (min, max).
+    pub latency: Option<(u64, u64)>,
 }
 
 impl Default for Config {
@@ -104,6 +110,9 @@ impl Default for Config {
             seed: None,
             clock: None,
             quiet: false,
+            admin_token: None,
+            journal_limit: 1000,
+            latency: None,
         }
     }
 }

@@ -50,6 +50,16 @@ pub enum ApiError {
     },
     /// A body over [`MAX_BODY_BYTES`].
     PayloadTooLarge,
+    /// A fault rule ID the admin API does not know.
+    UnknownFault {
+        /// The ID as the client sent it.
+        id: String,
+    },
+    /// A status answered by a fault rule.
+    Injected {
+        /// The rule's status, 400 to 599.
+        status: u16,
+    },
 }
 
 impl ApiError {
@@ -61,12 +71,17 @@ impl ApiError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. }
+            | ApiError::NoRoute { .. }
+            | ApiError::UnknownFault { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Injected { status } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
         }
     }
 
@@ -100,6 +115,11 @@ impl ApiError {
             )],
             ApiError::PayloadTooLarge => vec![format!(
                 "The request body is larger than the limit of 1 MiB ({MAX_BODY_BYTES} bytes)."
+            )],
+            ApiError::UnknownFault { id } => vec![format!("No such fault rule: '{id}'")],
+            ApiError::Injected { status } => vec![format!(
+                "Injected fault: a fault rule answered this request with status {status} \
+                 (see /__admin/faults)."
             )],
         }
     }
@@ -257,5 +277,13 @@ mod tests {
             "INTERNAL_ERROR"
         );
         assert_eq!(error_type(StatusCode::BAD_GATEWAY), "api_error");
+        let (status, body) =
+            ApiError::Injected { status: 503 }.render(Profile::Protocol, "/", true);
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            String::from_utf8(body)
+                .unwrap()
+                .contains(r#""type":"api_error""#)
+        );
     }
 }

@@ -3,21 +3,25 @@
 //! This module reads what the API needs from a request (method, path, query, token, a
 //! size-limited body), hands it to `router` and `api`, and turns the answer or the error into
 //! a response with the headers every response carries: `Request-Id`, CORS and, for JSON,
-//! `Content-Type`. It also answers CORS preflights and writes the per-request log line.
-//! The service never returns an error to hyper: every failure becomes a response first.
+//! `Content-Type`. It also answers CORS preflights, applies fault rules and `--latency`,
+//! journals each request and writes its log line. Every failure becomes a response, except
+//! a drop fault, which closes the connection on purpose.
 
+use crate::admin;
 use crate::api::{self, Reply};
-use crate::body::{body_kind, parse_body};
+use crate::body::{BodyKind, body_kind, parse_body};
 use crate::config::Auth;
 use crate::error::{ApiError, MAX_BODY_BYTES};
-use crate::model::Fields;
+use crate::faults::Action;
+use crate::journal::{Entry, body_text};
+use crate::model::{Fields, Problem};
 use crate::router::{self, Op};
 use crate::state::AppState;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The response body type.
 pub type Body = Full<Bytes>;
@@ -26,26 +30,81 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const EXPOSED: HeaderValue = HeaderValue::from_static("Request-Id, Location");
 const PREFLIGHT_HEADERS: &str = "Authorization, Content-Type";
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
+/// Where the OpenAPI description of the emulated API is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
 
-/// Answers one request. Never fails: errors become the profile's error body.
-pub async fn handle(state: AppState, req: Request<Incoming>) -> Response<Body> {
+/// Why the service gives hyper no response: a drop fault closes the connection instead.
+#[derive(Debug)]
+pub struct DroppedByFault;
+
+impl std::fmt::Display for DroppedByFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for DroppedByFault {}
+
+/// Answers one request. Every failure becomes the profile's error body; the one exception
+/// is a drop fault, which returns an error so that hyper closes the connection unanswered.
+pub async fn handle(
+    state: AppState,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, DroppedByFault> {
     let started = Instant::now();
     let method = req.method().clone();
     let url = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
+    let path = req.uri().path().to_owned();
     let origin = req.headers().get(header::ORIGIN).cloned();
+    let is_admin = admin::is_admin_path(&path);
+    // Admin calls are the test's own bookkeeping: neither journaled nor subject to faults.
+    let entry = (!is_admin).then(|| Entry {
+        time: state.clock.now(),
+        method: method.to_string(),
+        path: path.clone(),
+        query: req.uri().query().map(str::to_owned),
+        body: None,
+        status: None,
+        token: req.headers().get(header::AUTHORIZATION).and_then(bearer),
+        duration_ms: 0.0,
+    });
 
-    let path = req.uri().path();
-    let preflight_for = (req.method() == Method::OPTIONS)
-        .then(|| router::allowed(path))
+    let mut injected = None;
+    if !is_admin {
+        // Decided under the faults' lock; slept with no lock held.
+        match state.faults.check(method.as_str(), &path) {
+            Some(Action::Drop) => {
+                finish(&state, entry, None, &method, &url, None, started);
+                return Err(DroppedByFault);
+            }
+            Some(Action::Delay(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            Some(Action::Status(status)) => injected = Some(status),
+            None => {}
+        }
+        if let Some(ms) = state.faults.latency_ms() {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
+
+    let mut body_seen = None;
+    let preflight_for = (method == Method::OPTIONS)
+        .then(|| router::allowed(&path))
         .flatten();
-    let mut response = if let Some(methods) = preflight_for {
+    let mut response = if let Some(status) = injected {
+        error_response(&state, &ApiError::Injected { status }, &url)
+    } else if is_admin {
+        match admin::handle(&state, req).await {
+            Ok(reply) => reply_response(reply),
+            Err(err) => error_response(&state, &err, &url),
+        }
+    } else if let Some(methods) = preflight_for {
         // Browsers send preflights without credentials: no authentication here.
         preflight(req.headers(), methods)
     } else {
-        match answer(&state, req).await {
+        match answer(&state, req, &mut body_seen).await {
             Ok(reply) => reply_response(reply),
             Err(err) => error_response(&state, &err, &url),
         }
@@ -69,14 +128,49 @@ pub async fn handle(state: AppState, req: Request<Incoming>) -> Response<Body> {
     }
     headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED);
 
-    if !state.config.quiet {
-        log_line(&method, &url, response.status(), started);
-    }
-    response
+    let status = response.status();
+    finish(
+        &state,
+        entry,
+        body_seen,
+        &method,
+        &url,
+        Some(status),
+        started,
+    );
+    Ok(response)
 }
 
-async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Reply, ApiError> {
+/// Journals the request (when it is journaled) and writes its log line.
+fn finish(
+    state: &AppState,
+    entry: Option<Entry>,
+    body: Option<Bytes>,
+    method: &Method,
+    url: &str,
+    status: Option<StatusCode>,
+    started: Instant,
+) {
+    if let Some(mut entry) = entry {
+        entry.body = body.as_deref().map(body_text);
+        entry.status = status.map(|s| s.as_u16());
+        entry.duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        state.journal.record(entry);
+    }
+    if !state.config.quiet {
+        log_line(method, url, status, started);
+    }
+}
+
+async fn answer(
+    state: &AppState,
+    req: Request<Incoming>,
+    body_seen: &mut Option<Bytes>,
+) -> Result<Reply, ApiError> {
     let path = req.uri().path();
+    if path == OPENAPI_PATH {
+        return openapi(state, req.method());
+    }
     if !router::is_api_path(path) {
         return Err(ApiError::NoRoute {
             method: req.method().to_string(),
@@ -99,7 +193,12 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Reply, ApiEr
     let query = req.uri().query().map(str::to_owned);
     let compact = state.config.compact;
     let fields = match op {
-        Op::Create | Op::Update => read_fields(req).await?,
+        Op::Create | Op::Update => {
+            let (kind, bytes) = read_body(req).await?;
+            let fields = parse_body(kind, &bytes);
+            *body_seen = Some(bytes);
+            fields?
+        }
         _ => Fields::new(),
     };
     let ws = state.workspace(&token);
@@ -109,6 +208,22 @@ async fn answer(state: &AppState, req: Request<Incoming>) -> Result<Reply, ApiEr
         Op::Retrieve => api::retrieve(&ws, &id, compact),
         Op::Update => api::update(&ws, &id, &fields, compact),
         Op::Delete => api::delete(&ws, &id),
+    }
+}
+
+/// `GET /openapi.json`: the description of the emulated API, no token needed.
+fn openapi(state: &AppState, method: &Method) -> Result<Reply, ApiError> {
+    match *method {
+        Method::GET | Method::HEAD => Ok(Reply {
+            status: StatusCode::OK,
+            body: Some(state.openapi_document()),
+            location: None,
+        }),
+        _ => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            path: OPENAPI_PATH.to_owned(),
+            allow: "GET, HEAD",
+        }),
     }
 }
 
@@ -146,20 +261,27 @@ fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<String, ApiError> {
     }
 }
 
-fn bearer(value: &HeaderValue) -> Option<String> {
+/// The token of a `Bearer` header; `None` for another scheme or an empty token.
+pub fn bearer(value: &HeaderValue) -> Option<String> {
     let text = value.to_str().ok()?.trim();
     let (scheme, token) = text.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
-/// Reads a POST or PUT body, refusing more than 1 MiB without reading the rest.
-async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
+/// Reads a request body and its kind, refusing more than 1 MiB without reading the rest.
+pub async fn read_body(req: Request<Incoming>) -> Result<(Option<BodyKind>, Bytes), ApiError> {
     let kind = body_kind(
         req.headers()
             .get(header::CONTENT_TYPE)
             .map(HeaderValue::as_bytes),
     )?;
+    Ok((kind, read_limited(req).await?))
+}
+
+/// Reads a request body whatever its `Content-Type`, refusing more than 1 MiB without
+/// reading the rest.
+pub async fn read_limited(req: Request<Incoming>) -> Result<Bytes, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -168,19 +290,16 @@ async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let bytes = match Limited::new(req.into_body(), MAX_BODY_BYTES)
+    match Limited::new(req.into_body(), MAX_BODY_BYTES)
         .collect()
         .await
     {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return Err(ApiError::PayloadTooLarge),
-        Err(_) => {
-            return Err(ApiError::invalid(crate::model::Problem::general(
-                "The request body could not be read in full.",
-            )));
-        }
-    };
-    parse_body(kind, &bytes)
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge),
+        Err(_) => Err(ApiError::invalid(Problem::general(
+            "The request body could not be read in full.",
+        ))),
+    }
 }
 
 /// A CORS preflight: 204 with what a page on another origin may send.
@@ -247,6 +366,9 @@ fn error_response(state: &AppState, err: &ApiError, url: &str) -> Response<Body>
         ApiError::MethodNotAllowed { allow, .. } => {
             h.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
+        ApiError::Injected { status: 429 } => {
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         ApiError::Unauthorized { .. } => {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -255,20 +377,21 @@ fn error_response(state: &AppState, err: &ApiError, url: &str) -> Response<Body>
     response
 }
 
-/// `HH:MM:SS.mmm METHOD /path?query STATUS 0.12ms`, on stderr.
-fn log_line(method: &Method, url: &str, status: StatusCode, started: Instant) {
+/// `HH:MM:SS.mmm METHOD /path?query STATUS 0.12ms`, on stderr; `dropped` for a dropped
+/// connection.
+fn log_line(method: &Method, url: &str, status: Option<StatusCode>, started: Instant) {
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let secs = now.as_secs() % 86_400;
+    let status = status.map_or_else(|| "dropped".to_owned(), |s| s.as_u16().to_string());
     eprintln!(
-        "{:02}:{:02}:{:02}.{:03} {method} {url} {} {elapsed:.2}ms",
+        "{:02}:{:02}:{:02}.{:03} {method} {url} {status} {elapsed:.2}ms",
         secs / 3600,
         secs / 60 % 60,
         secs % 60,
         now.subsec_millis(),
-        status.as_u16(),
     );
 }
 

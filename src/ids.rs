@@ -29,6 +29,16 @@ impl IdGen {
         }
     }
 
+    /// The queued IDs, in the order they will be handed out.
+    pub fn queue(&self) -> impl Iterator<Item = &str> {
+        self.queue.iter().map(|id| &**id)
+    }
+
+    /// Adds IDs to the end of the queue.
+    pub fn enqueue(&mut self, ids: impl IntoIterator<Item = Box<str>>) {
+        self.queue.extend(ids);
+    }
+
     /// The next ID that `taken` does not claim. Queued IDs that are taken are skipped, so a
     /// deleted conversation's ID is never handed out again.
     pub fn next(&mut self, taken: impl Fn(&str) -> bool) -> Box<str> {

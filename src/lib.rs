@@ -2,31 +2,50 @@
 //!
 //! It keeps conversations in memory, seeded from fixtures, and answers the five documented
 //! operations under `/v1` and `/external` with exactly the documented responses. The binary
-//! `convmock` is a thin CLI over this library; a Rust test suite can embed the same server:
+//! `convmock` is a thin CLI over this library; a Rust test suite can embed the same server,
+//! in async code with [`Server`] or in plain `#[test]` functions with [`BlockingServer`]:
 //!
 //! ```
-//! use convmock::{Config, Server};
+//! use convmock::{BlockingServer, Config};
+//! use std::io::{Read, Write};
 //!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! let server = Server::start(Config { port: 0, quiet: true, ..Config::default() })
-//!     .await
-//!     .expect("a free port on 127.0.0.1");
-//! let url = format!("{}/v1/conversations/xgQQXg3hrtjh7AvZ", server.url());
-//! assert!(url.starts_with("http://127.0.0.1:"));
-//! server.shutdown().await;
-//! # }
+//! let server = BlockingServer::start(Config {
+//!     port: 0,         // any free port
+//!     quiet: true,     // no log lines in the test output
+//!     clock: Some(692233200),
+//!     ..Config::default()
+//! })
+//! .expect("a free port on 127.0.0.1");
+//! assert!(server.url().starts_with("http://127.0.0.1:"));
+//!
+//! let get = |path: &str| {
+//!     let mut conn = std::net::TcpStream::connect(server.addr()).unwrap();
+//!     write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\
+//!                   Connection: close\r\n\r\n").unwrap();
+//!     let mut answer = String::new();
+//!     conn.read_to_string(&mut answer).unwrap();
+//!     answer
+//! };
+//! assert!(get("/v1/conversations/xgQQXg3hrtjh7AvZ").starts_with("HTTP/1.1 200 OK"));
+//!
+//! // Between tests: everything back as at start-up.
+//! server.reset();
+//! server.shutdown(); // or just drop it
 //! ```
 
+pub mod admin;
 pub mod api;
 pub mod body;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod faults;
 pub mod fixtures;
 pub mod http;
 pub mod ids;
+pub mod journal;
 pub mod model;
+pub mod openapi;
 pub mod router;
 pub mod server;
 pub mod state;
@@ -54,6 +73,8 @@ pub enum StartError {
     },
     /// The fixtures file could not be read or is invalid.
     Fixtures(FixtureError),
+    /// The threads to serve from could not be started.
+    Runtime(std::io::Error),
 }
 
 impl fmt::Display for StartError {
@@ -61,6 +82,7 @@ impl fmt::Display for StartError {
         match self {
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Fixtures(e) => e.fmt(f),
+            StartError::Runtime(e) => write!(f, "cannot start the server's threads: {e}"),
         }
     }
 }
@@ -78,6 +100,7 @@ impl From<FixtureError> for StartError {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -97,12 +120,13 @@ impl Server {
         let local = listener.local_addr().map_err(bind_error)?;
         let state = AppState::new(config);
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(server::serve(listener, state, async move {
+        let task = tokio::spawn(server::serve(listener, state.clone(), async move {
             // A dropped sender means the handle is gone: shut down as well.
             let _ = rx.await;
         }));
         Ok(Server {
             addr: local,
+            state,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -116,6 +140,12 @@ impl Server {
     /// `http://HOST:PORT`, the base every API path is appended to.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Everything back as at start-up, as `POST /__admin/reset` does: every workspace as
+    /// the fixtures, the ID queue, the clock, an empty journal, no fault rules.
+    pub fn reset(&self) {
+        self.state.reset();
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits until it has.
@@ -134,5 +164,66 @@ impl Drop for Server {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// A [`Server`] on a runtime of its own, for tests that are not async. Dropping it shuts
+/// the server down and waits for it; do not drop it inside async code.
+#[derive(Debug)]
+pub struct BlockingServer {
+    runtime: Option<tokio::runtime::Runtime>,
+    server: Option<Server>,
+    addr: SocketAddr,
+}
+
+impl BlockingServer {
+    /// Starts a server on a new two-thread runtime; returns once the socket accepts.
+    pub fn start(config: Config) -> Result<BlockingServer, StartError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("convmock")
+            .enable_all()
+            .build()
+            .map_err(StartError::Runtime)?;
+        let server = runtime.block_on(Server::start(config))?;
+        Ok(BlockingServer {
+            addr: server.addr(),
+            runtime: Some(runtime),
+            server: Some(server),
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Everything back as at start-up (see [`Server::reset`]).
+    pub fn reset(&self) {
+        if let Some(server) = &self.server {
+            server.reset();
+        }
+    }
+
+    /// Shuts down gracefully and waits until it has.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let (Some(runtime), Some(server)) = (self.runtime.take(), self.server.take()) {
+            runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+impl Drop for BlockingServer {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -3,6 +3,7 @@
 //! `convmock: <cause>` on stderr and exits 2.
 
 use clap::Parser;
+use clap::builder::NonEmptyStringValueParser;
 use convmock::{Auth, Config, Fixtures, Profile, Server, StartError};
 use std::io::Write;
 use std::path::PathBuf;
@@ -75,6 +76,25 @@ struct Args {
     /// No per-request log lines on stderr.
     #[arg(long, short, env = "CONVMOCK_QUIET")]
     quiet: bool,
+
+    /// Require 'Authorization: Bearer TOKEN' on the admin API (/__admin/).
+    #[arg(long, env = "CONVMOCK_ADMIN_TOKEN", value_name = "TOKEN",
+          value_parser = NonEmptyStringValueParser::new())]
+    admin_token: Option<String>,
+
+    /// How many requests the journal keeps (the oldest are dropped); 0 keeps none.
+    #[arg(
+        long,
+        env = "CONVMOCK_JOURNAL_LIMIT",
+        value_name = "N",
+        default_value_t = 1000
+    )]
+    journal_limit: usize,
+
+    /// Delay every API response by MS milliseconds, or a random MIN..MAX.
+    #[arg(long, env = "CONVMOCK_LATENCY", value_name = "MS|MIN..MAX",
+          value_parser = convmock::faults::parse_latency)]
+    latency: Option<(u64, u64)>,
 }
 
 impl Args {
@@ -105,6 +125,9 @@ impl Args {
             seed: self.seed,
             clock: self.clock,
             quiet: self.quiet,
+            admin_token: self.admin_token,
+            journal_limit: self.journal_limit,
+            latency: self.latency,
         })
     }
 }

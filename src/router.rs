@@ -16,6 +16,9 @@ pub enum Base {
 }
 
 impl Base {
+    /// Both base paths.
+    pub const ALL: [Base; 2] = [Base::V1, Base::External];
+
     /// The path prefix, without a trailing slash.
     pub fn prefix(self) -> &'static str {
         match self {
@@ -62,7 +65,7 @@ pub fn is_api_path(path: &str) -> bool {
 }
 
 fn split_base(path: &str) -> Option<(Base, &str)> {
-    [Base::V1, Base::External].into_iter().find_map(|base| {
+    Base::ALL.into_iter().find_map(|base| {
         let rest = path.strip_prefix(base.prefix())?;
         (rest.is_empty() || rest.starts_with('/')).then_some((base, rest))
     })

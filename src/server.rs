@@ -10,7 +10,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -30,10 +29,7 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
                     // Small JSON answers: send them now rather than wait for more to batch.
                     let _ = stream.set_nodelay(true);
                     let state = state.clone();
-                    let service = service_fn(move |req| {
-                        let state = state.clone();
-                        async move { Ok::<_, Infallible>(http::handle(state, req).await) }
-                    });
+                    let service = service_fn(move |req| http::handle(state.clone(), req));
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {

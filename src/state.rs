@@ -6,13 +6,17 @@
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::faults::Faults;
 use crate::fixtures::Fixtures;
 use crate::ids::{IdGen, workspace_seed};
+use crate::journal::Journal;
+use crate::model::to_body;
+use crate::openapi;
 use crate::store::Store;
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// One token's conversations (or everyone's, without `--isolate`).
 #[derive(Debug)]
@@ -46,6 +50,33 @@ impl Workspace {
             .next(|id| store.contains(id) || retired.contains(id))
     }
 
+    /// The IDs the next creates will take, in order.
+    pub fn queued_ids(&self) -> Vec<String> {
+        self.ids.queue().map(str::to_owned).collect()
+    }
+
+    /// Adds IDs to the queue; refuses (naming it) one that is not a valid ID, that a
+    /// conversation of this workspace has or had, or that is already queued.
+    pub fn enqueue_ids(&mut self, ids: &[String]) -> Result<(), String> {
+        let mut queued: HashSet<&str> = self.ids.queue().collect();
+        for id in ids {
+            if !crate::ids::is_valid_id(id) {
+                return Err(format!(
+                    "'{}' is not a valid ID: use 1 to 255 characters from A-Z, a-z, 0-9, '_' and '-'.",
+                    crate::model::clip(id)
+                ));
+            }
+            if self.store.contains(id) || self.retired.contains(id.as_str()) {
+                return Err(format!("'{id}' is or was the ID of a conversation here."));
+            }
+            if !queued.insert(id) {
+                return Err(format!("'{id}' is already queued."));
+            }
+        }
+        self.ids.enqueue(ids.iter().map(|id| id.as_str().into()));
+        Ok(())
+    }
+
     /// Deletes a conversation for good; `false` if there was none.
     pub fn delete(&mut self, id: &str) -> bool {
         let deleted = self.store.delete(id);
@@ -76,8 +107,13 @@ pub struct Shared {
     pub clock: Clock,
     /// The seed actually in use (`--seed`, or drawn at start-up).
     pub seed: u64,
+    /// The requests clients sent.
+    pub journal: Journal,
+    /// Injected faults and latency.
+    pub faults: Faults,
     workspaces: Workspaces,
     requests: AtomicU64,
+    openapi: OnceLock<Vec<u8>>,
 }
 
 /// The cheap-clone handle to [`Shared`].
@@ -107,10 +143,46 @@ impl AppState {
         AppState(Arc::new(Shared {
             clock: Clock::new(config.clock),
             seed,
+            journal: Journal::new(config.journal_limit),
+            faults: Faults::new(seed, config.latency),
             workspaces,
             requests: AtomicU64::new(0),
+            openapi: OnceLock::new(),
             config,
         }))
+    }
+
+    /// Whether each token has its own workspace (`--isolate`).
+    pub fn is_isolated(&self) -> bool {
+        matches!(self.workspaces, Workspaces::PerToken(_))
+    }
+
+    /// Everything back as at start-up: every workspace as the fixtures, with its ID queue
+    /// and generator; the clock; an empty journal; no fault rules; `Request-Id`s from 1.
+    pub fn reset(&self) {
+        match &self.workspaces {
+            Workspaces::One(ws) => {
+                // Seeded before the lock is taken; the old store is freed after it is released.
+                let fresh = Workspace::seeded(&self.config.fixtures, self.seed);
+                let old = std::mem::replace(&mut *ws.lock(), fresh);
+                drop(old);
+            }
+            Workspaces::PerToken(map) => {
+                let old = std::mem::take(&mut *map.lock());
+                drop(old);
+            }
+        }
+        self.clock.reset();
+        self.journal.clear();
+        self.faults.reset();
+        self.requests.store(0, Ordering::Relaxed);
+    }
+
+    /// The OpenAPI document of the emulated API, built on first use.
+    pub fn openapi_document(&self) -> Vec<u8> {
+        self.openapi
+            .get_or_init(|| to_body(&openapi::document(self.config.profile), self.config.compact))
+            .clone()
     }
 
     /// The workspace a request with this token works in. Under `--isolate` a new token gets

@@ -228,8 +228,21 @@ fn every_flag_is_also_read_from_a_convmock_variable() {
         .unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
     for var in [
-        "HOST", "PORT", "PROFILE", "COMPACT", "TOKEN", "NO_AUTH", "ISOLATE", "FIXTURES", "EMPTY",
-        "SEED", "CLOCK", "QUIET",
+        "HOST",
+        "PORT",
+        "PROFILE",
+        "COMPACT",
+        "TOKEN",
+        "NO_AUTH",
+        "ISOLATE",
+        "FIXTURES",
+        "EMPTY",
+        "SEED",
+        "CLOCK",
+        "QUIET",
+        "ADMIN_TOKEN",
+        "JOURNAL_LIMIT",
+        "LATENCY",
     ] {
         assert!(
             help.contains(&format!("[env: CONVMOCK_{var}=")),

@@ -1,10 +1,14 @@
 //! convmock's integration tests: real HTTP against a server on port 0, and the real binary.
 
+mod admin;
 mod auth;
 mod cli;
 mod cors;
 mod documented;
+mod embedding;
 mod errors;
+mod faults;
+mod openapi;
 mod operations;
 mod pagination;
 mod support;

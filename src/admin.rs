@@ -1,0 +1,424 @@
+//! The admin API under `/__admin/`: how a test suite drives the server between tests.
+//!
+//! Health, reset, the request journal, the clock, the ID queue, a workspace's whole store and
+//! the fault rules. Never behind the API's bearer token (behind `--admin-token` when one is
+//! set), never journaled, never subject to faults. Bodies are JSON; bad input is a 400 in the
+//! running profile's error shape.
+
+use crate::api::Reply;
+use crate::body::parse_pairs;
+use crate::error::ApiError;
+use crate::faults::{check_pattern, path_matches};
+use crate::http::{bearer, read_limited};
+use crate::journal::Entry;
+use crate::model::{Conversation, Problem, clip, describe, to_body};
+use crate::state::AppState;
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode, header};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// The admin API's path prefix.
+pub const PREFIX: &str = "/__admin";
+
+/// Whether a path belongs to the admin API.
+pub fn is_admin_path(path: &str) -> bool {
+    path == PREFIX || path.starts_with("/__admin/")
+}
+
+/// One admin call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Call {
+    Health,
+    Reset,
+    Requests,
+    ClearRequests,
+    Clock,
+    SetClock,
+    NextIds,
+    AddNextIds,
+    Conversations,
+    Faults,
+    AddFault,
+    ClearFaults,
+    RemoveFault(String),
+}
+
+fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
+    let rest = path.strip_prefix("/__admin/").unwrap_or("");
+    let get = matches!(*method, Method::GET | Method::HEAD);
+    let (call, allow) = match rest {
+        "health" => (get.then_some(Call::Health), "GET, HEAD"),
+        "reset" => ((method == Method::POST).then_some(Call::Reset), "POST"),
+        "requests" => (
+            match *method {
+                _ if get => Some(Call::Requests),
+                Method::DELETE => Some(Call::ClearRequests),
+                _ => None,
+            },
+            "GET, HEAD, DELETE",
+        ),
+        "clock" => (
+            match *method {
+                _ if get => Some(Call::Clock),
+                Method::PUT => Some(Call::SetClock),
+                _ => None,
+            },
+            "GET, HEAD, PUT",
+        ),
+        "next-ids" => (
+            match *method {
+                _ if get => Some(Call::NextIds),
+                Method::POST => Some(Call::AddNextIds),
+                _ => None,
+            },
+            "GET, HEAD, POST",
+        ),
+        "conversations" => (get.then_some(Call::Conversations), "GET, HEAD"),
+        "faults" => (
+            match *method {
+                _ if get => Some(Call::Faults),
+                Method::POST => Some(Call::AddFault),
+                Method::DELETE => Some(Call::ClearFaults),
+                _ => None,
+            },
+            "GET, HEAD, POST, DELETE",
+        ),
+        _ => match rest.strip_prefix("faults/") {
+            Some(id) if !id.is_empty() && !id.contains('/') => (
+                (method == Method::DELETE).then(|| Call::RemoveFault(id.to_owned())),
+                "DELETE",
+            ),
+            _ => {
+                return Err(ApiError::NoRoute {
+                    method: method.to_string(),
+                    path: path.to_owned(),
+                });
+            }
+        },
+    };
+    call.ok_or_else(|| ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: path.to_owned(),
+        allow,
+    })
+}
+
+/// Answers one admin request.
+pub async fn handle(state: &AppState, req: Request<Incoming>) -> Result<Reply, ApiError> {
+    if let Some(expected) = &state.config.admin_token {
+        let sent = req.headers().get(header::AUTHORIZATION).and_then(bearer);
+        if sent.as_deref() != Some(expected.as_str()) {
+            return Err(ApiError::Unauthorized {
+                reason: "The admin API needs 'Authorization: Bearer <admin token>', the token \
+                         given with --admin-token.",
+            });
+        }
+    }
+    let call = route(req.method(), req.uri().path())?;
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let compact = state.config.compact;
+    match call {
+        Call::Health => {
+            no_params(&query)?;
+            ok(compact, &json!({ "status": "ok" }))
+        }
+        Call::Reset => {
+            no_params(&query)?;
+            state.reset();
+            ok(compact, &json!({ "status": "ok" }))
+        }
+        Call::Requests => {
+            let params = params(&query, &["method", "path"])?;
+            let method = param(&params, "method").map(str::to_ascii_uppercase);
+            let path = param(&params, "path");
+            if let Some(pattern) = path {
+                check_pattern("path", pattern).map_err(ApiError::invalid)?;
+            }
+            let requests = state.journal.matching(|e: &Entry| {
+                method.as_ref().is_none_or(|m| *m == e.method)
+                    && path.is_none_or(|p| path_matches(p, &e.path))
+            });
+            ok(compact, &Requests { requests })
+        }
+        Call::ClearRequests => {
+            no_params(&query)?;
+            state.journal.clear();
+            Ok(Reply::no_content())
+        }
+        Call::Clock => {
+            no_params(&query)?;
+            ok(compact, &clock(state))
+        }
+        Call::SetClock => {
+            no_params(&query)?;
+            let body = json_object(req).await?;
+            set_clock(state, &body)?;
+            ok(compact, &clock(state))
+        }
+        Call::NextIds => {
+            let ws = workspace(state, &query)?;
+            let ids = ws.lock().queued_ids();
+            ok(compact, &json!({ "ids": ids }))
+        }
+        Call::AddNextIds => {
+            let ws = workspace(state, &query)?;
+            let body = json_object(req).await?;
+            let ids = id_list(&body)?;
+            let mut ws = ws.lock();
+            ws.enqueue_ids(&ids)
+                .map_err(|message| ApiError::invalid(Problem::param("ids", message)))?;
+            ok(compact, &json!({ "ids": ws.queued_ids() }))
+        }
+        Call::Conversations => {
+            let ws = workspace(state, &query)?;
+            let ws = ws.lock();
+            let conversations: Vec<&Conversation> = ws.store.iter().collect();
+            ok(compact, &Conversations { conversations })
+        }
+        Call::Faults => {
+            no_params(&query)?;
+            ok(compact, &json!({ "faults": state.faults.rules() }))
+        }
+        Call::AddFault => {
+            no_params(&query)?;
+            let body = json_object(req).await?;
+            let rule = state
+                .faults
+                .add(&Value::Object(body))
+                .map_err(ApiError::Invalid)?;
+            Ok(Reply {
+                status: StatusCode::CREATED,
+                ..Reply::ok(to_body(&rule, compact))
+            })
+        }
+        Call::ClearFaults => {
+            no_params(&query)?;
+            state.faults.clear();
+            Ok(Reply::no_content())
+        }
+        Call::RemoveFault(id) => {
+            if state.faults.remove(&id) {
+                Ok(Reply::no_content())
+            } else {
+                Err(ApiError::UnknownFault { id: clip(&id) })
+            }
+        }
+    }
+}
+
+fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {
+    Ok(Reply::ok(to_body(value, compact)))
+}
+
+#[derive(Serialize)]
+struct Requests {
+    requests: Vec<Entry>,
+}
+
+#[derive(Serialize)]
+struct Conversations<'a> {
+    conversations: Vec<&'a Conversation>,
+}
+
+#[derive(Serialize)]
+struct ClockState {
+    now: i64,
+    frozen: bool,
+}
+
+fn clock(state: &AppState) -> ClockState {
+    ClockState {
+        now: state.clock.now(),
+        frozen: state.clock.frozen_at().is_some(),
+    }
+}
+
+fn set_clock(state: &AppState, body: &Map<String, Value>) -> Result<(), ApiError> {
+    let invalid = |param: &str, message: String| ApiError::invalid(Problem::param(param, message));
+    if let Some(key) = body
+        .keys()
+        .find(|k| !["now", "advance", "system"].contains(&k.as_str()))
+    {
+        return Err(invalid(
+            key,
+            format!(
+                "Unknown key '{}': the clock takes now, advance or system.",
+                clip(key)
+            ),
+        ));
+    }
+    if body.len() != 1 {
+        return Err(ApiError::invalid(Problem::general(
+            "Send exactly one of {\"now\": T}, {\"advance\": S} or {\"system\": true}.",
+        )));
+    }
+    if let Some(now) = body.get("now") {
+        let t = now.as_i64().filter(|t| *t >= 0).ok_or_else(|| {
+            invalid(
+                "now",
+                format!(
+                    "Invalid 'now': expected a non-negative integer of Unix seconds, got {}.",
+                    describe(now)
+                ),
+            )
+        })?;
+        state.clock.set(Some(t));
+    } else if let Some(advance) = body.get("advance") {
+        let s = advance.as_i64().ok_or_else(|| {
+            invalid(
+                "advance",
+                format!(
+                    "Invalid 'advance': expected an integer of seconds, got {}.",
+                    describe(advance)
+                ),
+            )
+        })?;
+        if state.clock.frozen_at().is_none() {
+            return Err(invalid(
+                "advance",
+                "The clock is not frozen: freeze it first with {\"now\": T}.".to_owned(),
+            ));
+        }
+        state.clock.advance(s).ok_or_else(|| {
+            invalid(
+                "advance",
+                format!("Invalid 'advance': {s} seconds would move the clock before 1970."),
+            )
+        })?;
+    } else if body.get("system") == Some(&Value::Bool(true)) {
+        state.clock.set(None);
+    } else {
+        return Err(invalid(
+            "system",
+            "Invalid 'system': only true makes sense (it unfreezes the clock).".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+fn id_list(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
+    let invalid = |message: String| ApiError::invalid(Problem::param("ids", message));
+    if let Some(key) = body.keys().find(|k| *k != "ids") {
+        return Err(ApiError::invalid(Problem::param(
+            key,
+            format!("Unknown key '{}': send {{\"ids\": [...]}}.", clip(key)),
+        )));
+    }
+    let Some(Value::Array(items)) = body.get("ids") else {
+        return Err(invalid("Send {\"ids\": [...]}, a list of IDs.".to_owned()));
+    };
+    items
+        .iter()
+        .map(|v| {
+            v.as_str().map(str::to_owned).ok_or_else(|| {
+                invalid(format!(
+                    "Invalid 'ids': expected strings, got {}.",
+                    describe(v)
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The workspace an admin call is about: `?token=T` under `--isolate`, the one store
+/// otherwise.
+fn workspace(state: &AppState, query: &str) -> Result<crate::state::SharedWorkspace, ApiError> {
+    let params = params(query, &["token"])?;
+    let token = param(&params, "token");
+    if state.is_isolated() && token.is_none() {
+        return Err(ApiError::invalid(Problem::param(
+            "token",
+            "Missing parameter 'token': under --isolate, ?token=T names the workspace.",
+        )));
+    }
+    Ok(state.workspace(token.unwrap_or("")))
+}
+
+fn params(query: &str, allowed: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
+    let pairs = parse_pairs(query.as_bytes(), "query string").map_err(ApiError::invalid)?;
+    let unknown: Vec<Problem> = pairs
+        .iter()
+        .filter(|(name, _)| !allowed.contains(&name.as_str()))
+        .map(|(name, _)| {
+            let accepted = if allowed.is_empty() {
+                "this call takes none".to_owned()
+            } else {
+                format!("this call takes {}", allowed.join(", "))
+            };
+            Problem::param(
+                name,
+                format!("Unknown parameter '{}': {accepted}.", clip(name)),
+            )
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(pairs)
+    } else {
+        Err(ApiError::Invalid(unknown))
+    }
+}
+
+fn no_params(query: &str) -> Result<(), ApiError> {
+    params(query, &[]).map(|_| ())
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(n, v)| n == name && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
+/// An admin body: a JSON object, whatever the `Content-Type` says, so that a plain
+/// `curl -d '{"now": 0}'` works.
+async fn json_object(req: Request<Incoming>) -> Result<Map<String, Value>, ApiError> {
+    let bytes = read_limited(req).await?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(ApiError::invalid(Problem::general(format!(
+            "An admin body is a JSON object, got {}.",
+            describe(&other)
+        )))),
+        Err(e) => Err(ApiError::invalid(Problem::general(format!(
+            "The body is not valid JSON: {e}."
+        )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_paths_route_by_method_with_405_and_404() {
+        assert_eq!(
+            route(&Method::GET, "/__admin/health").unwrap(),
+            Call::Health
+        );
+        assert_eq!(
+            route(&Method::DELETE, "/__admin/faults/fault_3").unwrap(),
+            Call::RemoveFault("fault_3".into())
+        );
+        assert_eq!(
+            route(&Method::PUT, "/__admin/clock").unwrap(),
+            Call::SetClock
+        );
+        match route(&Method::GET, "/__admin/reset") {
+            Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, "POST"),
+            other => panic!("{other:?}"),
+        }
+        for path in [
+            "/__admin",
+            "/__admin/",
+            "/__admin/nope",
+            "/__admin/faults/a/b",
+        ] {
+            assert!(
+                matches!(route(&Method::GET, path), Err(ApiError::NoRoute { .. })),
+                "{path}"
+            );
+        }
+        assert!(is_admin_path("/__admin/health") && !is_admin_path("/__administrator"));
+    }
+}

@@ -1,0 +1,419 @@
+//! The OpenAPI 3.1 description of the emulated API, served at `GET /openapi.json`.
+//!
+//! Built from the same facts the server runs on: the base paths and operations of `router`,
+//! the limits of `api` and `model`, and the running profile's error body. A test checks it
+//! against the router both ways (every route described, nothing described that is not
+//! routed).
+
+use crate::config::Profile;
+use crate::model::MAX_ID_CHARS;
+use crate::router::Base;
+use serde_json::{Value, json};
+
+/// The document for a server running `profile`.
+pub fn document(profile: Profile) -> Value {
+    let mut paths = serde_json::Map::new();
+    for base in Base::ALL {
+        let prefix = base.prefix();
+        paths.insert(format!("{prefix}/conversations"), collection(base));
+        paths.insert(format!("{prefix}/conversations/{{id}}"), item(base));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Conversations API (convmock)",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The Conversations REST API of Self (/v1) and Oblic (/external), as \
+                            convmock emulates it. Both base paths serve one API over one store.",
+        },
+        "security": [{ "bearerAuth": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": { "type": "http", "scheme": "bearer" },
+            },
+            "schemas": {
+                "Conversation": conversation_schema(),
+                "ConversationList": {
+                    "type": "object",
+                    "required": ["has_more", "data"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "has_more": { "type": "boolean" },
+                        "data": {
+                            "type": "array",
+                            "maxItems": 100,
+                            "items": { "$ref": "#/components/schemas/Conversation" },
+                        },
+                    },
+                },
+                "CreateConversation": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "contact_id": id_string(),
+                        "group_id": id_string(),
+                    },
+                    "anyOf": [{ "required": ["contact_id"] }, { "required": ["group_id"] }],
+                },
+                "UpdateConversation": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "pinned_message_id": {
+                            "type": ["string", "null"],
+                            "minLength": 1,
+                            "maxLength": MAX_ID_CHARS,
+                        },
+                        "is_pinned": { "type": "boolean" },
+                        "is_muted": { "type": "boolean" },
+                        "archived_at": timestamp(true),
+                    },
+                },
+                "Error": error_schema(profile),
+            },
+            "responses": {
+                "BadRequest": error_response("A parameter or body field is invalid; the message names it."),
+                "Unauthorized": error_response("No bearer token, or one this server does not accept."),
+                "NotFound": error_response("No conversation has this ID (in this token's workspace)."),
+                "PayloadTooLarge": error_response("The body is larger than 1 MiB."),
+                "UnsupportedMediaType": error_response("The body is neither form-urlencoded nor JSON."),
+                "Error": error_response("Any other error, such as one injected by a fault rule."),
+            },
+        },
+    })
+}
+
+fn operation_id(base: Base, name: &str) -> String {
+    let prefix = match base {
+        Base::V1 => "v1",
+        Base::External => "external",
+    };
+    format!("{prefix}_{name}")
+}
+
+fn collection(base: Base) -> Value {
+    let list_parameters = json!([
+        {
+            "name": "limit", "in": "query", "required": false,
+            "description": "How many conversations a page holds.",
+            "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 },
+        },
+        boolean_filter("muted", "Only muted (true) or only unmuted (false) conversations."),
+        boolean_filter("archived", "Only archived (true) or only unarchived (false) conversations."),
+        boolean_filter("pinned", "Only pinned (true) or only unpinned (false) conversations."),
+        {
+            "name": "group_id", "in": "query", "required": false,
+            "description": "Only conversations of this group.",
+            "schema": { "type": "string", "minLength": 1 },
+        },
+        {
+            "name": "starting_after", "in": "query", "required": false,
+            "description": "The page after this conversation. Not with ending_before.",
+            "schema": { "type": "string", "minLength": 1 },
+        },
+        {
+            "name": "ending_before", "in": "query", "required": false,
+            "description": "The page just before this conversation. Not with starting_after.",
+            "schema": { "type": "string", "minLength": 1 },
+        },
+    ]);
+    json!({
+        "get": {
+            "operationId": operation_id(base, "list_conversations"),
+            "summary": "List conversations, newest first",
+            "parameters": list_parameters,
+            "responses": {
+                "200": {
+                    "description": "One page of conversations.",
+                    "content": json_content("#/components/schemas/ConversationList"),
+                },
+                "400": { "$ref": "#/components/responses/BadRequest" },
+                "401": { "$ref": "#/components/responses/Unauthorized" },
+                "default": { "$ref": "#/components/responses/Error" },
+            },
+        },
+        "head": {
+            "operationId": operation_id(base, "list_conversations_head"),
+            "summary": "The list's headers, without a body",
+            "parameters": list_parameters,
+            "responses": {
+                "200": { "description": "The headers a GET would answer with." },
+                "400": { "description": "Invalid parameters." },
+                "401": { "description": "No usable bearer token." },
+            },
+        },
+        "post": {
+            "operationId": operation_id(base, "create_conversation"),
+            "summary": "Create a conversation with a contact or a group",
+            "requestBody": body("#/components/schemas/CreateConversation", true),
+            "responses": {
+                "201": {
+                    "description": "The new conversation.",
+                    "headers": {
+                        "Location": {
+                            "description": "The new conversation's path, under the same base.",
+                            "schema": { "type": "string" },
+                        },
+                    },
+                    "content": json_content("#/components/schemas/Conversation"),
+                },
+                "400": { "$ref": "#/components/responses/BadRequest" },
+                "401": { "$ref": "#/components/responses/Unauthorized" },
+                "413": { "$ref": "#/components/responses/PayloadTooLarge" },
+                "415": { "$ref": "#/components/responses/UnsupportedMediaType" },
+                "default": { "$ref": "#/components/responses/Error" },
+            },
+        },
+    })
+}
+
+fn item(base: Base) -> Value {
+    let found = |description: &str| {
+        json!({
+            "description": description,
+            "content": json_content("#/components/schemas/Conversation"),
+        })
+    };
+    json!({
+        "parameters": [{
+            "name": "id", "in": "path", "required": true,
+            "description": "The conversation's ID.",
+            "schema": { "type": "string", "minLength": 1 },
+        }],
+        "get": {
+            "operationId": operation_id(base, "retrieve_conversation"),
+            "summary": "Retrieve a conversation",
+            "responses": {
+                "200": found("The conversation."),
+                "401": { "$ref": "#/components/responses/Unauthorized" },
+                "404": { "$ref": "#/components/responses/NotFound" },
+                "default": { "$ref": "#/components/responses/Error" },
+            },
+        },
+        "head": {
+            "operationId": operation_id(base, "retrieve_conversation_head"),
+            "summary": "The conversation's headers, without a body",
+            "responses": {
+                "200": { "description": "The headers a GET would answer with." },
+                "401": { "description": "No usable bearer token." },
+                "404": { "description": "No such conversation." },
+            },
+        },
+        "put": {
+            "operationId": operation_id(base, "update_conversation"),
+            "summary": "Update a conversation; only the fields sent change",
+            "requestBody": body("#/components/schemas/UpdateConversation", false),
+            "responses": {
+                "200": found("The updated conversation."),
+                "400": { "$ref": "#/components/responses/BadRequest" },
+                "401": { "$ref": "#/components/responses/Unauthorized" },
+                "404": { "$ref": "#/components/responses/NotFound" },
+                "413": { "$ref": "#/components/responses/PayloadTooLarge" },
+                "415": { "$ref": "#/components/responses/UnsupportedMediaType" },
+                "default": { "$ref": "#/components/responses/Error" },
+            },
+        },
+        "delete": {
+            "operationId": operation_id(base, "delete_conversation"),
+            "summary": "Delete a conversation for good",
+            "responses": {
+                "204": { "description": "Deleted; later requests for it get 404." },
+                "401": { "$ref": "#/components/responses/Unauthorized" },
+                "404": { "$ref": "#/components/responses/NotFound" },
+                "default": { "$ref": "#/components/responses/Error" },
+            },
+        },
+    })
+}
+
+fn boolean_filter(name: &str, description: &str) -> Value {
+    json!({
+        "name": name, "in": "query", "required": false,
+        "description": description,
+        "schema": { "type": "boolean" },
+    })
+}
+
+fn json_content(schema: &str) -> Value {
+    json!({ "application/json": { "schema": { "$ref": schema } } })
+}
+
+fn body(schema: &str, required: bool) -> Value {
+    json!({
+        "required": required,
+        "content": {
+            "application/x-www-form-urlencoded": { "schema": { "$ref": schema } },
+            "application/json": { "schema": { "$ref": schema } },
+        },
+    })
+}
+
+fn id_string() -> Value {
+    json!({ "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS })
+}
+
+fn timestamp(nullable: bool) -> Value {
+    let kind = if nullable {
+        json!(["integer", "null"])
+    } else {
+        json!("integer")
+    };
+    json!({
+        "type": kind,
+        "minimum": 0,
+        "maximum": i64::MAX,
+        "description": "Unix time in seconds.",
+    })
+}
+
+fn nullable_string() -> Value {
+    json!({ "type": ["string", "null"] })
+}
+
+fn conversation_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": [
+            "id", "contact_id", "group_id", "pinned_message_id", "is_pinned", "is_muted",
+            "last_active_at", "last_opened_at", "created_at", "archived_at",
+        ],
+        "additionalProperties": false,
+        "properties": {
+            "id": { "type": "string", "minLength": 1 },
+            "contact_id": nullable_string(),
+            "group_id": nullable_string(),
+            "pinned_message_id": nullable_string(),
+            "is_pinned": { "type": "boolean" },
+            "is_muted": { "type": "boolean" },
+            "last_active_at": timestamp(true),
+            "last_opened_at": timestamp(true),
+            "created_at": timestamp(false),
+            "archived_at": timestamp(true),
+        },
+    })
+}
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": json_content("#/components/schemas/Error"),
+    })
+}
+
+fn error_schema(profile: Profile) -> Value {
+    let kind = json!({ "type": "string", "enum": ["invalid_request", "api_error"] });
+    match profile {
+        Profile::SelfChat => json!({
+            "type": "object",
+            "required": ["url", "type", "error_code", "error_message"],
+            "additionalProperties": false,
+            "properties": {
+                "url": { "type": "string", "description": "The request's path and query." },
+                "type": kind,
+                "error_code": { "type": "string", "pattern": "^[45][0-9][0-9]$" },
+                "error_message": { "type": "string" },
+            },
+        }),
+        Profile::Oblic => json!({
+            "type": "object",
+            "required": ["status", "data", "errors"],
+            "additionalProperties": false,
+            "properties": {
+                "status": { "const": "error" },
+                "data": { "type": "null" },
+                "errors": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["cd", "message"],
+                        "additionalProperties": false,
+                        "properties": {
+                            "cd": {
+                                "type": "string",
+                                "enum": [
+                                    "INVALID_REQUEST", "NOT_AUTHENTICATED", "RESOURCE_NOT_FOUND",
+                                    "RATE_LIMITED", "INTERNAL_ERROR",
+                                ],
+                            },
+                            "message": { "type": "string" },
+                        },
+                    },
+                },
+            },
+        }),
+        Profile::Protocol => json!({
+            "type": "object",
+            "required": ["type", "message", "documentation_url"],
+            "additionalProperties": false,
+            "properties": {
+                "type": kind,
+                "message": { "type": "string" },
+                "documentation_url": { "type": "string", "format": "uri" },
+            },
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::route;
+    use hyper::Method;
+
+    const METHODS: [&str; 7] = ["get", "head", "post", "put", "delete", "patch", "options"];
+
+    #[test]
+    fn every_route_is_described_and_nothing_else() {
+        let doc = document(Profile::SelfChat);
+        let paths = doc["paths"].as_object().unwrap();
+        let mut described: Vec<&str> = paths.keys().map(String::as_str).collect();
+        described.sort();
+        assert_eq!(
+            described,
+            [
+                "/external/conversations",
+                "/external/conversations/{id}",
+                "/v1/conversations",
+                "/v1/conversations/{id}"
+            ]
+        );
+        for (template, item) in paths {
+            let path = template.replace("{id}", "some-id");
+            for method in METHODS {
+                let described = item.get(method).is_some();
+                let http = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                // OPTIONS is the CORS preflight, answered before routing; not an operation.
+                let routed = method != "options" && route(&http, &path).is_ok();
+                assert_eq!(described, routed, "{method} {template}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_operation_needs_the_bearer_scheme_and_has_an_id() {
+        let doc = document(Profile::Oblic);
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(doc["security"][0]["bearerAuth"], json!([]));
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+            "bearer"
+        );
+        let mut ids = std::collections::HashSet::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for method in METHODS {
+                if let Some(op) = item.get(method) {
+                    assert!(ids.insert(op["operationId"].as_str().unwrap().to_owned()));
+                }
+            }
+        }
+        assert_eq!(ids.len(), 14);
+        assert!(
+            doc["components"]["schemas"]["Error"]["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("errors"))
+        );
+    }
+}

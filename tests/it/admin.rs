@@ -1,0 +1,439 @@
+//! The admin API: health, reset, the journal, the clock, the ID queue, a workspace's store,
+//! and the admin token.
+
+use crate::support::{Req, TestServer};
+use convmock::{Config, Fixtures};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn admin(s: &TestServer, method: &str, path: &str) -> Req {
+    Req::new(s.addr, method, path)
+}
+
+fn seeded() -> Config {
+    Config {
+        seed: Some(7),
+        clock: Some(1_700_000_000),
+        ..Config::default()
+    }
+}
+
+/// Creates, updates and deletes; every answer's status and body.
+fn workout(s: &TestServer) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut record = |r: crate::support::Resp| out.push(format!("{} {}", r.status, r.body));
+    for i in 0..3 {
+        record(
+            s.call("POST", "/v1/conversations")
+                .form(&format!("contact_id=c{i}"))
+                .send(),
+        );
+    }
+    record(
+        s.call("PUT", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+            .form("is_pinned=true")
+            .send(),
+    );
+    record(
+        s.call("DELETE", "/v1/conversations/hSIhXBhNe8X1d8Et")
+            .send(),
+    );
+    record(s.get("/v1/conversations?limit=100"));
+    out
+}
+
+#[test]
+fn health_answers_ok_without_a_token() {
+    let s = TestServer::start();
+    let r = admin(&s, "GET", "/__admin/health").send().expect(200);
+    assert_eq!(r.json(), json!({"status": "ok"}));
+}
+
+#[test]
+fn reset_restores_the_exact_fixture_state_and_a_fresh_process_answers() {
+    let s = TestServer::with(seeded());
+    let fixtures_view = admin(&s, "GET", "/__admin/conversations")
+        .send()
+        .expect(200)
+        .body;
+    let first = workout(&s);
+    assert_ne!(
+        admin(&s, "GET", "/__admin/conversations").send().body,
+        fixtures_view
+    );
+    admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"now": 5}"#)
+        .send()
+        .expect(200);
+    admin(&s, "POST", "/__admin/faults")
+        .json(r#"{"path": "/nowhere", "status": 500}"#)
+        .send()
+        .expect(201);
+
+    let r = admin(&s, "POST", "/__admin/reset").send().expect(200);
+    assert_eq!(r.json(), json!({"status": "ok"}));
+    assert_eq!(
+        admin(&s, "GET", "/__admin/conversations").send().body,
+        fixtures_view
+    );
+    assert_eq!(
+        admin(&s, "GET", "/__admin/requests").send().json(),
+        json!({"requests": []})
+    );
+    assert_eq!(
+        admin(&s, "GET", "/__admin/faults").send().json(),
+        json!({"faults": []})
+    );
+    assert_eq!(
+        admin(&s, "GET", "/__admin/clock").send().json(),
+        json!({"now": 1_700_000_000, "frozen": true})
+    );
+    // The same requests now get the same answers, byte for byte, as the first time and as
+    // a fresh process with the same flags.
+    assert_eq!(workout(&s), first);
+    assert_eq!(workout(&TestServer::with(seeded())), first);
+}
+
+#[test]
+fn reset_empties_every_isolated_workspace() {
+    let s = TestServer::with(Config {
+        isolate: true,
+        ..seeded()
+    });
+    let fresh = s.call("GET", "/v1/conversations").token("a").send().body;
+    s.call("DELETE", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+        .token("a")
+        .send()
+        .expect(204);
+    s.call("DELETE", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+        .token("b")
+        .send()
+        .expect(204);
+    admin(&s, "POST", "/__admin/reset").send().expect(200);
+    for token in ["a", "b"] {
+        assert_eq!(
+            s.call("GET", "/v1/conversations").token(token).send().body,
+            fresh
+        );
+    }
+}
+
+#[test]
+fn the_journal_shows_each_request_oldest_first_and_filters() {
+    let s = TestServer::with(seeded());
+    s.call("POST", "/v1/conversations")
+        .form("contact_id=abc")
+        .send()
+        .expect(201);
+    s.get("/external/conversations?limit=2").expect(200);
+    s.call("GET", "/v1/conversations/nope")
+        .no_token()
+        .send()
+        .expect(401);
+    admin(&s, "GET", "/__admin/health").send().expect(200);
+
+    let all = admin(&s, "GET", "/__admin/requests")
+        .send()
+        .expect(200)
+        .json();
+    let requests = all["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 3, "admin calls are not journaled: {all}");
+    let first = &requests[0];
+    assert_eq!(first["time"], 1_700_000_000);
+    assert_eq!(first["method"], "POST");
+    assert_eq!(first["path"], "/v1/conversations");
+    assert_eq!(first["query"], Value::Null);
+    assert_eq!(first["body"], "contact_id=abc");
+    assert_eq!(first["status"], 201);
+    assert_eq!(first["token"], "test-token");
+    assert!(first["duration_ms"].as_f64().unwrap() >= 0.0);
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "time",
+            "method",
+            "path",
+            "query",
+            "body",
+            "status",
+            "token",
+            "duration_ms"
+        ]
+    );
+    assert_eq!(requests[1]["query"], "limit=2");
+    assert_eq!(requests[2]["status"], 401);
+    assert_eq!(requests[2]["token"], Value::Null);
+
+    let gets = admin(&s, "GET", "/__admin/requests?method=get")
+        .send()
+        .json();
+    assert_eq!(gets["requests"].as_array().unwrap().len(), 2);
+    let items = admin(&s, "GET", "/__admin/requests?path=/v1/conversations/*")
+        .send()
+        .json();
+    assert_eq!(items["requests"][0]["path"], "/v1/conversations/nope");
+    assert_eq!(items["requests"].as_array().unwrap().len(), 1);
+    let any_base = admin(
+        &s,
+        "GET",
+        "/__admin/requests?method=GET&path=/*/conversations",
+    )
+    .send();
+    assert_eq!(
+        any_base.json()["requests"][0]["path"],
+        "/external/conversations"
+    );
+
+    admin(&s, "DELETE", "/__admin/requests").send().expect(204);
+    assert_eq!(
+        admin(&s, "GET", "/__admin/requests").send().json(),
+        json!({"requests": []})
+    );
+    admin(&s, "GET", "/__admin/requests?colour=red")
+        .send()
+        .expect(400);
+}
+
+#[test]
+fn the_journal_never_holds_more_than_its_limit_under_load() {
+    let limit = 40;
+    let s = Arc::new(TestServer::with(Config {
+        journal_limit: limit,
+        ..Config::default()
+    }));
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let s = Arc::clone(&s);
+            std::thread::spawn(move || {
+                for i in 0..40 {
+                    s.get(&format!(
+                        "/v1/conversations?limit={}",
+                        1 + (w * 40 + i) % 100
+                    ))
+                    .expect(200);
+                }
+            })
+        })
+        .collect();
+    // Watch it while the load runs.
+    let mut seen_max = 0;
+    while workers.iter().any(|w| !w.is_finished()) {
+        let n = admin(&s, "GET", "/__admin/requests").send().json()["requests"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert!(n <= limit, "{n} entries");
+        seen_max = seen_max.max(n);
+    }
+    for w in workers {
+        w.join().unwrap();
+    }
+    let entries = admin(&s, "GET", "/__admin/requests").send().json();
+    assert_eq!(entries["requests"].as_array().unwrap().len(), limit);
+    assert!(seen_max <= limit);
+}
+
+#[test]
+fn the_clock_freezes_moves_and_follows_the_system_again() {
+    let s = TestServer::start();
+    let frozen = admin(&s, "GET", "/__admin/clock").send().expect(200).json();
+    assert_eq!(frozen["frozen"], false);
+    let r = admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"advance": 60}"#)
+        .send()
+        .expect(400);
+    assert!(r.body.contains("not frozen"), "{}", r.body);
+
+    // With curl's default form Content-Type too: admin bodies are read as JSON.
+    let r = admin(&s, "PUT", "/__admin/clock")
+        .form(r#"{"now": 1000}"#)
+        .send()
+        .expect(200);
+    assert_eq!(r.json(), json!({"now": 1000, "frozen": true}));
+    let created = s
+        .call("POST", "/v1/conversations")
+        .form("group_id=g")
+        .send()
+        .json();
+    assert_eq!(created["created_at"], 1000);
+    let r = admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"advance": 3600}"#)
+        .send()
+        .expect(200);
+    assert_eq!(r.json(), json!({"now": 4600, "frozen": true}));
+    let created = s
+        .call("POST", "/v1/conversations")
+        .form("group_id=g")
+        .send()
+        .json();
+    assert_eq!(created["created_at"], 4600);
+    admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"advance": -5000}"#)
+        .send()
+        .expect(400);
+    let r = admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"system": true}"#)
+        .send()
+        .expect(200);
+    assert_eq!(r.json()["frozen"], false);
+    assert!(r.json()["now"].as_i64().unwrap() > 1_700_000_000);
+
+    for bad in [
+        r#"{}"#,
+        r#"{"now": -1}"#,
+        r#"{"now": 1, "advance": 1}"#,
+        r#"{"system": false}"#,
+        r#"{"when": 1}"#,
+        r#"[1]"#,
+        r#"{"now": "#,
+    ] {
+        let r = admin(&s, "PUT", "/__admin/clock")
+            .json(bad)
+            .send()
+            .expect(400);
+        assert_eq!(r.json()["error_code"], "400", "{bad}");
+    }
+}
+
+#[test]
+fn queued_ids_go_to_the_next_creates() {
+    let s = TestServer::start();
+    let r = admin(&s, "POST", "/__admin/next-ids")
+        .json(r#"{"ids": ["first-id", "second_id"]}"#)
+        .send()
+        .expect(200);
+    assert_eq!(r.json(), json!({"ids": ["first-id", "second_id"]}));
+    let r = admin(&s, "POST", "/__admin/next-ids")
+        .json(r#"{"ids": ["third"]}"#)
+        .send();
+    assert_eq!(r.json(), json!({"ids": ["first-id", "second_id", "third"]}));
+    let create = || {
+        s.call("POST", "/v1/conversations")
+            .form("contact_id=x")
+            .send()
+            .expect(201)
+            .json()["id"]
+            .clone()
+    };
+    assert_eq!(create(), "first-id");
+    assert_eq!(
+        admin(&s, "GET", "/__admin/next-ids").send().json(),
+        json!({"ids": ["second_id", "third"]})
+    );
+    assert_eq!(create(), "second_id");
+    for (bad, named) in [
+        (r#"{"ids": ["has space"]}"#, "'has space'"),
+        (r#"{"ids": ["xgQQXg3hrtjh7AvZ"]}"#, "'xgQQXg3hrtjh7AvZ'"),
+        (r#"{"ids": ["third"]}"#, "'third' is already queued"),
+        (r#"{"ids": ["dup", "dup"]}"#, "'dup'"),
+        (r#"{"ids": [1]}"#, "'ids'"),
+        (r#"{"ids": "abc"}"#, "\"ids\""),
+        (r#"{"id": ["abc"]}"#, "'id'"),
+    ] {
+        let r = admin(&s, "POST", "/__admin/next-ids")
+            .json(bad)
+            .send()
+            .expect(400);
+        let message = r.json()["error_message"].as_str().unwrap().to_owned();
+        assert!(message.contains(named), "{bad}: {message}");
+    }
+    assert_eq!(
+        admin(&s, "GET", "/__admin/next-ids").send().json(),
+        json!({"ids": ["third"]})
+    );
+}
+
+#[test]
+fn under_isolate_admin_calls_name_the_workspace_by_token() {
+    let s = TestServer::with(Config {
+        isolate: true,
+        fixtures: Fixtures::parse(
+            "inline",
+            r#"{"conversations": [{"id": "one", "created_at": 1}]}"#,
+        )
+        .unwrap(),
+        ..Config::default()
+    });
+    let r = admin(&s, "GET", "/__admin/conversations")
+        .send()
+        .expect(400);
+    assert!(r.body.contains("'token'"), "{}", r.body);
+    s.call("POST", "/v1/conversations")
+        .token("alice")
+        .form("contact_id=bob")
+        .send()
+        .expect(201);
+    let alice = admin(&s, "GET", "/__admin/conversations?token=alice")
+        .send()
+        .expect(200)
+        .json();
+    let alice = alice["conversations"].as_array().unwrap();
+    assert_eq!(alice.len(), 2);
+    assert_eq!(alice[0]["contact_id"], "bob", "list order, newest first");
+    let carol = admin(&s, "GET", "/__admin/conversations?token=carol")
+        .send()
+        .json();
+    assert_eq!(carol["conversations"].as_array().unwrap().len(), 1);
+
+    admin(&s, "POST", "/__admin/next-ids?token=carol")
+        .json(r#"{"ids": ["for-carol"]}"#)
+        .send()
+        .expect(200);
+    let id = |t: &str| {
+        s.call("POST", "/v1/conversations")
+            .token(t)
+            .form("contact_id=x")
+            .send()
+            .json()["id"]
+            .clone()
+    };
+    assert_ne!(id("alice"), "for-carol");
+    assert_eq!(id("carol"), "for-carol");
+}
+
+#[test]
+fn an_admin_token_guards_the_admin_api_only() {
+    let s = TestServer::with(Config {
+        admin_token: Some("s3cret".into()),
+        ..Config::default()
+    });
+    let r = admin(&s, "GET", "/__admin/health").send().expect(401);
+    assert!(r.body.contains("--admin-token"), "{}", r.body);
+    admin(&s, "POST", "/__admin/reset")
+        .token("wrong")
+        .send()
+        .expect(401);
+    admin(&s, "GET", "/__admin/health")
+        .token("s3cret")
+        .send()
+        .expect(200);
+    // The API keeps its own tokens.
+    s.get("/v1/conversations").expect(200);
+}
+
+#[test]
+fn unknown_admin_paths_and_methods_are_404_and_405_in_the_profile_shape() {
+    let s = TestServer::with(Config {
+        profile: convmock::Profile::Oblic,
+        ..Config::default()
+    });
+    let r = admin(&s, "GET", "/__admin/nothing").send().expect(404);
+    assert_eq!(r.json()["errors"][0]["cd"], "RESOURCE_NOT_FOUND");
+    let r = admin(&s, "GET", "/__admin/reset").send().expect(405);
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = admin(&s, "DELETE", "/__admin/faults/fault_99")
+        .send()
+        .expect(404);
+    assert!(r.body.contains("fault_99"));
+    let r = admin(&s, "POST", "/__admin/faults")
+        .json("not json")
+        .send()
+        .expect(400);
+    assert_eq!(r.json()["status"], "error");
+}
