@@ -152,7 +152,7 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Result<Reply, A
         }
         Call::SetClock => {
             no_params(&query)?;
-            let body = json_object(req).await?;
+            let body = json_object(req, state.config.header_timeout).await?;
             set_clock(state, &body)?;
             ok(compact, &clock(state))
         }
@@ -163,7 +163,7 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Result<Reply, A
         }
         Call::AddNextIds => {
             let ws = workspace(state, &query)?;
-            let body = json_object(req).await?;
+            let body = json_object(req, state.config.header_timeout).await?;
             let ids = id_list(&body)?;
             let mut ws = ws.lock();
             ws.enqueue_ids(&ids)
@@ -182,7 +182,7 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Result<Reply, A
         }
         Call::AddFault => {
             no_params(&query)?;
-            let body = json_object(req).await?;
+            let body = json_object(req, state.config.header_timeout).await?;
             let rule = state
                 .faults
                 .add(&Value::Object(body))
@@ -332,7 +332,7 @@ fn workspace(state: &AppState, query: &str) -> Result<crate::state::SharedWorksp
             "Missing parameter 'token': under --isolate, ?token=T names the workspace.",
         )));
     }
-    Ok(state.workspace(token.unwrap_or("")))
+    state.workspace(token.unwrap_or(""))
 }
 
 fn params(query: &str, allowed: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
@@ -372,8 +372,11 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// An admin body: a JSON object, whatever the `Content-Type` says, so that a plain
 /// `curl -d '{"now": 0}'` works.
-async fn json_object(req: Request<Incoming>) -> Result<Map<String, Value>, ApiError> {
-    let bytes = read_limited(req).await?;
+async fn json_object(
+    req: Request<Incoming>,
+    state_timeout: std::time::Duration,
+) -> Result<Map<String, Value>, ApiError> {
+    let bytes = read_limited(req, state_timeout).await?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(ApiError::invalid(Problem::general(format!(

@@ -4,6 +4,7 @@
 use crate::fixtures::Fixtures;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// The error-body shape, after the product whose errors a client expects.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -94,6 +95,13 @@ pub struct Config {
     pub journal_limit: usize,
     /// Delay every request outside the admin API by this many milliseconds (min, max).
     pub latency: Option<(u64, u64)>,
+    /// How long a connection may take to send a request's headers, and how long an idle
+    /// keep-alive connection stays open; also bounds the wait for a request body.
+    pub header_timeout: Duration,
+    /// How many connections are served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Under `--isolate`, how many workspaces may exist; a new token past that gets a 429.
+    pub max_workspaces: usize,
 }
 
 impl Default for Config {
@@ -113,6 +121,9 @@ impl Default for Config {
             admin_token: None,
             journal_limit: 1000,
             latency: None,
+            header_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            max_workspaces: 1000,
         }
     }
 }

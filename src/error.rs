@@ -55,6 +55,16 @@ pub enum ApiError {
         /// The ID as the client sent it.
         id: String,
     },
+    /// Under `--isolate`, a new token when the workspace bound is reached.
+    TooManyWorkspaces {
+        /// The bound (`--max-workspaces`).
+        limit: usize,
+    },
+    /// A request body that did not arrive in time.
+    BodyTimeout {
+        /// The time allowed, in seconds.
+        seconds: u64,
+    },
     /// A status answered by a fault rule.
     Injected {
         /// The rule's status, 400 to 599.
@@ -79,6 +89,8 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyWorkspaces { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Injected { status } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
@@ -117,6 +129,14 @@ impl ApiError {
                 "The request body is larger than the limit of 1 MiB ({MAX_BODY_BYTES} bytes)."
             )],
             ApiError::UnknownFault { id } => vec![format!("No such fault rule: '{id}'")],
+            ApiError::TooManyWorkspaces { limit } => vec![format!(
+                "This token would be a new workspace, but the server already holds {limit} \
+                 (--max-workspaces): reuse a token, reset the server (POST /__admin/reset) \
+                 or raise the limit."
+            )],
+            ApiError::BodyTimeout { seconds } => vec![format!(
+                "The request body did not arrive in full within {seconds} seconds."
+            )],
             ApiError::Injected { status } => vec![format!(
                 "Injected fault: a fault rule answered this request with status {status} \
                  (see /__admin/faults)."

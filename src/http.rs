@@ -194,14 +194,14 @@ async fn answer(
     let compact = state.config.compact;
     let fields = match op {
         Op::Create | Op::Update => {
-            let (kind, bytes) = read_body(req).await?;
+            let (kind, bytes) = read_body(req, state.config.header_timeout).await?;
             let fields = parse_body(kind, &bytes);
             *body_seen = Some(bytes);
             fields?
         }
         _ => Fields::new(),
     };
-    let ws = state.workspace(&token);
+    let ws = state.workspace(&token)?;
     match op {
         Op::List => api::list(&ws, query.as_deref(), compact),
         Op::Create => api::create(&ws, base, &fields, state.clock.now(), compact),
@@ -270,18 +270,21 @@ pub fn bearer(value: &HeaderValue) -> Option<String> {
 }
 
 /// Reads a request body and its kind, refusing more than 1 MiB without reading the rest.
-pub async fn read_body(req: Request<Incoming>) -> Result<(Option<BodyKind>, Bytes), ApiError> {
+pub async fn read_body(
+    req: Request<Incoming>,
+    timeout: Duration,
+) -> Result<(Option<BodyKind>, Bytes), ApiError> {
     let kind = body_kind(
         req.headers()
             .get(header::CONTENT_TYPE)
             .map(HeaderValue::as_bytes),
     )?;
-    Ok((kind, read_limited(req).await?))
+    Ok((kind, read_limited(req, timeout).await?))
 }
 
 /// Reads a request body whatever its `Content-Type`, refusing more than 1 MiB without
-/// reading the rest.
-pub async fn read_limited(req: Request<Incoming>) -> Result<Bytes, ApiError> {
+/// reading the rest, and a body that has not arrived within `timeout`.
+pub async fn read_limited(req: Request<Incoming>, timeout: Duration) -> Result<Bytes, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -290,15 +293,16 @@ pub async fn read_limited(req: Request<Incoming>) -> Result<Bytes, ApiError> {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
-    match Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge),
-        Err(_) => Err(ApiError::invalid(Problem::general(
+    let collect = Limited::new(req.into_body(), MAX_BODY_BYTES).collect();
+    match tokio::time::timeout(timeout, collect).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge),
+        Ok(Err(_)) => Err(ApiError::invalid(Problem::general(
             "The request body could not be read in full.",
         ))),
+        Err(_elapsed) => Err(ApiError::BodyTimeout {
+            seconds: timeout.as_secs(),
+        }),
     }
 }
 

@@ -8,6 +8,7 @@ use convmock::{Auth, Config, Fixtures, Profile, Server, StartError};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// A local emulator of the Conversations REST API (Self and Oblic).
 ///
@@ -95,6 +96,22 @@ struct Args {
     #[arg(long, env = "CONVMOCK_LATENCY", value_name = "MS|MIN..MAX",
           value_parser = convmock::faults::parse_latency)]
     latency: Option<(u64, u64)>,
+
+    /// Seconds a client may take to send a request's headers or body, and that an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "CONVMOCK_HEADER_TIMEOUT", value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+
+    /// Connections served at once; further ones wait to be accepted.
+    #[arg(long, env = "CONVMOCK_MAX_CONNECTIONS", value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+
+    /// Under --isolate, the most workspaces (tokens) at once; a new token past it gets a 429.
+    #[arg(long, env = "CONVMOCK_MAX_WORKSPACES", value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_workspaces: u64,
 }
 
 impl Args {
@@ -128,6 +145,9 @@ impl Args {
             admin_token: self.admin_token,
             journal_limit: self.journal_limit,
             latency: self.latency,
+            header_timeout: Duration::from_secs(self.header_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            max_workspaces: usize::try_from(self.max_workspaces).unwrap_or(usize::MAX),
         })
     }
 }
@@ -151,7 +171,15 @@ async fn run(args: Args) -> Result<(), StartError> {
     let config = args.into_config()?;
     // Handlers go in before the ready line: a harness may signal as soon as it reads it.
     let signals = Signals::install();
+    let open_to_all = matches!(config.auth, Auth::AnyToken | Auth::Disabled);
     let server = Server::start(config).await?;
+    if open_to_all && !server.addr().ip().is_loopback() {
+        eprintln!(
+            "convmock: warning: listening on {} without --token: anyone who can reach this \
+             address can read and change its conversations",
+            server.addr()
+        );
+    }
     {
         let mut out = std::io::stdout().lock();
         // The ready line: test harnesses wait for it, so flush it at once.

@@ -8,11 +8,17 @@ use crate::http;
 use crate::state::AppState;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// The largest request head (request line and headers) read; past it the client gets a
+/// 431 and the connection is closed.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// How long in-flight requests may take to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -20,9 +26,25 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Serves connections from `listener` until `shutdown` completes, then drains.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
-    let builder = http1::Builder::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        // hyper's head timer also runs while a keep-alive connection waits for its next
+        // request, so this one setting bounds both a stalled head and an idle connection.
+        .header_read_timeout(state.config.header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES);
+    let slots = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        // At the connection bound, wait for a slot before accepting: new clients queue in
+        // the listen backlog instead of starving the ones being served.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
@@ -35,6 +57,7 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
                     tokio::spawn(async move {
                         // A connection error (a client that went away) concerns that client only.
                         let _ = conn.await;
+                        drop(slot);
                     });
                 }
                 Err(e) => {

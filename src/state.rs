@@ -6,6 +6,7 @@
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::fixtures::Fixtures;
 use crate::ids::{IdGen, workspace_seed};
@@ -187,23 +188,35 @@ impl AppState {
 
     /// The workspace a request with this token works in. Under `--isolate` a new token gets
     /// a fresh copy of the fixtures; the map's lock is held only to look up or insert.
-    pub fn workspace(&self, token: &str) -> SharedWorkspace {
-        match &self.workspaces {
-            Workspaces::One(ws) => Arc::clone(ws),
-            Workspaces::PerToken(map) => {
-                if let Some(ws) = map.lock().get(token) {
-                    return Arc::clone(ws);
-                }
-                // Seed outside the map's lock: a large fixture set takes a while to copy.
-                let fresh =
-                    Workspace::seeded(&self.config.fixtures, workspace_seed(self.seed, token));
-                Arc::clone(
-                    map.lock()
-                        .entry(token.into())
-                        .or_insert_with(|| Arc::new(Mutex::new(fresh))),
-                )
+    ///
+    /// Past `--max-workspaces`, a new token is refused (429) and existing ones go on working.
+    pub fn workspace(&self, token: &str) -> Result<SharedWorkspace, ApiError> {
+        let map = match &self.workspaces {
+            Workspaces::One(ws) => return Ok(Arc::clone(ws)),
+            Workspaces::PerToken(map) => map,
+        };
+        let limit = self.config.max_workspaces;
+        {
+            let map = map.lock();
+            if let Some(ws) = map.get(token) {
+                return Ok(Arc::clone(ws));
+            }
+            if map.len() >= limit {
+                return Err(ApiError::TooManyWorkspaces { limit });
             }
         }
+        // Seeded outside the map's lock: a large fixture set takes a while to copy.
+        let fresh = Workspace::seeded(&self.config.fixtures, workspace_seed(self.seed, token));
+        let mut map = map.lock();
+        if let Some(ws) = map.get(token) {
+            return Ok(Arc::clone(ws));
+        }
+        if map.len() >= limit {
+            return Err(ApiError::TooManyWorkspaces { limit });
+        }
+        let ws = Arc::new(Mutex::new(fresh));
+        map.insert(token.into(), Arc::clone(&ws));
+        Ok(ws)
     }
 
     /// A fresh `Request-Id` value: `req_` and a 16-digit sequence number.
@@ -250,13 +263,34 @@ mod tests {
             seed: Some(3),
             ..Config::default()
         });
-        let a = isolated.workspace("a");
-        let b = isolated.workspace("b");
+        let a = isolated.workspace("a").unwrap();
+        let b = isolated.workspace("b").unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
-        assert!(Arc::ptr_eq(&a, &isolated.workspace("a")));
+        assert!(Arc::ptr_eq(&a, &isolated.workspace("a").unwrap()));
         assert_ne!(a.lock().new_id(), b.lock().new_id());
 
         let shared = AppState::new(Config::default());
-        assert!(Arc::ptr_eq(&shared.workspace("a"), &shared.workspace("b")));
+        assert!(Arc::ptr_eq(
+            &shared.workspace("a").unwrap(),
+            &shared.workspace("b").unwrap()
+        ));
+    }
+
+    #[test]
+    fn past_the_workspace_bound_new_tokens_are_refused_and_old_ones_work() {
+        let state = AppState::new(Config {
+            isolate: true,
+            max_workspaces: 2,
+            ..Config::default()
+        });
+        state.workspace("a").unwrap();
+        state.workspace("b").unwrap();
+        assert_eq!(
+            state.workspace("c").err(),
+            Some(ApiError::TooManyWorkspaces { limit: 2 })
+        );
+        assert!(state.workspace("a").is_ok());
+        state.reset();
+        assert!(state.workspace("c").is_ok());
     }
 }
