@@ -9,12 +9,13 @@ use crate::api::Reply;
 use crate::body::parse_pairs;
 use crate::error::ApiError;
 use crate::faults::{check_pattern, path_matches};
-use crate::http::{bearer, read_limited};
+use crate::http::bearer;
 use crate::journal::Entry;
 use crate::model::{Conversation, Problem, clip, describe, to_body};
 use crate::state::AppState;
-use hyper::body::Incoming;
-use hyper::{Method, Request, StatusCode, header};
+use hyper::body::Bytes;
+use hyper::http::request::Parts;
+use hyper::{Method, StatusCode, header};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -104,10 +105,23 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
     })
 }
 
-/// Answers one admin request.
-pub async fn handle(state: &AppState, req: Request<Incoming>) -> Result<Reply, ApiError> {
+/// The methods an admin path allows, for a CORS preflight; `None` for an unknown path.
+pub fn allowed(path: &str) -> Option<&'static str> {
+    // No admin call takes OPTIONS, so routing it yields the path's `Allow` list.
+    match route(&Method::OPTIONS, path) {
+        Err(ApiError::MethodNotAllowed { allow, .. }) => Some(allow),
+        _ => None,
+    }
+}
+
+/// Answers one admin request; `body` is the request body as read (or why it could not be).
+pub fn handle(
+    state: &AppState,
+    parts: &Parts,
+    body: Result<Bytes, ApiError>,
+) -> Result<Reply, ApiError> {
     if let Some(expected) = &state.config.admin_token {
-        let sent = req.headers().get(header::AUTHORIZATION).and_then(bearer);
+        let sent = parts.headers.get(header::AUTHORIZATION).and_then(bearer);
         if sent.as_deref() != Some(expected.as_str()) {
             return Err(ApiError::Unauthorized {
                 reason: "The admin API needs 'Authorization: Bearer <admin token>', the token \
@@ -115,55 +129,57 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Result<Reply, A
             });
         }
     }
-    let call = route(req.method(), req.uri().path())?;
-    let query = req.uri().query().unwrap_or("").to_owned();
+    let call = route(&parts.method, parts.uri.path())?;
+    let query = parts.uri.query().unwrap_or("");
     let compact = state.config.compact;
     match call {
         Call::Health => {
-            no_params(&query)?;
+            no_params(query)?;
             ok(compact, &json!({ "status": "ok" }))
         }
         Call::Reset => {
-            no_params(&query)?;
+            no_params(query)?;
             state.reset();
             ok(compact, &json!({ "status": "ok" }))
         }
         Call::Requests => {
-            let params = params(&query, &["method", "path"])?;
+            let params = params(query, &["method", "path"])?;
             let method = param(&params, "method").map(str::to_ascii_uppercase);
             let path = param(&params, "path");
             if let Some(pattern) = path {
                 check_pattern("path", pattern).map_err(ApiError::invalid)?;
             }
-            let requests = state.journal.matching(|e: &Entry| {
+            let entries = state.journal.matching(|e: &Entry| {
                 method.as_ref().is_none_or(|m| *m == e.method)
                     && path.is_none_or(|p| path_matches(p, &e.path))
             });
+            // Serialized after the journal's lock is released.
+            let requests = entries.iter().map(|e| &**e).collect();
             ok(compact, &Requests { requests })
         }
         Call::ClearRequests => {
-            no_params(&query)?;
+            no_params(query)?;
             state.journal.clear();
             Ok(Reply::no_content())
         }
         Call::Clock => {
-            no_params(&query)?;
+            no_params(query)?;
             ok(compact, &clock(state))
         }
         Call::SetClock => {
-            no_params(&query)?;
-            let body = json_object(req, state.config.header_timeout).await?;
+            no_params(query)?;
+            let body = json_object(body)?;
             set_clock(state, &body)?;
             ok(compact, &clock(state))
         }
         Call::NextIds => {
-            let ws = workspace(state, &query)?;
-            let ids = ws.lock().queued_ids();
+            let token = workspace_token(state, query)?;
+            let ids = state.view_workspace(&token, |ws| ws.queued_ids());
             ok(compact, &json!({ "ids": ids }))
         }
         Call::AddNextIds => {
-            let ws = workspace(state, &query)?;
-            let body = json_object(req, state.config.header_timeout).await?;
+            let ws = state.workspace(&workspace_token(state, query)?)?;
+            let body = json_object(body)?;
             let ids = id_list(&body)?;
             let mut ws = ws.lock();
             ws.enqueue_ids(&ids)
@@ -171,18 +187,19 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Result<Reply, A
             ok(compact, &json!({ "ids": ws.queued_ids() }))
         }
         Call::Conversations => {
-            let ws = workspace(state, &query)?;
-            let ws = ws.lock();
-            let conversations: Vec<&Conversation> = ws.store.iter().collect();
-            ok(compact, &Conversations { conversations })
+            let token = workspace_token(state, query)?;
+            state.view_workspace(&token, |ws| {
+                let conversations: Vec<&Conversation> = ws.store.iter().collect();
+                ok(compact, &Conversations { conversations })
+            })
         }
         Call::Faults => {
-            no_params(&query)?;
+            no_params(query)?;
             ok(compact, &json!({ "faults": state.faults.rules() }))
         }
         Call::AddFault => {
-            no_params(&query)?;
-            let body = json_object(req, state.config.header_timeout).await?;
+            no_params(query)?;
+            let body = json_object(body)?;
             let rule = state
                 .faults
                 .add(&Value::Object(body))
@@ -193,7 +210,7 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Result<Reply, A
             })
         }
         Call::ClearFaults => {
-            no_params(&query)?;
+            no_params(query)?;
             state.faults.clear();
             Ok(Reply::no_content())
         }
@@ -212,8 +229,8 @@ fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError
 }
 
 #[derive(Serialize)]
-struct Requests {
-    requests: Vec<Entry>,
+struct Requests<'a> {
+    requests: Vec<&'a Entry>,
 }
 
 #[derive(Serialize)]
@@ -321,18 +338,18 @@ fn id_list(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-/// The workspace an admin call is about: `?token=T` under `--isolate`, the one store
-/// otherwise.
-fn workspace(state: &AppState, query: &str) -> Result<crate::state::SharedWorkspace, ApiError> {
+/// The token of the workspace an admin call is about: `?token=T` under `--isolate`; the
+/// one store otherwise.
+fn workspace_token(state: &AppState, query: &str) -> Result<String, ApiError> {
     let params = params(query, &["token"])?;
-    let token = param(&params, "token");
-    if state.is_isolated() && token.is_none() {
-        return Err(ApiError::invalid(Problem::param(
+    match param(&params, "token") {
+        Some(token) => Ok(token.to_owned()),
+        None if state.is_isolated() => Err(ApiError::invalid(Problem::param(
             "token",
             "Missing parameter 'token': under --isolate, ?token=T names the workspace.",
-        )));
+        ))),
+        None => Ok(String::new()),
     }
-    state.workspace(token.unwrap_or(""))
 }
 
 fn params(query: &str, allowed: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
@@ -372,11 +389,8 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// An admin body: a JSON object, whatever the `Content-Type` says, so that a plain
 /// `curl -d '{"now": 0}'` works.
-async fn json_object(
-    req: Request<Incoming>,
-    state_timeout: std::time::Duration,
-) -> Result<Map<String, Value>, ApiError> {
-    let bytes = read_limited(req, state_timeout).await?;
+fn json_object(body: Result<Bytes, ApiError>) -> Result<Map<String, Value>, ApiError> {
+    let bytes = body?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(ApiError::invalid(Problem::general(format!(

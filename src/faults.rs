@@ -62,8 +62,12 @@ impl Rule {
         }
     }
 
+    /// A `GET` rule also matches `HEAD`, which is a GET without the body.
     fn matches(&self, method: &str, path: &str) -> bool {
-        (self.method == "*" || self.method == method) && path_matches(&self.path, path)
+        let method_fits = self.method == "*"
+            || self.method == method
+            || (self.method == "GET" && method == "HEAD");
+        method_fits && path_matches(&self.path, path)
     }
 }
 

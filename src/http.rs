@@ -9,7 +9,7 @@
 
 use crate::admin;
 use crate::api::{self, Reply};
-use crate::body::{BodyKind, body_kind, parse_body};
+use crate::body::{body_kind, parse_body};
 use crate::config::Auth;
 use crate::error::{ApiError, MAX_BODY_BYTES};
 use crate::faults::Action;
@@ -18,8 +18,9 @@ use crate::model::{Fields, Problem};
 use crate::router::{self, Op};
 use crate::state::AppState;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -29,6 +30,8 @@ pub type Body = Full<Bytes>;
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const EXPOSED: HeaderValue = HeaderValue::from_static("Request-Id, Location");
 const PREFLIGHT_HEADERS: &str = "Authorization, Content-Type";
+/// `Allow` for an injected 405 on a path no route knows.
+const ANY_METHOD: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 /// Where the OpenAPI description of the emulated API is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -51,33 +54,31 @@ pub async fn handle(
     state: AppState,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, DroppedByFault> {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let url = req
-        .uri()
+    let (parts, incoming) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let url = parts
+        .uri
         .path_and_query()
-        .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
-    let path = req.uri().path().to_owned();
-    let origin = req.headers().get(header::ORIGIN).cloned();
+        .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
     let is_admin = admin::is_admin_path(&path);
-    // Admin calls are the test's own bookkeeping: neither journaled nor subject to faults.
-    let entry = (!is_admin).then(|| Entry {
-        time: state.clock.now(),
-        method: method.to_string(),
-        path: path.clone(),
-        query: req.uri().query().map(str::to_owned),
-        body: None,
-        status: None,
-        token: req.headers().get(header::AUTHORIZATION).and_then(bearer),
-        duration_ms: 0.0,
-    });
+    // Journals and logs the request when it ends, however it ends: answered, dropped by a
+    // fault, or abandoned by a client that hung up during a delay.
+    let mut record = Record::start(&state, &parts, &url, is_admin);
+
+    // The body is read once, bounded in size and time, before anything else, so that the
+    // journal shows what was sent whatever the answer; a read error matters only to an
+    // operation that needs the body.
+    let body = read_limited(&parts.headers, incoming, state.config.header_timeout).await;
+    if let Ok(bytes) = &body {
+        record.body = (!bytes.is_empty()).then(|| bytes.clone());
+    }
 
     let mut injected = None;
     if !is_admin {
         // Decided under the faults' lock; slept with no lock held.
-        match state.faults.check(method.as_str(), &path) {
+        match state.faults.check(parts.method.as_str(), &path) {
             Some(Action::Drop) => {
-                finish(&state, entry, None, &method, &url, None, started);
+                record.outcome = Outcome::Dropped;
                 return Err(DroppedByFault);
             }
             Some(Action::Delay(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
@@ -89,34 +90,38 @@ pub async fn handle(
         }
     }
 
-    let mut body_seen = None;
-    let preflight_for = (method == Method::OPTIONS)
-        .then(|| router::allowed(&path))
+    let preflight_for = (parts.method == Method::OPTIONS)
+        .then(|| allowed_methods(&path))
         .flatten();
     let mut response = if let Some(status) = injected {
-        error_response(&state, &ApiError::Injected { status }, &url)
-    } else if is_admin {
-        match admin::handle(&state, req).await {
-            Ok(reply) => reply_response(reply),
-            Err(err) => error_response(&state, &err, &url),
-        }
+        error_response(&state, &ApiError::Injected { status }, &url, &path)
     } else if let Some(methods) = preflight_for {
         // Browsers send preflights without credentials: no authentication here.
-        preflight(req.headers(), methods)
+        preflight(&parts.headers, methods)
     } else {
-        match answer(&state, req, &mut body_seen).await {
+        let answered = if is_admin {
+            admin::handle(&state, &parts, body)
+        } else {
+            answer(&state, &parts, body)
+        };
+        match answered {
             Ok(reply) => reply_response(reply),
-            Err(err) => error_response(&state, &err, &url),
+            Err(err) => error_response(&state, &err, &url, &path),
         }
     };
 
     let headers = response.headers_mut();
-    if let Ok(id) = HeaderValue::from_str(&state.next_request_id()) {
+    let request_id = if is_admin {
+        state.next_admin_request_id()
+    } else {
+        state.next_request_id()
+    };
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, id);
     }
-    match origin {
+    match parts.headers.get(header::ORIGIN) {
         Some(origin) => {
-            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
             headers.append(header::VARY, HeaderValue::from_static("Origin"));
         }
         None => {
@@ -127,87 +132,131 @@ pub async fn handle(
         }
     }
     headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED);
-
-    let status = response.status();
-    finish(
-        &state,
-        entry,
-        body_seen,
-        &method,
-        &url,
-        Some(status),
-        started,
-    );
+    record.outcome = Outcome::Answered(response.status());
     Ok(response)
 }
 
-/// Journals the request (when it is journaled) and writes its log line.
-fn finish(
-    state: &AppState,
+/// How a request ended, for its journal entry and log line.
+enum Outcome {
+    Answered(StatusCode),
+    Dropped,
+    /// The client went away before an answer was ready (during a delay, say).
+    Abandoned,
+}
+
+/// A request's journal entry and log line, written when it is dropped.
+struct Record {
+    state: AppState,
     entry: Option<Entry>,
     body: Option<Bytes>,
-    method: &Method,
-    url: &str,
-    status: Option<StatusCode>,
+    method: Method,
+    url: String,
     started: Instant,
-) {
-    if let Some(mut entry) = entry {
-        entry.body = body.as_deref().map(body_text);
-        entry.status = status.map(|s| s.as_u16());
-        entry.duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-        state.journal.record(entry);
-    }
-    if !state.config.quiet {
-        log_line(method, url, status, started);
+    outcome: Outcome,
+}
+
+impl Record {
+    fn start(state: &AppState, parts: &Parts, url: &str, is_admin: bool) -> Self {
+        // Admin calls are the test's own bookkeeping: not journaled.
+        let entry = (!is_admin).then(|| Entry {
+            time: state.clock.now(),
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            body: None,
+            status: None,
+            token: parts.headers.get(header::AUTHORIZATION).and_then(bearer),
+            duration_ms: 0.0,
+        });
+        Record {
+            state: state.clone(),
+            entry,
+            body: None,
+            method: parts.method.clone(),
+            url: url.to_owned(),
+            started: Instant::now(),
+            outcome: Outcome::Abandoned,
+        }
     }
 }
 
-async fn answer(
+impl Drop for Record {
+    fn drop(&mut self) {
+        let status = match self.outcome {
+            Outcome::Answered(status) => Some(status),
+            Outcome::Dropped | Outcome::Abandoned => None,
+        };
+        if let Some(mut entry) = self.entry.take() {
+            entry.body = self.body.as_deref().map(body_text);
+            entry.status = status.map(|s| s.as_u16());
+            entry.duration_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+            self.state.journal.record(entry);
+        }
+        if !self.state.config.quiet {
+            let shown = match self.outcome {
+                Outcome::Answered(status) => status.as_u16().to_string(),
+                Outcome::Dropped => "dropped".to_owned(),
+                Outcome::Abandoned => "abandoned".to_owned(),
+            };
+            log_line(&self.method, &self.url, &shown, self.started);
+        }
+    }
+}
+
+/// The methods a CORS preflight may allow for a path; `None` for an unknown path.
+fn allowed_methods(path: &str) -> Option<&'static str> {
+    if admin::is_admin_path(path) {
+        admin::allowed(path)
+    } else {
+        router::allowed(path)
+    }
+}
+
+fn answer(
     state: &AppState,
-    req: Request<Incoming>,
-    body_seen: &mut Option<Bytes>,
+    parts: &Parts,
+    body: Result<Bytes, ApiError>,
 ) -> Result<Reply, ApiError> {
-    let path = req.uri().path();
+    let path = parts.uri.path();
     if path == OPENAPI_PATH {
-        return openapi(state, req.method());
+        return openapi(state, &parts.method);
     }
     if !router::is_api_path(path) {
         return Err(ApiError::NoRoute {
-            method: req.method().to_string(),
+            method: parts.method.to_string(),
             path: path.to_owned(),
         });
     }
     // A preflight for a known path was answered before this; one for an unknown path gets
     // its 404 without a token, like the preflight it is.
-    let token = if req.method() == Method::OPTIONS {
+    let token = if parts.method == Method::OPTIONS {
         String::new()
     } else {
-        authenticate(&state.config.auth, req.headers())?
+        authenticate(&state.config.auth, &parts.headers)?
     };
-    let route = router::route(req.method(), path)?;
-    let (base, op, id) = (
-        route.base,
-        route.op,
-        route.id.unwrap_or_default().to_owned(),
-    );
-    let query = req.uri().query().map(str::to_owned);
+    let route = router::route(&parts.method, path)?;
+    let id = route.id.unwrap_or_default();
+    let query = parts.uri.query();
     let compact = state.config.compact;
-    let fields = match op {
+    let fields = match route.op {
         Op::Create | Op::Update => {
-            let (kind, bytes) = read_body(req, state.config.header_timeout).await?;
-            let fields = parse_body(kind, &bytes);
-            *body_seen = Some(bytes);
-            fields?
+            let kind = body_kind(
+                parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .map(HeaderValue::as_bytes),
+            )?;
+            parse_body(kind, &body?)?
         }
         _ => Fields::new(),
     };
     let ws = state.workspace(&token)?;
-    match op {
-        Op::List => api::list(&ws, query.as_deref(), compact),
-        Op::Create => api::create(&ws, base, &fields, state.clock.now(), compact),
-        Op::Retrieve => api::retrieve(&ws, &id, compact),
-        Op::Update => api::update(&ws, &id, &fields, compact),
-        Op::Delete => api::delete(&ws, &id),
+    match route.op {
+        Op::List => api::list(&ws, query, compact),
+        Op::Create => api::create(&ws, route.base, &fields, state.clock.now(), compact),
+        Op::Retrieve => api::retrieve(&ws, id, compact),
+        Op::Update => api::update(&ws, id, &fields, compact),
+        Op::Delete => api::delete(&ws, id),
     }
 }
 
@@ -269,31 +318,24 @@ pub fn bearer(value: &HeaderValue) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
-/// Reads a request body and its kind, refusing more than 1 MiB without reading the rest.
-pub async fn read_body(
-    req: Request<Incoming>,
+/// Reads a request body, refusing more than 1 MiB without reading the rest, and a body
+/// that has not arrived within `timeout`. No body is the empty body.
+pub async fn read_limited(
+    headers: &HeaderMap,
+    incoming: Incoming,
     timeout: Duration,
-) -> Result<(Option<BodyKind>, Bytes), ApiError> {
-    let kind = body_kind(
-        req.headers()
-            .get(header::CONTENT_TYPE)
-            .map(HeaderValue::as_bytes),
-    )?;
-    Ok((kind, read_limited(req, timeout).await?))
-}
-
-/// Reads a request body whatever its `Content-Type`, refusing more than 1 MiB without
-/// reading the rest, and a body that has not arrived within `timeout`.
-pub async fn read_limited(req: Request<Incoming>, timeout: Duration) -> Result<Bytes, ApiError> {
-    let declared = req
-        .headers()
+) -> Result<Bytes, ApiError> {
+    if incoming.is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let collect = Limited::new(req.into_body(), MAX_BODY_BYTES).collect();
+    let collect = Limited::new(incoming, MAX_BODY_BYTES).collect();
     match tokio::time::timeout(timeout, collect).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge),
@@ -360,36 +402,40 @@ fn reply_response(reply: Reply) -> Response<Body> {
     response
 }
 
-fn error_response(state: &AppState, err: &ApiError, url: &str) -> Response<Body> {
+fn error_response(state: &AppState, err: &ApiError, url: &str, path: &str) -> Response<Body> {
     let (status, body) = err.render(state.config.profile, url, state.config.compact);
     let mut response = Response::new(Body::new(Bytes::from(body)));
     *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, JSON);
-    match err {
-        ApiError::MethodNotAllowed { allow, .. } => {
+    // The headers a status calls for, injected ones included.
+    match (err, status) {
+        (ApiError::MethodNotAllowed { allow, .. }, _) => {
             h.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        ApiError::Injected { status: 429 } => {
-            h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        (_, StatusCode::METHOD_NOT_ALLOWED) => {
+            let allow = allowed_methods(path).unwrap_or(ANY_METHOD);
+            h.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        ApiError::Unauthorized { .. } => {
+        (_, StatusCode::UNAUTHORIZED) => {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        (ApiError::Injected { .. }, StatusCode::TOO_MANY_REQUESTS) => {
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         _ => {}
     }
     response
 }
 
-/// `HH:MM:SS.mmm METHOD /path?query STATUS 0.12ms`, on stderr; `dropped` for a dropped
-/// connection.
-fn log_line(method: &Method, url: &str, status: Option<StatusCode>, started: Instant) {
+/// `HH:MM:SS.mmm METHOD /path?query STATUS 0.12ms`, on stderr; `dropped` for a connection
+/// a fault closed, `abandoned` for a client that left before its answer.
+fn log_line(method: &Method, url: &str, status: &str, started: Instant) {
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let secs = now.as_secs() % 86_400;
-    let status = status.map_or_else(|| "dropped".to_owned(), |s| s.as_u16().to_string());
     eprintln!(
         "{:02}:{:02}:{:02}.{:03} {method} {url} {status} {elapsed:.2}ms",
         secs / 3600,

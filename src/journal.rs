@@ -6,6 +6,7 @@
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// How much of a request body an entry keeps.
 pub const MAX_JOURNAL_BODY: usize = 64 * 1024;
@@ -35,7 +36,8 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Journal {
     limit: usize,
-    entries: Mutex<VecDeque<Entry>>,
+    /// Shared entries, so that a read copies pointers, not bodies, under the lock.
+    entries: Mutex<VecDeque<Arc<Entry>>>,
 }
 
 impl Journal {
@@ -56,11 +58,11 @@ impl Journal {
         while entries.len() >= self.limit {
             entries.pop_front();
         }
-        entries.push_back(entry);
+        entries.push_back(Arc::new(entry));
     }
 
     /// The entries `keep` accepts, oldest first.
-    pub fn matching(&self, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+    pub fn matching(&self, keep: impl Fn(&Entry) -> bool) -> Vec<Arc<Entry>> {
         self.entries
             .lock()
             .iter()

@@ -5,19 +5,24 @@
 //! against the router both ways (every route described, nothing described that is not
 //! routed).
 
-use crate::config::Profile;
+use crate::config::{Auth, Profile};
 use crate::model::MAX_ID_CHARS;
 use crate::router::Base;
 use serde_json::{Value, json};
 
-/// The document for a server running `profile`.
-pub fn document(profile: Profile) -> Value {
+/// The document for a server running `profile`; `auth` says whether a bearer token is
+/// required (it is not with `--no-auth`).
+pub fn document(profile: Profile, auth: &Auth) -> Value {
     let mut paths = serde_json::Map::new();
     for base in Base::ALL {
         let prefix = base.prefix();
         paths.insert(format!("{prefix}/conversations"), collection(base));
         paths.insert(format!("{prefix}/conversations/{{id}}"), item(base));
     }
+    let security = match auth {
+        Auth::Disabled => json!([]),
+        Auth::AnyToken | Auth::Tokens(_) => json!([{ "bearerAuth": [] }]),
+    };
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -26,7 +31,7 @@ pub fn document(profile: Profile) -> Value {
             "description": "The Conversations REST API of Self (/v1) and Oblic (/external), as \
                             convmock emulates it. Both base paths serve one API over one store.",
         },
-        "security": [{ "bearerAuth": [] }],
+        "security": security,
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -48,26 +53,55 @@ pub fn document(profile: Profile) -> Value {
                     },
                 },
                 "CreateConversation": {
+                    "description": "A JSON create: contact_id, group_id or both; null counts as absent.",
                     "type": "object",
                     "additionalProperties": false,
                     "properties": {
-                        "contact_id": id_string(),
-                        "group_id": id_string(),
+                        "contact_id": nullable_id(),
+                        "group_id": nullable_id(),
                     },
-                    "anyOf": [{ "required": ["contact_id"] }, { "required": ["group_id"] }],
+                    "anyOf": [
+                        { "required": ["contact_id"], "properties": { "contact_id": id_string() } },
+                        { "required": ["group_id"], "properties": { "group_id": id_string() } },
+                    ],
+                },
+                "CreateConversationForm": {
+                    "description": "A form create: an empty value counts as absent.",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "contact_id": form_string(),
+                        "group_id": form_string(),
+                    },
+                    "anyOf": [
+                        { "required": ["contact_id"], "properties": { "contact_id": id_string() } },
+                        { "required": ["group_id"], "properties": { "group_id": id_string() } },
+                    ],
                 },
                 "UpdateConversation": {
+                    "description": "A JSON update: only the fields sent change; null clears.",
                     "type": "object",
                     "additionalProperties": false,
                     "properties": {
-                        "pinned_message_id": {
-                            "type": ["string", "null"],
-                            "minLength": 1,
-                            "maxLength": MAX_ID_CHARS,
-                        },
+                        "pinned_message_id": nullable_id(),
                         "is_pinned": { "type": "boolean" },
                         "is_muted": { "type": "boolean" },
                         "archived_at": timestamp(true),
+                    },
+                },
+                "UpdateConversationForm": {
+                    "description": "A form update: values are text; an empty value is null.",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "pinned_message_id": form_string(),
+                        "is_pinned": form_boolean(),
+                        "is_muted": form_boolean(),
+                        "archived_at": {
+                            "type": "string",
+                            "pattern": "^[0-9]{0,18}$",
+                            "description": "Unix time in seconds, in decimal digits; empty for null.",
+                        },
                     },
                 },
                 "Error": error_schema(profile),
@@ -141,12 +175,13 @@ fn collection(base: Base) -> Value {
                 "200": { "description": "The headers a GET would answer with." },
                 "400": { "description": "Invalid parameters." },
                 "401": { "description": "No usable bearer token." },
+                "default": { "description": "Any other error, without a body." },
             },
         },
         "post": {
             "operationId": operation_id(base, "create_conversation"),
             "summary": "Create a conversation with a contact or a group",
-            "requestBody": body("#/components/schemas/CreateConversation", true),
+            "requestBody": body("CreateConversation", true),
             "responses": {
                 "201": {
                     "description": "The new conversation.",
@@ -198,12 +233,13 @@ fn item(base: Base) -> Value {
                 "200": { "description": "The headers a GET would answer with." },
                 "401": { "description": "No usable bearer token." },
                 "404": { "description": "No such conversation." },
+                "default": { "description": "Any other error, without a body." },
             },
         },
         "put": {
             "operationId": operation_id(base, "update_conversation"),
             "summary": "Update a conversation; only the fields sent change",
-            "requestBody": body("#/components/schemas/UpdateConversation", false),
+            "requestBody": body("UpdateConversation", false),
             "responses": {
                 "200": found("The updated conversation."),
                 "400": { "$ref": "#/components/responses/BadRequest" },
@@ -239,14 +275,32 @@ fn json_content(schema: &str) -> Value {
     json!({ "application/json": { "schema": { "$ref": schema } } })
 }
 
+/// A request body in both encodings; the form one has its own schema, since form values
+/// are text and an empty one means null.
 fn body(schema: &str, required: bool) -> Value {
     json!({
         "required": required,
         "content": {
-            "application/x-www-form-urlencoded": { "schema": { "$ref": schema } },
-            "application/json": { "schema": { "$ref": schema } },
+            "application/x-www-form-urlencoded": {
+                "schema": { "$ref": format!("#/components/schemas/{schema}Form") },
+            },
+            "application/json": {
+                "schema": { "$ref": format!("#/components/schemas/{schema}") },
+            },
         },
     })
+}
+
+fn nullable_id() -> Value {
+    json!({ "type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID_CHARS })
+}
+
+fn form_string() -> Value {
+    json!({ "type": "string", "maxLength": MAX_ID_CHARS })
+}
+
+fn form_boolean() -> Value {
+    json!({ "type": "string", "enum": ["true", "false"] })
 }
 
 fn id_string() -> Value {
@@ -366,7 +420,7 @@ mod tests {
 
     #[test]
     fn every_route_is_described_and_nothing_else() {
-        let doc = document(Profile::SelfChat);
+        let doc = document(Profile::SelfChat, &Auth::AnyToken);
         let paths = doc["paths"].as_object().unwrap();
         let mut described: Vec<&str> = paths.keys().map(String::as_str).collect();
         described.sort();
@@ -393,7 +447,7 @@ mod tests {
 
     #[test]
     fn every_operation_needs_the_bearer_scheme_and_has_an_id() {
-        let doc = document(Profile::Oblic);
+        let doc = document(Profile::Oblic, &Auth::AnyToken);
         assert_eq!(doc["openapi"], "3.1.0");
         assert_eq!(doc["security"][0]["bearerAuth"], json!([]));
         assert_eq!(

@@ -114,6 +114,7 @@ pub struct Shared {
     pub faults: Faults,
     workspaces: Workspaces,
     requests: AtomicU64,
+    admin_requests: AtomicU64,
     openapi: OnceLock<Vec<u8>>,
 }
 
@@ -148,6 +149,7 @@ impl AppState {
             faults: Faults::new(seed, config.latency),
             workspaces,
             requests: AtomicU64::new(0),
+            admin_requests: AtomicU64::new(0),
             openapi: OnceLock::new(),
             config,
         }))
@@ -182,7 +184,12 @@ impl AppState {
     /// The OpenAPI document of the emulated API, built on first use.
     pub fn openapi_document(&self) -> Vec<u8> {
         self.openapi
-            .get_or_init(|| to_body(&openapi::document(self.config.profile), self.config.compact))
+            .get_or_init(|| {
+                to_body(
+                    &openapi::document(self.config.profile, &self.config.auth),
+                    self.config.compact,
+                )
+            })
             .clone()
     }
 
@@ -217,6 +224,29 @@ impl AppState {
         let ws = Arc::new(Mutex::new(fresh));
         map.insert(token.into(), Arc::clone(&ws));
         Ok(ws)
+    }
+
+    /// Runs `f` on a token's workspace without creating one: a token not seen yet is shown
+    /// the fixtures it would start from. For the admin API's reads.
+    pub fn view_workspace<R>(&self, token: &str, f: impl FnOnce(&Workspace) -> R) -> R {
+        let existing = match &self.workspaces {
+            Workspaces::One(ws) => Some(Arc::clone(ws)),
+            Workspaces::PerToken(map) => map.lock().get(token).cloned(),
+        };
+        match existing {
+            Some(ws) => f(&ws.lock()),
+            None => f(&Workspace::seeded(
+                &self.config.fixtures,
+                workspace_seed(self.seed, token),
+            )),
+        }
+    }
+
+    /// A `Request-Id` for an admin response: `adm_` and its own sequence number, so that
+    /// admin calls never shift the API's `Request-Id`s.
+    pub fn next_admin_request_id(&self) -> String {
+        let n = self.admin_requests.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("adm_{n:016}")
     }
 
     /// A fresh `Request-Id` value: `req_` and a 16-digit sequence number.

@@ -18,10 +18,13 @@ fn seeded() -> Config {
     }
 }
 
-/// Creates, updates and deletes; every answer's status and body.
+/// Creates, updates and deletes; every answer's status, `Request-Id` and body.
 fn workout(s: &TestServer) -> Vec<String> {
     let mut out = Vec::new();
-    let mut record = |r: crate::support::Resp| out.push(format!("{} {}", r.status, r.body));
+    let mut record = |r: crate::support::Resp| {
+        let request_id = r.header("request-id").unwrap_or("none").to_owned();
+        out.push(format!("{} {request_id} {}", r.status, r.body))
+    };
     for i in 0..3 {
         record(
             s.call("POST", "/v1/conversations")
@@ -436,4 +439,61 @@ fn unknown_admin_paths_and_methods_are_404_and_405_in_the_profile_shape() {
         .send()
         .expect(400);
     assert_eq!(r.json()["status"], "error");
+}
+
+#[test]
+fn admin_reads_never_create_a_workspace() {
+    let s = TestServer::with(Config {
+        isolate: true,
+        max_workspaces: 1,
+        ..Config::default()
+    });
+    for token in ["peek1", "peek2", "peek3"] {
+        let r = admin(&s, "GET", &format!("/__admin/conversations?token={token}")).send();
+        assert_eq!(
+            r.expect(200).json()["conversations"]
+                .as_array()
+                .unwrap()
+                .len(),
+            7
+        );
+        admin(&s, "GET", &format!("/__admin/next-ids?token={token}"))
+            .send()
+            .expect(200);
+    }
+    // The one workspace the bound allows is still free for a real token.
+    s.call("GET", "/v1/conversations")
+        .token("real")
+        .send()
+        .expect(200);
+    let r = s
+        .call("GET", "/v1/conversations")
+        .token("second")
+        .send()
+        .expect(429);
+    assert!(r.body.contains("--max-workspaces"), "{}", r.body);
+    s.call("GET", "/v1/conversations")
+        .token("real")
+        .send()
+        .expect(200);
+}
+
+#[test]
+fn a_browser_page_may_call_the_admin_api() {
+    let s = TestServer::start();
+    let r = admin(&s, "OPTIONS", "/__admin/faults")
+        .header("Origin", "http://localhost:5173")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .expect(204);
+    assert_eq!(
+        r.header("access-control-allow-methods"),
+        Some("GET, HEAD, POST, DELETE")
+    );
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://localhost:5173")
+    );
+    let r = admin(&s, "GET", "/__admin/health").send();
+    assert!(r.header("request-id").unwrap().starts_with("adm_"));
 }
