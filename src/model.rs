@@ -213,13 +213,23 @@ pub fn nullable_timestamp(name: &str, raw: &RawValue) -> Result<Nullable<i64>, P
             .map(Some)
             .ok_or_else(|| expected(format!("'{}'", clip(s)))),
         RawValue::Json(Value::Null) => Ok(None),
-        RawValue::Json(Value::Number(n)) => n
-            .as_i64()
+        RawValue::Json(Value::Number(n)) => json_integer(n)
             .filter(|t| *t >= 0)
             .map(Some)
             .ok_or_else(|| expected(n.to_string())),
         RawValue::Json(other) => Err(expected(describe(other))),
     }
+}
+
+/// A JSON number that is an integer, as JSON Schema counts them: `5` and `5.0` both are.
+/// Fractions, and integral floats too large to be exact (past 2^53), are not.
+pub fn json_integer(n: &serde_json::Number) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= EXACT)
+            .map(|f| f as i64)
+    })
 }
 
 /// `true` or `false`, exactly; anything else is not a boolean.
@@ -339,6 +349,12 @@ mod tests {
         assert_eq!(nullable_timestamp("archived_at", &j(json!(5))), Ok(Some(5)));
         assert!(nullable_timestamp("archived_at", &j(json!(-5))).is_err());
         assert!(nullable_timestamp("archived_at", &j(json!(1.5))).is_err());
+        assert_eq!(
+            nullable_timestamp("archived_at", &j(json!(260889.0))),
+            Ok(Some(260889)),
+            "an integral float is an integer in JSON Schema"
+        );
+        assert!(nullable_timestamp("archived_at", &j(json!(1e300))).is_err());
         assert!(nullable_timestamp("archived_at", &j(json!("5"))).is_err());
         assert!(optional_id("contact_id", &j(json!(""))).is_err());
         assert!(optional_id("contact_id", &j(json!(7))).is_err());
