@@ -11,4 +11,5 @@ mod faults;
 mod openapi;
 mod operations;
 mod pagination;
+mod properties;
 mod support;
