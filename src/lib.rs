@@ -61,6 +61,18 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// A warning for a server that anyone on the network could use: bound to an address other
+/// than loopback while any bearer token (or none) is accepted. `None` when it is safe.
+pub fn exposure_warning(addr: SocketAddr, auth: &Auth) -> Option<String> {
+    let open = matches!(auth, Auth::AnyToken | Auth::Disabled);
+    (open && !addr.ip().is_loopback()).then(|| {
+        format!(
+            "listening on {addr} without --token: anyone who can reach this address can \
+             read and change its conversations"
+        )
+    })
+}
+
 /// Why a server could not start. The CLI prints it after `convmock: ` and exits 2.
 #[derive(Debug)]
 pub enum StartError {
@@ -225,5 +237,23 @@ impl BlockingServer {
 impl Drop for BlockingServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_open_server_on_a_non_loopback_address_is_warned_about() {
+        let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let lan: SocketAddr = "192.168.1.20:8080".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let local6: SocketAddr = "[::1]:8080".parse().unwrap();
+        assert!(exposure_warning(public, &Auth::AnyToken).is_some());
+        assert!(exposure_warning(lan, &Auth::Disabled).is_some());
+        assert!(exposure_warning(public, &Auth::Tokens(vec!["t".into()])).is_none());
+        assert!(exposure_warning(local, &Auth::AnyToken).is_none());
+        assert!(exposure_warning(local6, &Auth::Disabled).is_none());
     }
 }

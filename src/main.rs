@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use clap::builder::NonEmptyStringValueParser;
-use convmock::{Auth, Config, Fixtures, Profile, Server, StartError};
+use convmock::{Auth, Config, Fixtures, Profile, Server, StartError, exposure_warning};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -171,14 +171,10 @@ async fn run(args: Args) -> Result<(), StartError> {
     let config = args.into_config()?;
     // Handlers go in before the ready line: a harness may signal as soon as it reads it.
     let signals = Signals::install();
-    let open_to_all = matches!(config.auth, Auth::AnyToken | Auth::Disabled);
+    let auth = config.auth.clone();
     let server = Server::start(config).await?;
-    if open_to_all && !server.addr().ip().is_loopback() {
-        eprintln!(
-            "convmock: warning: listening on {} without --token: anyone who can reach this \
-             address can read and change its conversations",
-            server.addr()
-        );
+    if let Some(warning) = exposure_warning(server.addr(), &auth) {
+        eprintln!("convmock: warning: {warning}");
     }
     {
         let mut out = std::io::stdout().lock();

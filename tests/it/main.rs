@@ -3,11 +3,13 @@
 mod admin;
 mod auth;
 mod cli;
+mod concurrency;
 mod cors;
 mod documented;
 mod embedding;
 mod errors;
 mod faults;
+mod hostile;
 mod openapi;
 mod operations;
 mod pagination;
