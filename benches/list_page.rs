@@ -12,7 +12,7 @@ use convmock::fixtures::Fixtures;
 use convmock::model::Conversation;
 use convmock::state::Workspace;
 use convmock::store::ListQuery;
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,15 +63,15 @@ struct Case {
     query: fn(&str) -> String,
 }
 
-type SharedWs = Arc<Mutex<Workspace>>;
+type SharedWs = Arc<RwLock<Workspace>>;
 
 /// A workspace of `n` conversations and the ID in the middle of its list order.
 fn build(n: usize) -> (SharedWs, String) {
     let started = Instant::now();
-    let ws: SharedWs = Arc::new(Mutex::new(Workspace::seeded(&fixtures(n), 1)));
+    let ws: SharedWs = Arc::new(RwLock::new(Workspace::seeded(&fixtures(n), 1)));
     eprintln!("seeded {n} conversations in {:.2?}", started.elapsed());
     let mid = ws
-        .lock()
+        .read()
         .store
         .iter()
         .nth(n / 2)
@@ -118,7 +118,7 @@ fn main() {
             .iter()
             .map(|(ws, query)| {
                 let q: ListQuery = api::list_query(query).expect("a valid query");
-                let ws = ws.lock();
+                let ws = ws.read();
                 assert_eq!(
                     ws.store.list(&q).expect("a page").data.len(),
                     10,

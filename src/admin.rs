@@ -150,8 +150,8 @@ pub fn handle(
                 check_pattern("path", pattern).map_err(ApiError::invalid)?;
             }
             let entries = state.journal.matching(|e: &Entry| {
-                method.as_ref().is_none_or(|m| *m == e.method)
-                    && path.is_none_or(|p| path_matches(p, &e.path))
+                method.as_ref().is_none_or(|m| m == e.method.as_str())
+                    && path.is_none_or(|p| path_matches(p, e.path()))
             });
             // Serialized after the journal's lock is released.
             let requests = entries.iter().map(|e| &**e).collect();
@@ -181,8 +181,8 @@ pub fn handle(
             let ws = state.workspace(&workspace_token(state, query)?)?;
             let body = json_object(body)?;
             let ids = id_list(&body)?;
-            let mut ws = ws.lock();
-            ws.enqueue_ids(&ids)
+            let mut ws = ws.write();
+            ws.enqueue_ids(&ids, &state.config.fixtures)
                 .map_err(|message| ApiError::invalid(Problem::param("ids", message)))?;
             ok(compact, &json!({ "ids": ws.queued_ids() }))
         }

@@ -62,7 +62,7 @@ const READ_ONLY: [&str; 6] = [
 /// `GET {base}/conversations`.
 pub fn list(ws: &SharedWorkspace, query: Option<&str>, compact: bool) -> Result<Reply, ApiError> {
     let q = list_query(query.unwrap_or(""))?;
-    let ws = ws.lock();
+    let ws = ws.read();
     let page = ws.store.list(&q).map_err(|UnknownCursor(cursor)| {
         let (name, id) = match &cursor {
             Cursor::After(id) => ("starting_after", id),
@@ -184,7 +184,7 @@ pub fn create(
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
     }
-    let mut ws = ws.lock();
+    let mut ws = ws.write();
     let id = ws.new_id();
     let created = ws
         .store
@@ -200,7 +200,7 @@ pub fn create(
 
 /// `GET {base}/conversations/{id}`.
 pub fn retrieve(ws: &SharedWorkspace, id: &str, compact: bool) -> Result<Reply, ApiError> {
-    let ws = ws.lock();
+    let ws = ws.read();
     let c = ws.store.get(id).ok_or_else(|| not_found(id))?;
     Ok(Reply::json(StatusCode::OK, to_body(c, compact)))
 }
@@ -213,7 +213,7 @@ pub fn update(
     compact: bool,
 ) -> Result<Reply, ApiError> {
     let patch = patch(fields)?;
-    let mut ws = ws.lock();
+    let mut ws = ws.write();
     let c = ws.store.update(id, &patch).ok_or_else(|| not_found(id))?;
     Ok(Reply::json(StatusCode::OK, to_body(c, compact)))
 }
@@ -258,7 +258,7 @@ pub fn patch(fields: &Fields) -> Result<Patch, ApiError> {
 
 /// `DELETE {base}/conversations/{id}`: 204, for good.
 pub fn delete(ws: &SharedWorkspace, id: &str) -> Result<Reply, ApiError> {
-    if !ws.lock().delete(id) {
+    if !ws.write().delete(id) {
         return Err(not_found(id));
     }
     Ok(Reply::no_content())

@@ -3,13 +3,16 @@
 //! `--clock T` freezes it so that `created_at` is reproducible; everything that needs the
 //! time asks this clock and passes the answer on, so the store never reads a clock itself.
 
-use parking_lot::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The current time, in whole Unix seconds.
+/// The frozen time's stand-in for "not frozen": frozen times are never negative.
+const NOT_FROZEN: i64 = i64::MIN;
+
+/// The current time, in whole Unix seconds. Lock-free: every request reads it.
 #[derive(Debug)]
 pub struct Clock {
-    frozen: Mutex<Option<i64>>,
+    frozen: AtomicI64,
     initial: Option<i64>,
 }
 
@@ -17,38 +20,47 @@ impl Clock {
     /// The system clock, or one frozen at `frozen_at`.
     pub fn new(frozen_at: Option<i64>) -> Self {
         Clock {
-            frozen: Mutex::new(frozen_at),
+            frozen: AtomicI64::new(frozen_at.unwrap_or(NOT_FROZEN)),
             initial: frozen_at,
         }
     }
 
     /// Now, in Unix seconds.
     pub fn now(&self) -> i64 {
-        (*self.frozen.lock()).unwrap_or_else(system_now)
+        self.frozen_at().unwrap_or_else(system_now)
     }
 
     /// The frozen time, if the clock is frozen.
     pub fn frozen_at(&self) -> Option<i64> {
-        *self.frozen.lock()
+        let t = self.frozen.load(Ordering::Acquire);
+        (t != NOT_FROZEN).then_some(t)
     }
 
     /// Puts the clock back as it was at start-up.
     pub fn reset(&self) {
-        *self.frozen.lock() = self.initial;
+        self.set(self.initial);
     }
 
     /// Freezes the clock at `t`, or lets it follow the system clock again with `None`.
     pub fn set(&self, frozen_at: Option<i64>) {
-        *self.frozen.lock() = frozen_at;
+        self.frozen
+            .store(frozen_at.unwrap_or(NOT_FROZEN), Ordering::Release);
     }
 
     /// Moves a frozen clock by `seconds` (back, if negative) and returns the new time.
     /// `None` when the clock is not frozen, or when the move would leave 0..=i64::MAX.
     pub fn advance(&self, seconds: i64) -> Option<i64> {
-        let mut frozen = self.frozen.lock();
-        let moved = frozen.as_ref()?.checked_add(seconds).filter(|t| *t >= 0)?;
-        *frozen = Some(moved);
-        Some(moved)
+        let mut moved = None;
+        self.frozen
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                moved = (t != NOT_FROZEN)
+                    .then(|| t.checked_add(seconds))
+                    .flatten()
+                    .filter(|t| *t >= 0);
+                moved
+            })
+            .ok()?;
+        moved
     }
 }
 

@@ -12,6 +12,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The longest delay a rule or `--latency` may ask for, in milliseconds (10 minutes).
 pub const MAX_DELAY_MS: u64 = 600_000;
@@ -101,6 +102,8 @@ pub fn check_pattern(name: &str, pattern: &str) -> Result<(), Problem> {
 pub struct Faults {
     seed: u64,
     latency: Option<(u64, u64)>,
+    /// Whether any rule is in force: without one, a request takes no lock here.
+    armed: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -117,6 +120,7 @@ impl Faults {
         Faults {
             seed,
             latency,
+            armed: AtomicBool::new(false),
             inner: Mutex::new(Inner::new(seed)),
         }
     }
@@ -128,6 +132,7 @@ impl Faults {
         inner.added += 1;
         rule.id = format!("fault_{}", inner.added);
         inner.rules.push(rule.clone());
+        self.armed.store(true, Ordering::Release);
         Ok(rule)
     }
 
@@ -141,22 +146,28 @@ impl Faults {
         let mut inner = self.inner.lock();
         let before = inner.rules.len();
         inner.rules.retain(|r| r.id != id);
+        self.armed.store(!inner.rules.is_empty(), Ordering::Release);
         inner.rules.len() != before
     }
 
     /// Removes every rule and restarts the generator, as at start-up.
     pub fn reset(&self) {
         *self.inner.lock() = Inner::new(self.seed);
+        self.armed.store(false, Ordering::Release);
     }
 
     /// Removes every rule.
     pub fn clear(&self) {
         self.inner.lock().rules.clear();
+        self.armed.store(false, Ordering::Release);
     }
 
     /// What happens to this request: the first matching rule that fires (by its
     /// probability), counted, and removed once its count is used up.
     pub fn check(&self, method: &str, path: &str) -> Option<Action> {
+        if !self.armed.load(Ordering::Acquire) {
+            return None;
+        }
         let mut inner = self.inner.lock();
         let Inner { rules, rng, .. } = &mut *inner;
         let index = rules.iter().position(|r| {
@@ -168,6 +179,9 @@ impl Faults {
         let action = rule.action();
         if rule.count.is_some_and(|n| rule.fired >= n) {
             rules.remove(index);
+            if rules.is_empty() {
+                self.armed.store(false, Ordering::Release);
+            }
         }
         Some(action)
     }

@@ -13,7 +13,7 @@ use crate::body::{body_kind, parse_body};
 use crate::config::Auth;
 use crate::error::{ApiError, MAX_BODY_BYTES};
 use crate::faults::Action;
-use crate::journal::{Entry, body_text};
+use crate::journal::Entry;
 use crate::model::{Fields, Problem};
 use crate::router::{self, Op};
 use crate::state::AppState;
@@ -21,7 +21,7 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode, Uri};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The response body type.
@@ -55,28 +55,25 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, DroppedByFault> {
     let (parts, incoming) = req.into_parts();
-    let path = parts.uri.path().to_owned();
-    let url = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
-    let is_admin = admin::is_admin_path(&path);
+    let path = parts.uri.path();
+    let url = parts.uri.path_and_query().map_or(path, |pq| pq.as_str());
+    let is_admin = admin::is_admin_path(path);
     // Journals and logs the request when it ends, however it ends: answered, dropped by a
     // fault, or abandoned by a client that hung up during a delay.
-    let mut record = Record::start(&state, &parts, &url, is_admin);
+    let mut record = Record::start(&state, &parts, is_admin);
 
     // The body is read once, bounded in size and time, before anything else, so that the
     // journal shows what was sent whatever the answer; a read error matters only to an
     // operation that needs the body.
     let body = read_limited(&parts.headers, incoming, state.config.header_timeout).await;
-    if let Ok(bytes) = &body {
-        record.body = (!bytes.is_empty()).then(|| bytes.clone());
+    if let (Ok(bytes), Some(entry)) = (&body, &mut record.entry) {
+        entry.set_body(bytes);
     }
 
     let mut injected = None;
     if !is_admin {
         // Decided under the faults' lock; slept with no lock held.
-        match state.faults.check(parts.method.as_str(), &path) {
+        match state.faults.check(parts.method.as_str(), path) {
             Some(Action::Drop) => {
                 record.outcome = Outcome::Dropped;
                 return Err(DroppedByFault);
@@ -91,10 +88,10 @@ pub async fn handle(
     }
 
     let preflight_for = (parts.method == Method::OPTIONS)
-        .then(|| allowed_methods(&path))
+        .then(|| allowed_methods(path))
         .flatten();
     let mut response = if let Some(status) = injected {
-        error_response(&state, &ApiError::Injected { status }, &url, &path)
+        error_response(&state, &ApiError::Injected { status }, url, path)
     } else if let Some(methods) = preflight_for {
         // Browsers send preflights without credentials: no authentication here.
         preflight(&parts.headers, methods)
@@ -106,17 +103,19 @@ pub async fn handle(
         };
         match answered {
             Ok(reply) => reply_response(reply),
-            Err(err) => error_response(&state, &err, &url, &path),
+            Err(err) => error_response(&state, &err, url, path),
         }
     };
 
     let headers = response.headers_mut();
+    // Room for the common headers below in one allocation.
+    headers.reserve(6);
     let request_id = if is_admin {
         state.next_admin_request_id()
     } else {
         state.next_request_id()
     };
-    if let Ok(id) = HeaderValue::from_str(&request_id) {
+    if let Ok(id) = HeaderValue::from_maybe_shared(Bytes::from(request_id)) {
         headers.insert(REQUEST_ID, id);
     }
     match parts.headers.get(header::ORIGIN) {
@@ -148,32 +147,28 @@ enum Outcome {
 struct Record {
     state: AppState,
     entry: Option<Entry>,
-    body: Option<Bytes>,
     method: Method,
-    url: String,
+    uri: Uri,
     started: Instant,
     outcome: Outcome,
 }
 
 impl Record {
-    fn start(state: &AppState, parts: &Parts, url: &str, is_admin: bool) -> Self {
+    fn start(state: &AppState, parts: &Parts, is_admin: bool) -> Self {
         // Admin calls are the test's own bookkeeping: not journaled.
-        let entry = (!is_admin).then(|| Entry {
-            time: state.clock.now(),
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_owned(),
-            query: parts.uri.query().map(str::to_owned),
-            body: None,
-            status: None,
-            token: parts.headers.get(header::AUTHORIZATION).and_then(bearer),
-            duration_ms: 0.0,
+        let entry = (!is_admin && state.journal.is_on()).then(|| {
+            Entry::new(
+                state.clock.now(),
+                parts.method.clone(),
+                &parts.uri,
+                parts.headers.get(header::AUTHORIZATION),
+            )
         });
         Record {
             state: state.clone(),
             entry,
-            body: None,
             method: parts.method.clone(),
-            url: url.to_owned(),
+            uri: parts.uri.clone(),
             started: Instant::now(),
             outcome: Outcome::Abandoned,
         }
@@ -187,7 +182,6 @@ impl Drop for Record {
             Outcome::Dropped | Outcome::Abandoned => None,
         };
         if let Some(mut entry) = self.entry.take() {
-            entry.body = self.body.as_deref().map(body_text);
             entry.status = status.map(|s| s.as_u16());
             entry.duration_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
             self.state.journal.record(entry);
@@ -198,7 +192,8 @@ impl Drop for Record {
                 Outcome::Dropped => "dropped".to_owned(),
                 Outcome::Abandoned => "abandoned".to_owned(),
             };
-            log_line(&self.method, &self.url, &shown, self.started);
+            let url = self.uri.path_and_query().map_or("/", |pq| pq.as_str());
+            log_line(&self.method, url, &shown, self.started);
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -17,6 +17,8 @@ pub const ID_LEN: usize = 16;
 #[derive(Debug)]
 pub struct IdGen {
     queue: VecDeque<Box<str>>,
+    /// Queued IDs already handed out (as many as were ever queued, no more).
+    issued: HashSet<Box<str>>,
     rng: ChaCha8Rng,
 }
 
@@ -25,6 +27,7 @@ impl IdGen {
     pub fn new(seed: u64, queue: impl IntoIterator<Item = Box<str>>) -> Self {
         IdGen {
             queue: queue.into_iter().collect(),
+            issued: HashSet::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
     }
@@ -39,17 +42,23 @@ impl IdGen {
         self.queue.extend(ids);
     }
 
-    /// The next ID that `taken` does not claim. Queued IDs that are taken are skipped, so a
-    /// deleted conversation's ID is never handed out again.
+    /// Whether a queued ID was handed out already.
+    pub fn was_issued(&self, id: &str) -> bool {
+        self.issued.contains(id)
+    }
+
+    /// The next ID that `taken` does not claim. A queued ID that is taken, or that was
+    /// handed out before, is skipped.
     pub fn next(&mut self, taken: impl Fn(&str) -> bool) -> Box<str> {
         while let Some(id) = self.queue.pop_front() {
-            if !taken(&id) {
+            if !taken(&id) && !self.issued.contains(&id) {
+                self.issued.insert(id.clone());
                 return id;
             }
         }
         loop {
             let id = self.random_id();
-            if !taken(&id) {
+            if !taken(&id) && !self.issued.contains(&id) {
                 return id;
             }
         }

@@ -3,33 +3,96 @@
 //! Bounded: it keeps the latest `--journal-limit` entries (default 1000) and drops the
 //! oldest, so a long run cannot grow it without end. Request bodies are kept up to 64 KiB.
 
+use crate::http::bearer;
+use hyper::body::Bytes;
+use hyper::header::HeaderValue;
+use hyper::{Method, Uri};
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// How much of a request body an entry keeps.
 pub const MAX_JOURNAL_BODY: usize = 64 * 1024;
 
-/// One request as the server saw it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One request as the server saw it, in compact owned copies (never the connection's own
+/// buffers, which an entry would otherwise keep alive); its text is made when it is read.
+#[derive(Clone, Debug)]
 pub struct Entry {
     /// The server clock's Unix time when the request arrived.
     pub time: i64,
     /// The method.
-    pub method: String,
-    /// The path, without the query.
-    pub path: String,
-    /// The query string, without the `?`; `null` when there was none.
-    pub query: Option<String>,
-    /// The body as text (invalid UTF-8 replaced), cut at 64 KiB; `null` when none was read.
-    pub body: Option<String>,
-    /// The answer's status; `null` when the connection was dropped by a fault.
+    pub method: Method,
+    /// The path and query, as sent.
+    pub target: Box<str>,
+    /// The body, cut at [`MAX_JOURNAL_BODY`]; `None` when there was none.
+    pub body: Option<Bytes>,
+    /// Whether the body was longer than what is kept.
+    pub body_cut: bool,
+    /// The answer's status; `None` when no answer was sent.
     pub status: Option<u16>,
-    /// The bearer token sent, if any.
-    pub token: Option<String>,
+    /// The bearer token, if one was sent.
+    pub token: Option<Box<str>>,
     /// How long the answer took, in milliseconds.
     pub duration_ms: f64,
+}
+
+impl Entry {
+    /// A new entry, without its body and outcome yet.
+    pub fn new(time: i64, method: Method, uri: &Uri, authorization: Option<&HeaderValue>) -> Self {
+        Entry {
+            time,
+            method,
+            target: uri
+                .path_and_query()
+                .map_or_else(|| uri.path(), |pq| pq.as_str())
+                .into(),
+            body: None,
+            body_cut: false,
+            status: None,
+            token: authorization.and_then(bearer).map(String::into_boxed_str),
+            duration_ms: 0.0,
+        }
+    }
+
+    /// Keeps a copy of the body, cut at [`MAX_JOURNAL_BODY`] (a copy, so that the journal
+    /// never holds on to a connection's buffers).
+    pub fn set_body(&mut self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            let kept = &bytes[..bytes.len().min(MAX_JOURNAL_BODY)];
+            self.body = Some(Bytes::copy_from_slice(kept));
+            self.body_cut = bytes.len() > MAX_JOURNAL_BODY;
+        }
+    }
+
+    /// The path, without the query.
+    pub fn path(&self) -> &str {
+        self.target
+            .split_once('?')
+            .map_or(&self.target, |(path, _)| path)
+    }
+
+    /// The query, without the `?`, if there was one.
+    pub fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, query)| query)
+    }
+}
+
+/// The admin API's form: `time, method, path, query, body, status, token, duration_ms`.
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Entry", 8)?;
+        s.serialize_field("time", &self.time)?;
+        s.serialize_field("method", self.method.as_str())?;
+        s.serialize_field("path", self.path())?;
+        s.serialize_field("query", &self.query())?;
+        let body = self.body.as_deref().map(|b| body_text(b, self.body_cut));
+        s.serialize_field("body", &body)?;
+        s.serialize_field("status", &self.status)?;
+        s.serialize_field("token", &self.token)?;
+        s.serialize_field("duration_ms", &self.duration_ms)?;
+        s.end()
+    }
 }
 
 /// The bounded journal.
@@ -47,6 +110,11 @@ impl Journal {
             limit,
             entries: Mutex::new(VecDeque::with_capacity(limit.min(1024))),
         }
+    }
+
+    /// Whether it keeps anything at all (`--journal-limit 0` turns it off).
+    pub fn is_on(&self) -> bool {
+        self.limit > 0
     }
 
     /// Records an entry, dropping the oldest past the limit.
@@ -87,12 +155,10 @@ impl Journal {
     }
 }
 
-/// A request body as a journal keeps it: text, cut at [`MAX_JOURNAL_BODY`] bytes on a
-/// character boundary.
-pub fn body_text(bytes: &[u8]) -> String {
-    let cut = &bytes[..bytes.len().min(MAX_JOURNAL_BODY)];
-    let mut text = String::from_utf8_lossy(cut).into_owned();
-    if bytes.len() > MAX_JOURNAL_BODY {
+/// A kept body as text (invalid UTF-8 replaced), with `...` when it was cut.
+fn body_text(bytes: &[u8], cut: bool) -> String {
+    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    if cut {
         // A cut through a multi-byte character shows as U+FFFD; that is fine for a log.
         text.push_str("...");
     }
@@ -104,16 +170,12 @@ mod tests {
     use super::*;
 
     fn entry(n: i64) -> Entry {
-        Entry {
-            time: n,
-            method: "GET".into(),
-            path: "/v1/conversations".into(),
-            query: None,
-            body: None,
-            status: Some(200),
-            token: None,
-            duration_ms: 0.1,
-        }
+        Entry::new(
+            n,
+            Method::GET,
+            &Uri::from_static("/v1/conversations?limit=2"),
+            None,
+        )
     }
 
     #[test]
@@ -133,9 +195,28 @@ mod tests {
     }
 
     #[test]
-    fn long_bodies_are_cut() {
-        assert_eq!(body_text(b"a=1"), "a=1");
-        let long = vec![b'x'; MAX_JOURNAL_BODY + 10];
-        assert_eq!(body_text(&long).len(), MAX_JOURNAL_BODY + 3);
+    fn entries_read_as_the_admin_api_shows_them() {
+        let mut e = Entry::new(
+            5,
+            Method::POST,
+            &Uri::from_static("/v1/conversations?x=1"),
+            Some(&HeaderValue::from_static("Bearer tok")),
+        );
+        e.set_body(b"contact_id=a");
+        e.status = Some(201);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"time": 5, "method": "POST", "path": "/v1/conversations",
+                "query": "x=1", "body": "contact_id=a", "status": 201, "token": "tok",
+                "duration_ms": 0.0})
+        );
+        let mut long = entry(1);
+        long.set_body(&vec![b'x'; MAX_JOURNAL_BODY + 10]);
+        let body = serde_json::to_value(&long).unwrap()["body"]
+            .as_str()
+            .unwrap()
+            .len();
+        assert_eq!(body, MAX_JOURNAL_BODY + 3);
     }
 }

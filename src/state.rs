@@ -14,19 +14,23 @@ use crate::journal::Journal;
 use crate::model::to_body;
 use crate::openapi;
 use crate::store::Store;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// One token's conversations (or everyone's, without `--isolate`).
+///
+/// IDs are never handed out twice. Queued IDs (from fixtures or the admin API) are tracked
+/// exactly: one that was handed out, or that a fixture conversation has or had, is never
+/// queued again. Random IDs are only checked against the store: they are drawn from 62^16
+/// (about 4.8e28) values, so a repeat of a deleted one is not a practical concern, and no
+/// history of deletes has to be kept (it would grow without end under create/delete churn).
 #[derive(Debug)]
 pub struct Workspace {
     /// The conversations.
     pub store: Store,
     ids: IdGen,
-    /// IDs of deleted conversations, so that they are never handed out again.
-    retired: HashSet<Box<str>>,
 }
 
 impl Workspace {
@@ -40,15 +44,13 @@ impl Workspace {
         Workspace {
             store,
             ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
-            retired: HashSet::new(),
         }
     }
 
-    /// An ID no conversation of this workspace has ever had.
+    /// An ID no conversation of this workspace has.
     pub fn new_id(&mut self) -> Box<str> {
-        let (store, retired) = (&self.store, &self.retired);
-        self.ids
-            .next(|id| store.contains(id) || retired.contains(id))
+        let store = &self.store;
+        self.ids.next(|id| store.contains(id))
     }
 
     /// The IDs the next creates will take, in order.
@@ -57,8 +59,9 @@ impl Workspace {
     }
 
     /// Adds IDs to the queue; refuses (naming it) one that is not a valid ID, that a
-    /// conversation of this workspace has or had, or that is already queued.
-    pub fn enqueue_ids(&mut self, ids: &[String]) -> Result<(), String> {
+    /// conversation here has, that a fixture conversation has or had, that was handed out
+    /// before, or that is already queued.
+    pub fn enqueue_ids(&mut self, ids: &[String], fixtures: &Fixtures) -> Result<(), String> {
         let mut queued: HashSet<&str> = self.ids.queue().collect();
         for id in ids {
             if !crate::ids::is_valid_id(id) {
@@ -67,7 +70,8 @@ impl Workspace {
                     crate::model::clip(id)
                 ));
             }
-            if self.store.contains(id) || self.retired.contains(id.as_str()) {
+            let in_fixtures = || fixtures.conversations.iter().any(|c| *c.id == **id);
+            if self.store.contains(id) || self.ids.was_issued(id) || in_fixtures() {
                 return Err(format!("'{id}' is or was the ID of a conversation here."));
             }
             if !queued.insert(id) {
@@ -80,16 +84,12 @@ impl Workspace {
 
     /// Deletes a conversation for good; `false` if there was none.
     pub fn delete(&mut self, id: &str) -> bool {
-        let deleted = self.store.delete(id);
-        if deleted {
-            self.retired.insert(id.into());
-        }
-        deleted
+        self.store.delete(id)
     }
 }
 
-/// A workspace behind its lock.
-pub type SharedWorkspace = Arc<Mutex<Workspace>>;
+/// A workspace behind its lock: reads (lists, retrieves) share it, writes take it alone.
+pub type SharedWorkspace = Arc<RwLock<Workspace>>;
 
 #[derive(Debug)]
 enum Workspaces {
@@ -137,7 +137,7 @@ impl AppState {
         let workspaces = if config.isolate {
             Workspaces::PerToken(Mutex::new(HashMap::new()))
         } else {
-            Workspaces::One(Arc::new(Mutex::new(Workspace::seeded(
+            Workspaces::One(Arc::new(RwLock::new(Workspace::seeded(
                 &config.fixtures,
                 seed,
             ))))
@@ -167,7 +167,7 @@ impl AppState {
             Workspaces::One(ws) => {
                 // Seeded before the lock is taken; the old store is freed after it is released.
                 let fresh = Workspace::seeded(&self.config.fixtures, self.seed);
-                let old = std::mem::replace(&mut *ws.lock(), fresh);
+                let old = std::mem::replace(&mut *ws.write(), fresh);
                 drop(old);
             }
             Workspaces::PerToken(map) => {
@@ -221,7 +221,7 @@ impl AppState {
         if map.len() >= limit {
             return Err(ApiError::TooManyWorkspaces { limit });
         }
-        let ws = Arc::new(Mutex::new(fresh));
+        let ws = Arc::new(RwLock::new(fresh));
         map.insert(token.into(), Arc::clone(&ws));
         Ok(ws)
     }
@@ -234,7 +234,7 @@ impl AppState {
             Workspaces::PerToken(map) => map.lock().get(token).cloned(),
         };
         match existing {
-            Some(ws) => f(&ws.lock()),
+            Some(ws) => f(&ws.read()),
             None => f(&Workspace::seeded(
                 &self.config.fixtures,
                 workspace_seed(self.seed, token),
@@ -275,15 +275,19 @@ mod tests {
         assert!(ws.delete("a"));
         assert!(!ws.delete("a"));
         assert_eq!(&*ws.new_id(), "b");
-        let mut replay = Workspace::seeded(
-            &Fixtures {
-                conversations: vec![],
-                next_ids: vec!["a".into()],
-            },
-            1,
-        );
-        replay.retired.insert("a".into());
-        assert_eq!(replay.new_id().len(), crate::ids::ID_LEN);
+        // Handed out once, never queued again; nor is a fixture's ID, even deleted.
+        let err = ws.enqueue_ids(&["a".to_owned()], &fixtures).unwrap_err();
+        assert!(err.contains("'a'"), "{err}");
+        let with_fixture = Fixtures::parse(
+            "inline",
+            r#"{"conversations": [{"id": "fx", "created_at": 1}]}"#,
+        )
+        .unwrap();
+        let mut ws = Workspace::seeded(&with_fixture, 1);
+        assert!(ws.delete("fx"));
+        assert!(ws.enqueue_ids(&["fx".to_owned()], &with_fixture).is_err());
+        assert!(ws.enqueue_ids(&["fresh".to_owned()], &with_fixture).is_ok());
+        assert_eq!(&*ws.new_id(), "fresh");
     }
 
     #[test]
@@ -297,7 +301,7 @@ mod tests {
         let b = isolated.workspace("b").unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
         assert!(Arc::ptr_eq(&a, &isolated.workspace("a").unwrap()));
-        assert_ne!(a.lock().new_id(), b.lock().new_id());
+        assert_ne!(a.write().new_id(), b.write().new_id());
 
         let shared = AppState::new(Config::default());
         assert!(Arc::ptr_eq(
