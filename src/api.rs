@@ -6,7 +6,8 @@
 
 use crate::body::parse_pairs;
 use crate::error::ApiError;
-use crate::model::{self, Conversation, Fields, Problem, clip, parse_bool, to_body};
+use crate::json::{conversation_body, page_body};
+use crate::model::{self, Conversation, Fields, Problem, clip, parse_bool};
 use crate::router::Base;
 use crate::state::SharedWorkspace;
 use crate::store::{Cursor, ListQuery, Patch, UnknownCursor};
@@ -73,7 +74,7 @@ pub fn list(ws: &SharedWorkspace, query: Option<&str>, compact: bool) -> Result<
             format!("Invalid '{name}': no such conversation: '{}'", clip(id)),
         ))
     })?;
-    Ok(Reply::json(StatusCode::OK, to_body(&page, compact)))
+    Ok(Reply::json(StatusCode::OK, page_body(&page, compact)))
 }
 
 /// Validates a list's query string: every problem is reported, each by name.
@@ -193,7 +194,7 @@ pub fn create(
     let location = format!("{}/conversations/{}", base.prefix(), created.id);
     Ok(Reply {
         status: StatusCode::CREATED,
-        body: Some(to_body(created, compact)),
+        body: Some(conversation_body(created, compact)),
         location: Some(location),
     })
 }
@@ -202,7 +203,7 @@ pub fn create(
 pub fn retrieve(ws: &SharedWorkspace, id: &str, compact: bool) -> Result<Reply, ApiError> {
     let ws = ws.read();
     let c = ws.store.get(id).ok_or_else(|| not_found(id))?;
-    Ok(Reply::json(StatusCode::OK, to_body(c, compact)))
+    Ok(Reply::json(StatusCode::OK, conversation_body(c, compact)))
 }
 
 /// `PUT {base}/conversations/{id}`: a partial update; an empty one changes nothing.
@@ -215,7 +216,7 @@ pub fn update(
     let patch = patch(fields)?;
     let mut ws = ws.write();
     let c = ws.store.update(id, &patch).ok_or_else(|| not_found(id))?;
-    Ok(Reply::json(StatusCode::OK, to_body(c, compact)))
+    Ok(Reply::json(StatusCode::OK, conversation_body(c, compact)))
 }
 
 /// Validates an update's fields: every problem is reported, each by name.

@@ -108,8 +108,6 @@ pub async fn handle(
     };
 
     let headers = response.headers_mut();
-    // Room for the common headers below in one allocation.
-    headers.reserve(6);
     let request_id = if is_admin {
         state.next_admin_request_id()
     } else {
@@ -381,14 +379,22 @@ fn preflight(headers: &HeaderMap, methods: &'static str) -> Response<Body> {
     response
 }
 
+/// A response whose header map has room for every header it will carry, so that it is
+/// allocated once and never regrown.
+fn response_with(body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    *response.headers_mut() = HeaderMap::with_capacity(8);
+    response
+}
+
 fn reply_response(reply: Reply) -> Response<Body> {
     let mut response = match reply.body {
         Some(body) => {
-            let mut r = Response::new(Body::new(Bytes::from(body)));
+            let mut r = response_with(Body::new(Bytes::from(body)));
             r.headers_mut().insert(header::CONTENT_TYPE, JSON);
             r
         }
-        None => Response::new(Body::default()),
+        None => response_with(Body::default()),
     };
     *response.status_mut() = reply.status;
     if let Some(location) = reply.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
@@ -399,7 +405,7 @@ fn reply_response(reply: Reply) -> Response<Body> {
 
 fn error_response(state: &AppState, err: &ApiError, url: &str, path: &str) -> Response<Body> {
     let (status, body) = err.render(state.config.profile, url, state.config.compact);
-    let mut response = Response::new(Body::new(Bytes::from(body)));
+    let mut response = response_with(Body::new(Bytes::from(body)));
     *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, JSON);

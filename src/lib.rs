@@ -44,6 +44,7 @@ pub mod fixtures;
 pub mod http;
 pub mod ids;
 pub mod journal;
+pub mod json;
 pub mod model;
 pub mod openapi;
 pub mod router;

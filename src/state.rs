@@ -245,20 +245,41 @@ impl AppState {
     /// A `Request-Id` for an admin response: `adm_` and its own sequence number, so that
     /// admin calls never shift the API's `Request-Id`s.
     pub fn next_admin_request_id(&self) -> String {
-        let n = self.admin_requests.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("adm_{n:016}")
+        sequence_id(
+            "adm_",
+            self.admin_requests.fetch_add(1, Ordering::Relaxed) + 1,
+        )
     }
 
     /// A fresh `Request-Id` value: `req_` and a 16-digit sequence number.
     pub fn next_request_id(&self) -> String {
-        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("req_{n:016}")
+        sequence_id("req_", self.requests.fetch_add(1, Ordering::Relaxed) + 1)
     }
+}
+
+/// `prefix` and `n` in 16 zero-padded digits (the last 16 past 10^16), without `format!`:
+/// every response carries one.
+fn sequence_id(prefix: &str, mut n: u64) -> String {
+    let mut id = String::with_capacity(prefix.len() + 16);
+    id.push_str(prefix);
+    let mut digits = [b'0'; 16];
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    id.extend(digits.iter().map(|d| char::from(*d)));
+    id
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_are_zero_padded_sequence_numbers() {
+        assert_eq!(sequence_id("req_", 1), "req_0000000000000001");
+        assert_eq!(sequence_id("adm_", 1234567890123), "adm_0001234567890123");
+    }
 
     #[test]
     fn deleted_ids_are_never_handed_out_again() {

@@ -293,3 +293,64 @@ proptest! {
         }
     }
 }
+
+fn conversation() -> impl Strategy<Value = Conversation> {
+    let text = "\\PC{0,6}|[\"\\\\\\x00-\\x1f/é]{0,4}";
+    (
+        (
+            "[A-Za-z0-9]{1,16}",
+            proptest::option::of(text),
+            proptest::option::of(text),
+        ),
+        (proptest::option::of(text), any::<bool>(), any::<bool>()),
+        (
+            proptest::option::of(any::<i64>()),
+            proptest::option::of(any::<i64>()),
+            any::<i64>(),
+            proptest::option::of(any::<i64>()),
+        ),
+    )
+        .prop_map(
+            |(
+                (id, contact, group),
+                (pinned, is_pinned, is_muted),
+                (active, opened, created, archived),
+            )| {
+                Conversation {
+                    id: id.into(),
+                    contact_id: contact.map(Into::into),
+                    group_id: group.map(Into::into),
+                    pinned_message_id: pinned.map(Into::into),
+                    is_pinned,
+                    is_muted,
+                    last_active_at: active,
+                    last_opened_at: opened,
+                    created_at: created,
+                    archived_at: archived,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_fast_json_writer_matches_serde_byte_for_byte(
+        conversations in proptest::collection::vec(conversation(), 0..4),
+        has_more in any::<bool>(),
+        compact in any::<bool>(),
+    ) {
+        for c in &conversations {
+            prop_assert_eq!(
+                convmock::json::conversation_body(c, compact),
+                convmock::model::to_body(c, compact)
+            );
+        }
+        let page = convmock::model::Page { has_more, data: conversations.iter().collect() };
+        prop_assert_eq!(
+            convmock::json::page_body(&page, compact),
+            convmock::model::to_body(&page, compact)
+        );
+    }
+}
