@@ -145,8 +145,8 @@ enum Outcome {
 struct Record {
     state: AppState,
     entry: Option<Entry>,
-    method: Method,
-    uri: Uri,
+    /// What the log line shows; `None` with `--quiet`.
+    logged: Option<(Method, Uri)>,
     started: Instant,
     outcome: Outcome,
 }
@@ -165,8 +165,7 @@ impl Record {
         Record {
             state: state.clone(),
             entry,
-            method: parts.method.clone(),
-            uri: parts.uri.clone(),
+            logged: (!state.config.quiet).then(|| (parts.method.clone(), parts.uri.clone())),
             started: Instant::now(),
             outcome: Outcome::Abandoned,
         }
@@ -184,14 +183,14 @@ impl Drop for Record {
             entry.duration_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
             self.state.journal.record(entry);
         }
-        if !self.state.config.quiet {
+        if let Some((method, uri)) = &self.logged {
             let shown = match self.outcome {
                 Outcome::Answered(status) => status.as_u16().to_string(),
                 Outcome::Dropped => "dropped".to_owned(),
                 Outcome::Abandoned => "abandoned".to_owned(),
             };
-            let url = self.uri.path_and_query().map_or("/", |pq| pq.as_str());
-            log_line(&self.method, url, &shown, self.started);
+            let url = uri.path_and_query().map_or("/", |pq| pq.as_str());
+            log_line(method, url, &shown, self.started);
         }
     }
 }

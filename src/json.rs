@@ -48,48 +48,89 @@ pub fn page_body(page: &Page<'_>, compact: bool) -> Vec<u8> {
     out
 }
 
-/// Writes one conversation; `pretty` is its nesting level, `None` for compact.
+/// Each field's lead-in (separator, indentation, key), for one layout.
+type Layout = ([&'static [u8]; 10], &'static [u8]);
+
+/// A conversation on its own, in the documents' pretty layout.
+const TOP: Layout = (
+    [
+        b"{\n  \"id\": ",
+        b",\n  \"contact_id\": ",
+        b",\n  \"group_id\": ",
+        b",\n  \"pinned_message_id\": ",
+        b",\n  \"is_pinned\": ",
+        b",\n  \"is_muted\": ",
+        b",\n  \"last_active_at\": ",
+        b",\n  \"last_opened_at\": ",
+        b",\n  \"created_at\": ",
+        b",\n  \"archived_at\": ",
+    ],
+    b"\n}",
+);
+
+/// A conversation inside a pretty list page (two levels down).
+const NESTED: Layout = (
+    [
+        b"{\n      \"id\": ",
+        b",\n      \"contact_id\": ",
+        b",\n      \"group_id\": ",
+        b",\n      \"pinned_message_id\": ",
+        b",\n      \"is_pinned\": ",
+        b",\n      \"is_muted\": ",
+        b",\n      \"last_active_at\": ",
+        b",\n      \"last_opened_at\": ",
+        b",\n      \"created_at\": ",
+        b",\n      \"archived_at\": ",
+    ],
+    b"\n    }",
+);
+
+/// One line.
+const COMPACT: Layout = (
+    [
+        b"{\"id\":",
+        b",\"contact_id\":",
+        b",\"group_id\":",
+        b",\"pinned_message_id\":",
+        b",\"is_pinned\":",
+        b",\"is_muted\":",
+        b",\"last_active_at\":",
+        b",\"last_opened_at\":",
+        b",\"created_at\":",
+        b",\"archived_at\":",
+    ],
+    b"}",
+);
+
+/// Writes one conversation; `pretty` is its nesting level (0 alone, 2 in a page), `None`
+/// for compact.
 fn write_conversation(out: &mut Vec<u8>, c: &Conversation, pretty: Option<usize>) {
-    out.push(b'{');
-    let mut first = true;
-    let mut key = |out: &mut Vec<u8>, name: &str| {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        if let Some(level) = pretty {
-            out.push(b'\n');
-            out.resize(out.len() + 2 * (level + 1), b' ');
-        }
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(if pretty.is_some() { b"\": " } else { b"\":" });
+    let (keys, close) = match pretty {
+        None => &COMPACT,
+        Some(0) => &TOP,
+        Some(_) => &NESTED,
     };
-    key(out, "id");
+    out.extend_from_slice(keys[0]);
     write_str(out, &c.id);
-    key(out, "contact_id");
+    out.extend_from_slice(keys[1]);
     write_opt_str(out, c.contact_id.as_deref());
-    key(out, "group_id");
+    out.extend_from_slice(keys[2]);
     write_opt_str(out, c.group_id.as_deref());
-    key(out, "pinned_message_id");
+    out.extend_from_slice(keys[3]);
     write_opt_str(out, c.pinned_message_id.as_deref());
-    key(out, "is_pinned");
+    out.extend_from_slice(keys[4]);
     write_bool(out, c.is_pinned);
-    key(out, "is_muted");
+    out.extend_from_slice(keys[5]);
     write_bool(out, c.is_muted);
-    key(out, "last_active_at");
+    out.extend_from_slice(keys[6]);
     write_opt_int(out, c.last_active_at);
-    key(out, "last_opened_at");
+    out.extend_from_slice(keys[7]);
     write_opt_int(out, c.last_opened_at);
-    key(out, "created_at");
+    out.extend_from_slice(keys[8]);
     write_int(out, c.created_at);
-    key(out, "archived_at");
+    out.extend_from_slice(keys[9]);
     write_opt_int(out, c.archived_at);
-    if let Some(level) = pretty {
-        out.push(b'\n');
-        out.resize(out.len() + 2 * level, b' ');
-    }
-    out.push(b'}');
+    out.extend_from_slice(close);
 }
 
 fn write_bool(out: &mut Vec<u8>, b: bool) {

@@ -260,15 +260,13 @@ impl AppState {
 /// `prefix` and `n` in 16 zero-padded digits (the last 16 past 10^16), without `format!`:
 /// every response carries one.
 fn sequence_id(prefix: &str, mut n: u64) -> String {
-    let mut id = String::with_capacity(prefix.len() + 16);
-    id.push_str(prefix);
-    let mut digits = [b'0'; 16];
-    for d in digits.iter_mut().rev() {
+    let mut id = [b'0'; 20];
+    id[..4].copy_from_slice(&prefix.as_bytes()[..4]);
+    for d in id[4..].iter_mut().rev() {
         *d = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    id.extend(digits.iter().map(|d| char::from(*d)));
-    id
+    String::from_utf8(id.to_vec()).expect("an ASCII prefix and digits")
 }
 
 #[cfg(test)]
