@@ -31,7 +31,7 @@ fn fixtures(n: usize) -> Fixtures {
                     1_600_000_000 + (i / 4) as i64,
                 );
                 c.is_muted = i % 3 == 0;
-                c
+                std::sync::Arc::new(c)
             })
             .collect(),
         next_ids: Vec::new(),

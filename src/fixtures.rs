@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The embedded default data set: the documented conversations and a few more.
 const DOCUMENTED: &str = include_str!("../fixtures/conversations.json");
@@ -19,8 +20,8 @@ const DOCUMENTED: &str = include_str!("../fixtures/conversations.json");
 /// What a workspace is seeded with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fixtures {
-    /// Conversations, in insertion order.
-    pub conversations: Vec<Conversation>,
+    /// Conversations, in insertion order; shared with every store seeded from them.
+    pub conversations: Vec<Arc<Conversation>>,
     /// IDs for the next creates, in order.
     pub next_ids: Vec<Box<str>>,
 }
@@ -78,7 +79,19 @@ impl Fixtures {
     }
 
     /// Validates fixtures text; `source` names it in errors.
+    ///
+    /// A valid file is read straight into typed values, which a million conversations need:
+    /// a JSON tree of them would take gigabytes on the way. Only when that fails is the file
+    /// read again as a tree, to say exactly which entry and field are wrong.
     pub fn parse(source: &str, text: &str) -> Result<Self, FixtureError> {
+        if let Some(fixtures) = typed::parse(text) {
+            return Ok(fixtures);
+        }
+        Fixtures::parse_checked(source, text)
+    }
+
+    /// The careful reading, with messages that name the entry and the field.
+    fn parse_checked(source: &str, text: &str) -> Result<Self, FixtureError> {
         let fail = |message: String| FixtureError {
             source: source.to_owned(),
             message,
@@ -124,7 +137,7 @@ impl Fixtures {
                             c.id
                         )));
                     }
-                    fixtures.conversations.push(c);
+                    fixtures.conversations.push(Arc::new(c));
                 }
             }
             Some(other) => {
@@ -169,6 +182,104 @@ impl Fixtures {
 }
 
 type FieldError = (Option<&'static str>, String);
+
+/// The fast reading of a valid file, with serde. `None` for anything it cannot accept as
+/// is; the careful reading then finds and words the problem.
+mod typed {
+    use super::{Arc, Conversation, Fixtures, HashSet, is_valid_id};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        conversations: Vec<Entry>,
+        #[serde(default)]
+        next_ids: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Entry {
+        id: String,
+        #[serde(default)]
+        contact_id: Option<String>,
+        #[serde(default)]
+        group_id: Option<String>,
+        #[serde(default)]
+        pinned_message_id: Option<String>,
+        #[serde(default)]
+        is_pinned: bool,
+        #[serde(default)]
+        is_muted: bool,
+        #[serde(default)]
+        last_active_at: Option<i64>,
+        #[serde(default)]
+        last_opened_at: Option<i64>,
+        created_at: i64,
+        #[serde(default)]
+        archived_at: Option<i64>,
+    }
+
+    fn text(s: Option<String>) -> Option<Option<Box<str>>> {
+        match s {
+            None => Some(None),
+            Some(s) if s.is_empty() => None,
+            Some(s) => Some(Some(s.into_boxed_str())),
+        }
+    }
+
+    fn time(t: Option<i64>) -> Option<Option<i64>> {
+        match t {
+            Some(t) if t < 0 => None,
+            t => Some(t),
+        }
+    }
+
+    pub(super) fn parse(source: &str) -> Option<Fixtures> {
+        // serde would also read a struct from an array; the file must be an object.
+        if !source.trim_start().starts_with('{') {
+            return None;
+        }
+        let file: File = serde_json::from_str(source).ok()?;
+        let mut seen = HashSet::with_capacity(file.conversations.len());
+        let mut conversations = Vec::with_capacity(file.conversations.len());
+        for e in file.conversations {
+            if !is_valid_id(&e.id) || e.created_at < 0 {
+                return None;
+            }
+            let c = Conversation {
+                id: e.id.into_boxed_str(),
+                contact_id: text(e.contact_id)?,
+                group_id: text(e.group_id)?,
+                pinned_message_id: text(e.pinned_message_id)?,
+                is_pinned: e.is_pinned,
+                is_muted: e.is_muted,
+                last_active_at: time(e.last_active_at)?,
+                last_opened_at: time(e.last_opened_at)?,
+                created_at: e.created_at,
+                archived_at: time(e.archived_at)?,
+            };
+            let c = Arc::new(c);
+            if !seen.insert(c.id.clone()) {
+                return None;
+            }
+            conversations.push(c);
+        }
+        let mut queued = HashSet::new();
+        let mut next_ids = Vec::with_capacity(file.next_ids.len());
+        for id in file.next_ids {
+            if !is_valid_id(&id) || seen.contains(id.as_str()) || !queued.insert(id.clone()) {
+                return None;
+            }
+            next_ids.push(id.into_boxed_str());
+        }
+        Some(Fixtures {
+            conversations,
+            next_ids,
+        })
+    }
+}
 
 fn conversation(entry: &Value) -> Result<Conversation, FieldError> {
     let Value::Object(map) = entry else {
@@ -265,7 +376,7 @@ mod tests {
         assert!(f.next_ids.is_empty());
         let mut store = crate::store::Store::new();
         for c in &f.conversations {
-            store.insert(c.clone()).unwrap();
+            store.insert_shared(c.clone()).unwrap();
         }
         let order: Vec<&str> = store.iter().map(|c| &*c.id).collect();
         assert_eq!(&order[..2], ["xgQQXg3hrtjh7AvZ", "hSIhXBhNe8X1d8Et"]);
@@ -308,6 +419,28 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_and_the_careful_reading_agree_on_valid_files() {
+        let full = r#"{"conversations": [
+            {"id": "a-1", "contact_id": "c", "group_id": null, "pinned_message_id": "m",
+             "is_pinned": true, "is_muted": true, "last_active_at": 3, "last_opened_at": 2,
+             "created_at": 1, "archived_at": 9},
+            {"id": "b_2", "group_id": "g", "created_at": 0}
+        ], "next_ids": ["n1", "n2"]}"#;
+        for text in [DOCUMENTED, full, r#"{}"#, r#"{"next_ids": []}"#] {
+            let careful = Fixtures::parse_checked("t", text).unwrap();
+            assert_eq!(typed::parse(text), Some(careful), "{text}");
+        }
+        // What the fast reading refuses, the careful one words.
+        for text in [
+            r#"[]"#,
+            r#"{"conversations": [{"id": "", "created_at": 1}]}"#,
+        ] {
+            assert_eq!(typed::parse(text), None);
+            assert!(Fixtures::parse("t", text).is_err());
+        }
+    }
+
+    #[test]
     fn only_next_ids_is_a_valid_file() {
         let f = Fixtures::parse("f.json", r#"{"next_ids": ["xgQQXg3hrtjh7AvZ"]}"#).unwrap();
         assert!(f.conversations.is_empty());
@@ -322,7 +455,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            f.conversations[0],
+            *f.conversations[0],
             Conversation::new("a".into(), None, None, 3)
         );
     }

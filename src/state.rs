@@ -38,8 +38,9 @@ impl Workspace {
     pub fn seeded(fixtures: &Fixtures, seed: u64) -> Self {
         let mut store = Store::new();
         for c in &fixtures.conversations {
-            // Fixture IDs are checked for duplicates when the fixtures are parsed.
-            let _ = store.insert(c.clone());
+            // Fixture IDs are checked for duplicates when the fixtures are parsed; the
+            // conversations are shared with the fixtures until changed.
+            let _ = store.insert_shared(Arc::clone(c));
         }
         Workspace {
             store,

@@ -5,11 +5,44 @@
 //! `BTreeMap` keyed by the list order (`created_at` descending, then most recently inserted
 //! first), so a page walks the tree from its cursor and costs O(log n + limit) whatever the
 //! store's size; an ID index finds a conversation's place in that order.
+//!
+//! Each conversation is an `Arc`, shared with the fixtures it came from until it is first
+//! changed (copy on write): a million fixture conversations are held once, not once for the
+//! fixtures and again for every workspace. The index's keys are the same `Arc`s, looked up
+//! by ID, so an ID is not stored twice either.
 
 use crate::model::{Conversation, Page};
+use std::borrow::Borrow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::ops::Bound::{Excluded, Unbounded};
+use std::sync::Arc;
+
+/// An index key: a conversation, hashed and compared by its ID alone.
+#[derive(Clone, Debug)]
+struct ById(Arc<Conversation>);
+
+impl Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
+}
+
+impl Hash for ById {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Must hash exactly as `str` does, for lookups by `&str` through `Borrow`.
+        (*self.0.id).hash(state);
+    }
+}
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
 
 /// A conversation's place in the list order. Derived `Ord` compares `created_at` descending
 /// first, then the insertion sequence descending, which makes the order total and stable.
@@ -22,8 +55,8 @@ struct OrderKey {
 /// Conversations by list order, with an index from ID to place.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    rows: BTreeMap<OrderKey, Conversation>,
-    index: HashMap<Box<str>, OrderKey>,
+    rows: BTreeMap<OrderKey, Arc<Conversation>>,
+    index: HashMap<ById, OrderKey>,
     next_seq: u64,
 }
 
@@ -122,6 +155,14 @@ impl Store {
 
     /// Adds a conversation as the most recently inserted one.
     pub fn insert(&mut self, conversation: Conversation) -> Result<&Conversation, DuplicateId> {
+        self.insert_shared(Arc::new(conversation))
+    }
+
+    /// Adds a conversation that may be shared (with the fixtures, say) until it changes.
+    pub fn insert_shared(
+        &mut self,
+        conversation: Arc<Conversation>,
+    ) -> Result<&Conversation, DuplicateId> {
         if self.index.contains_key(&*conversation.id) {
             return Err(DuplicateId);
         }
@@ -130,20 +171,26 @@ impl Store {
             seq: Reverse(self.next_seq),
         };
         self.next_seq += 1;
-        self.index.insert(conversation.id.clone(), key);
+        self.index.insert(ById(Arc::clone(&conversation)), key);
         Ok(self.rows.entry(key).or_insert(conversation))
     }
 
     /// The conversation with this ID.
     pub fn get(&self, id: &str) -> Option<&Conversation> {
-        self.index.get(id).and_then(|key| self.rows.get(key))
+        self.index
+            .get(id)
+            .and_then(|key| self.rows.get(key))
+            .map(|c| &**c)
     }
 
     /// Applies a partial update and returns the result. No listed field affects the order,
     /// so the conversation keeps its place.
     pub fn update(&mut self, id: &str, patch: &Patch) -> Option<&Conversation> {
-        let key = self.index.get(id)?;
-        let c = self.rows.get_mut(key)?;
+        let key = *self.index.get(id)?;
+        let row = self.rows.get_mut(&key)?;
+        // A changed conversation gets an `Arc` of its own, and the index follows it, so that
+        // the shared original is not kept alive twice.
+        let mut c = Conversation::clone(row);
         if let Some(v) = &patch.pinned_message_id {
             c.pinned_message_id = v.clone();
         }
@@ -156,7 +203,11 @@ impl Store {
         if let Some(v) = patch.archived_at {
             c.archived_at = v;
         }
-        Some(c)
+        *row = Arc::new(c);
+        let shared = Arc::clone(row);
+        self.index.remove(id);
+        self.index.insert(ById(shared), key);
+        self.rows.get(&key).map(|c| &**c)
     }
 
     /// Removes a conversation; `false` if there was none.
@@ -169,7 +220,7 @@ impl Store {
 
     /// Every conversation in list order.
     pub fn iter(&self) -> impl Iterator<Item = &Conversation> {
-        self.rows.values()
+        self.rows.values().map(|c| &**c)
     }
 
     fn key_of(&self, id: &str, q: &ListQuery) -> Result<OrderKey, UnknownCursor> {
@@ -184,12 +235,18 @@ impl Store {
         let limit = q.limit;
         let keep = |c: &&Conversation| q.keeps(c);
         let mut data: Vec<&Conversation> = match &q.cursor {
-            None => self.rows.values().filter(keep).take(limit + 1).collect(),
+            None => self
+                .rows
+                .values()
+                .map(|c| &**c)
+                .filter(keep)
+                .take(limit + 1)
+                .collect(),
             Some(Cursor::After(id)) => {
                 let key = self.key_of(id, q)?;
                 self.rows
                     .range((Excluded(key), Unbounded))
-                    .map(|(_, c)| c)
+                    .map(|(_, c)| &**c)
                     .filter(keep)
                     .take(limit + 1)
                     .collect()
@@ -200,7 +257,7 @@ impl Store {
                     .rows
                     .range(..key)
                     .rev()
-                    .map(|(_, c)| c)
+                    .map(|(_, c)| &**c)
                     .filter(keep)
                     .take(limit + 1)
                     .collect();
