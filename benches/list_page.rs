@@ -134,7 +134,8 @@ fn main() {
             .iter()
             .map(|(ws, query)| {
                 median_ns(|| {
-                    let reply = api::list(ws, Some(black_box(query)), false).expect("a page");
+                    let q = api::list_query(black_box(query)).expect("a valid query");
+                    let reply = api::list(ws, &q, false).expect("a page");
                     black_box(reply.body.map(|b| b.len()));
                 })
             })

@@ -20,7 +20,7 @@ for profile in self oblic protocol; do
   url=$(sed -n 's/^listening on //p' "$out")
   echo "== schemathesis, profile $profile, $url, up to $examples examples per operation"
   # ensure_resource_availability is left out: `/v1` and `/external` are one API over one
-  # store (API.md §5), but the fuzzer tracks a created resource per path, so after
+  # store (the behaviour contract, section 5: one API over one store), but the fuzzer tracks a created resource per path, so after
   # `POST /external/...` and `DELETE /v1/.../{id}` it calls the right 404 on
   # `/external/.../{id}` "created resource not found". The integration tests check that a
   # created conversation can be read back.

@@ -181,9 +181,11 @@ pub fn handle(
             let ws = state.workspace(&workspace_token(state, query)?)?;
             let body = json_object(body)?;
             let ids = id_list(&body)?;
+            let invalid = |message| ApiError::invalid(Problem::param("ids", message));
+            // One pass over the fixtures, before the workspace's lock is taken.
+            state.config.fixtures.check_unused(&ids).map_err(invalid)?;
             let mut ws = ws.write();
-            ws.enqueue_ids(&ids, &state.config.fixtures)
-                .map_err(|message| ApiError::invalid(Problem::param("ids", message)))?;
+            ws.enqueue_ids(&ids).map_err(invalid)?;
             ok(compact, &json!({ "ids": ws.queued_ids() }))
         }
         Call::Conversations => {
@@ -342,8 +344,9 @@ fn id_list(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
 /// one store otherwise.
 fn workspace_token(state: &AppState, query: &str) -> Result<String, ApiError> {
     let params = params(query, &["token"])?;
-    match param(&params, "token") {
-        Some(token) => Ok(token.to_owned()),
+    // `?token=` (empty) is the workspace of requests sent without a token (`--no-auth`).
+    match params.into_iter().find(|(name, _)| name == "token") {
+        Some((_, token)) => Ok(token),
         None if state.is_isolated() => Err(ApiError::invalid(Problem::param(
             "token",
             "Missing parameter 'token': under --isolate, ?token=T names the workspace.",

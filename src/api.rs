@@ -61,10 +61,10 @@ const READ_ONLY: [&str; 6] = [
 ];
 
 /// `GET {base}/conversations`.
-pub fn list(ws: &SharedWorkspace, query: Option<&str>, compact: bool) -> Result<Reply, ApiError> {
-    let q = list_query(query.unwrap_or(""))?;
+/// The query is validated first ([`list_query`]), before any workspace is touched.
+pub fn list(ws: &SharedWorkspace, q: &ListQuery, compact: bool) -> Result<Reply, ApiError> {
     let ws = ws.read();
-    let page = ws.store.list(&q).map_err(|UnknownCursor(cursor)| {
+    let page = ws.store.list(q).map_err(|UnknownCursor(cursor)| {
         let (name, id) = match &cursor {
             Cursor::After(id) => ("starting_after", id),
             Cursor::Before(id) => ("ending_before", id),
@@ -145,14 +145,17 @@ pub fn list_query(query: &str) -> Result<ListQuery, ApiError> {
     }
 }
 
-/// `POST {base}/conversations`: 201 with the new conversation and its `Location`.
-pub fn create(
-    ws: &SharedWorkspace,
-    base: Base,
-    fields: &Fields,
-    now: i64,
-    compact: bool,
-) -> Result<Reply, ApiError> {
+/// A create's fields, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewConversation {
+    /// The other contact, if any.
+    pub contact_id: Option<Box<str>>,
+    /// The group, if any.
+    pub group_id: Option<Box<str>>,
+}
+
+/// Validates a create's fields: every problem is reported, each by name.
+pub fn new_conversation(fields: &Fields) -> Result<NewConversation, ApiError> {
     let mut contact_id = None;
     let mut group_id = None;
     let mut problems = Vec::new();
@@ -185,11 +188,25 @@ pub fn create(
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
     }
+    Ok(NewConversation {
+        contact_id,
+        group_id,
+    })
+}
+
+/// `POST {base}/conversations`: 201 with the new conversation and its `Location`.
+pub fn create(
+    ws: &SharedWorkspace,
+    base: Base,
+    new: NewConversation,
+    now: i64,
+    compact: bool,
+) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
     let id = ws.new_id();
     let created = ws
         .store
-        .insert(Conversation::new(id, contact_id, group_id, now))
+        .insert(Conversation::new(id, new.contact_id, new.group_id, now))
         .expect("new_id never returns an ID that is in the store");
     let location = format!("{}/conversations/{}", base.prefix(), created.id);
     Ok(Reply {
@@ -207,15 +224,15 @@ pub fn retrieve(ws: &SharedWorkspace, id: &str, compact: bool) -> Result<Reply, 
 }
 
 /// `PUT {base}/conversations/{id}`: a partial update; an empty one changes nothing.
+/// The patch is validated first ([`patch`]), before any workspace is touched.
 pub fn update(
     ws: &SharedWorkspace,
     id: &str,
-    fields: &Fields,
+    patch: &Patch,
     compact: bool,
 ) -> Result<Reply, ApiError> {
-    let patch = patch(fields)?;
     let mut ws = ws.write();
-    let c = ws.store.update(id, &patch).ok_or_else(|| not_found(id))?;
+    let c = ws.store.update(id, patch).ok_or_else(|| not_found(id))?;
     Ok(Reply::json(StatusCode::OK, conversation_body(c, compact)))
 }
 

@@ -152,13 +152,16 @@ impl Faults {
 
     /// Removes every rule and restarts the generator, as at start-up.
     pub fn reset(&self) {
-        *self.inner.lock() = Inner::new(self.seed);
+        let mut inner = self.inner.lock();
+        *inner = Inner::new(self.seed);
+        // Under the lock, so that a rule added meanwhile cannot be left disarmed.
         self.armed.store(false, Ordering::Release);
     }
 
     /// Removes every rule.
     pub fn clear(&self) {
-        self.inner.lock().rules.clear();
+        let mut inner = self.inner.lock();
+        inner.rules.clear();
         self.armed.store(false, Ordering::Release);
     }
 

@@ -63,6 +63,19 @@ impl Fixtures {
             .expect("the embedded fixtures are checked by a unit test")
     }
 
+    /// Refuses, naming it, an ID that one of these conversations has: once deleted, a fixture
+    /// conversation's ID must still never come back.
+    pub fn check_unused(&self, ids: &[String]) -> Result<(), String> {
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        match self.conversations.iter().find(|c| wanted.contains(&*c.id)) {
+            Some(c) => Err(format!(
+                "'{}' is or was the ID of a conversation here.",
+                c.id
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// No conversations and no queued IDs (`--empty`).
     pub fn empty() -> Self {
         Fixtures::default()

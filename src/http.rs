@@ -230,6 +230,8 @@ fn answer(
     let id = route.id.unwrap_or_default();
     let query = parts.uri.query();
     let compact = state.config.compact;
+    // Everything the request says is checked before its workspace is looked up, so that a
+    // refused request under `--isolate` does not create (or count as) a workspace.
     let fields = match route.op {
         Op::Create | Op::Update => {
             let kind = body_kind(
@@ -242,14 +244,28 @@ fn answer(
         }
         _ => Fields::new(),
     };
+    let input = match route.op {
+        Op::List => Input::List(api::list_query(query.unwrap_or(""))?),
+        Op::Create => Input::Create(api::new_conversation(&fields)?),
+        Op::Update => Input::Update(api::patch(&fields)?),
+        Op::Retrieve | Op::Delete => Input::Nothing,
+    };
     let ws = state.workspace(&token)?;
-    match route.op {
-        Op::List => api::list(&ws, query, compact),
-        Op::Create => api::create(&ws, route.base, &fields, state.clock.now(), compact),
-        Op::Retrieve => api::retrieve(&ws, id, compact),
-        Op::Update => api::update(&ws, id, &fields, compact),
-        Op::Delete => api::delete(&ws, id),
+    match (route.op, input) {
+        (_, Input::List(q)) => api::list(&ws, &q, compact),
+        (_, Input::Create(new)) => api::create(&ws, route.base, new, state.clock.now(), compact),
+        (_, Input::Update(patch)) => api::update(&ws, id, &patch, compact),
+        (Op::Delete, _) => api::delete(&ws, id),
+        _ => api::retrieve(&ws, id, compact),
     }
+}
+
+/// An operation's validated input.
+enum Input {
+    List(crate::store::ListQuery),
+    Create(api::NewConversation),
+    Update(crate::store::Patch),
+    Nothing,
 }
 
 /// `GET /openapi.json`: the description of the emulated API, no token needed.

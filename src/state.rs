@@ -60,9 +60,9 @@ impl Workspace {
     }
 
     /// Adds IDs to the queue; refuses (naming it) one that is not a valid ID, that a
-    /// conversation here has, that a fixture conversation has or had, that was handed out
-    /// before, or that is already queued.
-    pub fn enqueue_ids(&mut self, ids: &[String], fixtures: &Fixtures) -> Result<(), String> {
+    /// conversation here has, that was handed out before, or that is already queued. (That
+    /// no fixture conversation has or had it is [`Fixtures::check_unused`]'s part.)
+    pub fn enqueue_ids(&mut self, ids: &[String]) -> Result<(), String> {
         let mut queued: HashSet<&str> = self.ids.queue().collect();
         for id in ids {
             if !crate::ids::is_valid_id(id) {
@@ -71,8 +71,7 @@ impl Workspace {
                     crate::model::clip(id)
                 ));
             }
-            let in_fixtures = || fixtures.conversations.iter().any(|c| *c.id == **id);
-            if self.store.contains(id) || self.ids.was_issued(id) || in_fixtures() {
+            if self.store.contains(id) || self.ids.was_issued(id) {
                 return Err(format!("'{id}' is or was the ID of a conversation here."));
             }
             if !queued.insert(id) {
@@ -180,6 +179,7 @@ impl AppState {
         self.journal.clear();
         self.faults.reset();
         self.requests.store(0, Ordering::Relaxed);
+        self.admin_requests.store(0, Ordering::Relaxed);
     }
 
     /// The OpenAPI document of the emulated API, built on first use.
@@ -296,7 +296,7 @@ mod tests {
         assert!(!ws.delete("a"));
         assert_eq!(&*ws.new_id(), "b");
         // Handed out once, never queued again; nor is a fixture's ID, even deleted.
-        let err = ws.enqueue_ids(&["a".to_owned()], &fixtures).unwrap_err();
+        let err = ws.enqueue_ids(&["a".to_owned()]).unwrap_err();
         assert!(err.contains("'a'"), "{err}");
         let with_fixture = Fixtures::parse(
             "inline",
@@ -305,8 +305,9 @@ mod tests {
         .unwrap();
         let mut ws = Workspace::seeded(&with_fixture, 1);
         assert!(ws.delete("fx"));
-        assert!(ws.enqueue_ids(&["fx".to_owned()], &with_fixture).is_err());
-        assert!(ws.enqueue_ids(&["fresh".to_owned()], &with_fixture).is_ok());
+        assert!(with_fixture.check_unused(&["fx".to_owned()]).is_err());
+        assert!(with_fixture.check_unused(&["fresh".to_owned()]).is_ok());
+        assert!(ws.enqueue_ids(&["fresh".to_owned()]).is_ok());
         assert_eq!(&*ws.new_id(), "fresh");
     }
 

@@ -186,11 +186,12 @@ impl Store {
     /// Applies a partial update and returns the result. No listed field affects the order,
     /// so the conversation keeps its place.
     pub fn update(&mut self, id: &str, patch: &Patch) -> Option<&Conversation> {
-        let key = *self.index.get(id)?;
+        // The index's own reference is let go first, so that `make_mut` copies only a
+        // conversation still shared with the fixtures (its first change), and the index
+        // then follows the row.
+        let (_, key) = self.index.remove_entry(id)?;
         let row = self.rows.get_mut(&key)?;
-        // A changed conversation gets an `Arc` of its own, and the index follows it, so that
-        // the shared original is not kept alive twice.
-        let mut c = Conversation::clone(row);
+        let c = Arc::make_mut(row);
         if let Some(v) = &patch.pinned_message_id {
             c.pinned_message_id = v.clone();
         }
@@ -203,9 +204,7 @@ impl Store {
         if let Some(v) = patch.archived_at {
             c.archived_at = v;
         }
-        *row = Arc::new(c);
         let shared = Arc::clone(row);
-        self.index.remove(id);
         self.index.insert(ById(shared), key);
         self.rows.get(&key).map(|c| &**c)
     }
@@ -393,6 +392,24 @@ mod tests {
         assert!(s.get("a").is_none());
         assert!(s.update("a", &Patch::default()).is_none());
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn an_update_copies_a_shared_conversation_and_leaves_the_original() {
+        let original = Arc::new(conv("a", 1));
+        let mut s = Store::new();
+        s.insert_shared(Arc::clone(&original)).unwrap();
+        let patch = Patch {
+            is_muted: Some(true),
+            ..Patch::default()
+        };
+        assert!(s.update("a", &patch).unwrap().is_muted);
+        assert!(!original.is_muted, "the fixture is untouched");
+        assert!(s.get("a").unwrap().is_muted);
+        // Now the store's own: a second update changes it in place and lists it once.
+        s.update("a", &Patch::default()).unwrap();
+        assert_eq!(s.list(&ListQuery::default()).unwrap().data.len(), 1);
+        assert!(s.delete("a") && s.is_empty());
     }
 
     #[test]

@@ -497,3 +497,25 @@ fn a_browser_page_may_call_the_admin_api() {
     let r = admin(&s, "GET", "/__admin/health").send();
     assert!(r.header("request-id").unwrap().starts_with("adm_"));
 }
+
+#[test]
+fn an_empty_token_names_the_workspace_of_requests_without_one() {
+    let s = TestServer::with(Config {
+        isolate: true,
+        auth: convmock::Auth::Disabled,
+        ..Config::default()
+    });
+    s.call("POST", "/v1/conversations")
+        .no_token()
+        .form("contact_id=anon")
+        .send()
+        .expect(201);
+    let r = admin(&s, "GET", "/__admin/conversations?token=")
+        .send()
+        .expect(200);
+    assert_eq!(r.json()["conversations"].as_array().unwrap().len(), 8);
+    let other = admin(&s, "GET", "/__admin/conversations?token=someone")
+        .send()
+        .expect(200);
+    assert_eq!(other.json()["conversations"].as_array().unwrap().len(), 7);
+}

@@ -188,3 +188,34 @@ fn past_the_workspace_bound_a_new_token_gets_a_429_and_old_ones_go_on() {
         s.call("GET", DOC).token(t).send().expect(404);
     }
 }
+
+#[test]
+fn refused_requests_from_new_tokens_create_no_workspace() {
+    let s = TestServer::with(Config {
+        isolate: true,
+        max_workspaces: 1,
+        ..Config::default()
+    });
+    for i in 0..5 {
+        let t = format!("careless-{i}");
+        s.call("GET", "/v1/conversations?limit=0")
+            .token(&t)
+            .send()
+            .expect(400);
+        s.call("POST", "/v1/conversations")
+            .token(&t)
+            .form("colour=red")
+            .send()
+            .expect(400);
+        s.call("PUT", DOC)
+            .token(&t)
+            .form("is_muted=maybe")
+            .send()
+            .expect(400);
+    }
+    // Had any of them made a workspace, the bound of one would now refuse this token.
+    s.call("GET", "/v1/conversations")
+        .token("careful")
+        .send()
+        .expect(200);
+}
