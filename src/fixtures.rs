@@ -394,19 +394,7 @@ mod tests {
         let order: Vec<&str> = store.iter().map(|c| &*c.id).collect();
         assert_eq!(&order[..2], ["xgQQXg3hrtjh7AvZ", "hSIhXBhNe8X1d8Et"]);
         let documented = store.get("xgQQXg3hrtjh7AvZ").unwrap();
-        assert_eq!(
-            *documented,
-            Conversation {
-                last_active_at: Some(705103200),
-                last_opened_at: Some(705103200),
-                ..Conversation::new(
-                    "xgQQXg3hrtjh7AvZ".into(),
-                    Some("WAz8eIbvDR60rouK".into()),
-                    None,
-                    692233200
-                )
-            }
-        );
+        assert_eq!(*documented, crate::model::documented_conversation());
         let c = &f.conversations;
         assert!(c.iter().any(|c| c.group_id.is_some()));
         assert!(c.iter().any(|c| c.contact_id.is_some()));

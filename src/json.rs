@@ -186,18 +186,7 @@ mod tests {
     use super::*;
     use crate::model::to_body;
 
-    fn documented() -> Conversation {
-        Conversation {
-            last_active_at: Some(705103200),
-            last_opened_at: Some(705103200),
-            ..Conversation::new(
-                "xgQQXg3hrtjh7AvZ".into(),
-                Some("WAz8eIbvDR60rouK".into()),
-                None,
-                692233200,
-            )
-        }
-    }
+    use crate::model::documented_conversation as documented;
 
     #[test]
     fn the_documented_conversation_is_written_as_serde_writes_it() {

@@ -271,6 +271,21 @@ pub fn clip(s: &str) -> String {
     }
 }
 
+/// The documented conversation `xgQQXg3hrtjh7AvZ`, as the documents show it.
+#[cfg(test)]
+pub(crate) fn documented_conversation() -> Conversation {
+    Conversation {
+        last_active_at: Some(705103200),
+        last_opened_at: Some(705103200),
+        ..Conversation::new(
+            "xgQQXg3hrtjh7AvZ".into(),
+            Some("WAz8eIbvDR60rouK".into()),
+            None,
+            692233200,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,16 +297,7 @@ mod tests {
 
     #[test]
     fn documented_conversation_serializes_in_documented_key_order() {
-        let c = Conversation {
-            last_active_at: Some(705103200),
-            last_opened_at: Some(705103200),
-            ..Conversation::new(
-                "xgQQXg3hrtjh7AvZ".into(),
-                Some("WAz8eIbvDR60rouK".into()),
-                None,
-                692233200,
-            )
-        };
+        let c = documented_conversation();
         let expected = r#"{
   "id": "xgQQXg3hrtjh7AvZ",
   "contact_id": "WAz8eIbvDR60rouK",
