@@ -178,10 +178,7 @@ fn each_isolated_workspace_gets_the_fixtures_and_its_own_id_queue() {
                 .form("contact_id=x")
                 .send()
                 .expect(201)
-                .json()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+                .id()
         };
         assert_eq!(create(token), "first");
         assert_eq!(create(token), "second");

@@ -261,7 +261,7 @@ fn scripted_run(args: &[&str]) -> Vec<String> {
             .call("POST", "/v1/conversations")
             .form(&format!("contact_id=contact{i}"))
             .send();
-        ids.push(r.json()["id"].as_str().unwrap().to_owned());
+        ids.push(r.id());
         out.push(format!("{} {}", r.status, r.body));
     }
     let r = b

@@ -54,10 +54,7 @@ fn parallel_creates_get_distinct_ids_and_are_all_listed() {
                             .form(&format!("contact_id=c{i}-{j}"))
                             .send()
                             .expect(201)
-                            .json()["id"]
-                            .as_str()
-                            .unwrap()
-                            .to_owned()
+                            .id()
                     })
                     .collect::<Vec<String>>()
             })

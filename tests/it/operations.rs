@@ -459,10 +459,7 @@ fn creates_in_the_same_second_list_latest_first() {
                 .form(&format!("contact_id=c{i}"))
                 .send()
                 .expect(201)
-                .json()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+                .id()
         })
         .collect();
     let listed = s.get("/v1/conversations?limit=4").ids();

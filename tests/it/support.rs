@@ -221,6 +221,14 @@ impl Resp {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
+    /// The `id` of a conversation response.
+    pub fn id(&self) -> String {
+        self.json()["id"]
+            .as_str()
+            .expect("a conversation's id")
+            .to_owned()
+    }
+
     /// The IDs of a list response's `data`, in order.
     pub fn ids(&self) -> Vec<String> {
         self.json()["data"]
