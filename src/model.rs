@@ -241,6 +241,12 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// The largest timestamp the server takes or gives: the largest integer a JavaScript
+/// `Number` holds exactly (2^53 - 1), so that a browser or Node client reads every
+/// timestamp back unchanged. The server, the admin clock, fixtures and the OpenAPI
+/// document all read this one value.
+pub const MAX_TIMESTAMP: i64 = (1 << 53) - 1;
+
 /// A non-negative decimal integer that fits in an `i64`, digits only.
 pub fn parse_timestamp(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
