@@ -102,6 +102,11 @@ pub struct Config {
     pub max_connections: usize,
     /// Under `--isolate`, how many workspaces may exist; a new token past that gets a 429.
     pub max_workspaces: usize,
+    /// More names (besides loopback and the bound address) under which the admin API may
+    /// be addressed, in the `Host` header (`--allow-host`).
+    pub allow_hosts: Vec<String>,
+    /// Page origins allowed to call the admin API, with CORS (`--admin-allow-origin`).
+    pub admin_allow_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -124,6 +129,8 @@ impl Default for Config {
             header_timeout: Duration::from_secs(30),
             max_connections: 1024,
             max_workspaces: 1000,
+            allow_hosts: Vec::new(),
+            admin_allow_origins: Vec::new(),
         }
     }
 }

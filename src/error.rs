@@ -65,6 +65,27 @@ pub enum ApiError {
         /// The time allowed, in seconds.
         seconds: u64,
     },
+    /// A request head without its one `Host` header (RFC 9112).
+    BadHost {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A request head over the limit.
+    HeadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// An admin call from a page on another origin, or addressed to a name that is not
+    /// this server's.
+    Forbidden {
+        /// Why, and which flag would allow it.
+        reason: String,
+    },
+    /// An admin write whose body is not declared `application/json`.
+    AdminNeedsJson {
+        /// The `Content-Type` sent, clipped; empty when there was none.
+        content_type: String,
+    },
     /// A status answered by a fault rule.
     Injected {
         /// The rule's status, 400 to 599.
@@ -86,8 +107,12 @@ impl ApiError {
             | ApiError::UnknownFault { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Invalid(_) | ApiError::BadHost { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::HeadTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } | ApiError::AdminNeedsJson { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyWorkspaces { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
@@ -136,6 +161,15 @@ impl ApiError {
             )],
             ApiError::BodyTimeout { seconds } => vec![format!(
                 "The request body did not arrive in full within {seconds} seconds."
+            )],
+            ApiError::BadHost { reason } => vec![(*reason).to_owned()],
+            ApiError::HeadTooLarge { limit } => vec![format!(
+                "The request line and headers are larger than the limit of {limit} bytes."
+            )],
+            ApiError::Forbidden { reason } => vec![reason.clone()],
+            ApiError::AdminNeedsJson { content_type } => vec![format!(
+                "The admin API reads JSON bodies only: send 'Content-Type: application/json' \
+                 (got '{content_type}')."
             )],
             ApiError::Injected { status } => vec![format!(
                 "Injected fault: a fault rule answered this request with status {status} \

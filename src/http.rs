@@ -9,15 +9,16 @@
 
 use crate::admin;
 use crate::api::{self, Reply};
-use crate::body::{body_kind, parse_body};
+use crate::body::{BodyKind, body_kind, parse_body};
 use crate::config::Auth;
 use crate::error::{ApiError, MAX_BODY_BYTES};
 use crate::faults::Action;
+use crate::guard::{self, AdminCors};
 use crate::journal::Entry;
 use crate::model::{Fields, Problem};
 use crate::router::{self, Op};
 use crate::state::AppState;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
@@ -62,12 +63,45 @@ pub async fn handle(
     // fault, or abandoned by a client that hung up during a delay.
     let mut record = Record::start(&state, &parts, is_admin);
 
+    // A malformed head, and an admin call from elsewhere, are refused before the body is
+    // read or anything else is done.
+    let admin_cors = match guard::check_head(&parts).and_then(|()| {
+        if is_admin {
+            guard::check_admin(&parts, &state.config, state.config.port)
+        } else {
+            Ok(AdminCors::None)
+        }
+    }) {
+        Ok(cors) => cors,
+        Err(err) => {
+            let response = error_response(&state, &err, url, path);
+            record.outcome = Outcome::Answered(response.status());
+            return Ok(finish(&state, &parts, is_admin, AdminCors::None, response));
+        }
+    };
+
     // The body is read once, bounded in size and time, before anything else, so that the
     // journal shows what was sent whatever the answer; a read error matters only to an
     // operation that needs the body.
-    let body = read_limited(&parts.headers, incoming, state.config.header_timeout).await;
+    let mut body = read_limited(&parts.headers, incoming, state.config.header_timeout).await;
     if let (Ok(bytes), Some(entry)) = (&body, &mut record.entry) {
         entry.set_body(bytes);
+    }
+    if is_admin
+        && let Ok(bytes) = &body
+        && guard::admin_body_must_be_json(&parts.method, bytes)
+    {
+        let content_type = parts.headers.get(header::CONTENT_TYPE);
+        if !matches!(
+            body_kind(content_type.map(HeaderValue::as_bytes)),
+            Ok(Some(BodyKind::Json))
+        ) {
+            body = Err(ApiError::AdminNeedsJson {
+                content_type: content_type
+                    .map(|v| crate::model::clip(&String::from_utf8_lossy(v.as_bytes())))
+                    .unwrap_or_default(),
+            });
+        }
     }
 
     let mut injected = None;
@@ -90,7 +124,7 @@ pub async fn handle(
     let preflight_for = (parts.method == Method::OPTIONS)
         .then(|| allowed_methods(path))
         .flatten();
-    let mut response = if let Some(status) = injected {
+    let response = if let Some(status) = injected {
         error_response(&state, &ApiError::Injected { status }, url, path)
     } else if let Some(methods) = preflight_for {
         // Browsers send preflights without credentials: no authentication here.
@@ -107,6 +141,19 @@ pub async fn handle(
         }
     };
 
+    record.outcome = Outcome::Answered(response.status());
+    Ok(finish(&state, &parts, is_admin, admin_cors, response))
+}
+
+/// Adds the headers every response carries: `Request-Id`, and CORS — open on the emulated
+/// API, only for an `--admin-allow-origin` origin on the admin API.
+fn finish(
+    state: &AppState,
+    parts: &Parts,
+    is_admin: bool,
+    admin_cors: AdminCors,
+    mut response: Response<Body>,
+) -> Response<Body> {
     let headers = response.headers_mut();
     let request_id = if is_admin {
         state.next_admin_request_id()
@@ -115,6 +162,9 @@ pub async fn handle(
     };
     if let Ok(id) = HeaderValue::from_maybe_shared(Bytes::from(request_id)) {
         headers.insert(REQUEST_ID, id);
+    }
+    if is_admin && admin_cors == AdminCors::None {
+        return response;
     }
     match parts.headers.get(header::ORIGIN) {
         Some(origin) => {
@@ -129,8 +179,7 @@ pub async fn handle(
         }
     }
     headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED);
-    record.outcome = Outcome::Answered(response.status());
-    Ok(response)
+    response
 }
 
 /// How a request ended, for its journal entry and log line.
@@ -326,11 +375,19 @@ pub fn bearer(value: &HeaderValue) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
-/// Reads a request body, refusing more than 1 MiB without reading the rest, and a body
-/// that has not arrived within `timeout`. No body is the empty body.
+/// How much of an oversized body is read and thrown away before its 413 is sent. A client
+/// that is still sending when the server answers and closes (Node's `fetch`, Python's
+/// `urllib`) fails on its write and never sees the answer; reading the rest first, up to
+/// this bound and within the body timeout (as nginx's lingering close does), lets it.
+pub const DRAIN_BYTES: u64 = 32 << 20;
+
+/// Reads a request body of at most 1 MiB within `timeout`; no body is the empty body. A
+/// larger one is a 413, sent once the rest has been read and thrown away (up to
+/// [`DRAIN_BYTES`] and within the same timeout); a declared length past that bound, or a
+/// client waiting for `100 Continue`, gets it at once.
 pub async fn read_limited(
     headers: &HeaderMap,
-    incoming: Incoming,
+    mut incoming: Incoming,
     timeout: Duration,
 ) -> Result<Bytes, ApiError> {
     if incoming.is_end_stream() {
@@ -341,18 +398,64 @@ pub async fn read_limited(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(ApiError::PayloadTooLarge);
+        let waits = headers
+            .get(header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        if waits || declared.is_some_and(|n| n > DRAIN_BYTES) {
+            return Err(ApiError::PayloadTooLarge);
+        }
     }
-    let collect = Limited::new(incoming, MAX_BODY_BYTES).collect();
-    match tokio::time::timeout(timeout, collect).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge),
-        Ok(Err(_)) => Err(ApiError::invalid(Problem::general(
+    let mut read = BodyRead::default();
+    let finished = tokio::time::timeout(timeout, read.run(&mut incoming)).await;
+    match (finished, read.over) {
+        (_, true) => Err(ApiError::PayloadTooLarge),
+        (Ok(Ok(())), false) => Ok(read.into_bytes()),
+        (Ok(Err(_)), false) => Err(ApiError::invalid(Problem::general(
             "The request body could not be read in full.",
         ))),
-        Err(_elapsed) => Err(ApiError::BodyTimeout {
+        (Err(_elapsed), false) => Err(ApiError::BodyTimeout {
             seconds: timeout.as_secs(),
         }),
+    }
+}
+
+/// A body being read: its chunks while it fits in 1 MiB, then only a count.
+#[derive(Default)]
+struct BodyRead {
+    chunks: Vec<Bytes>,
+    seen: u64,
+    /// Past 1 MiB: the rest is being read and thrown away.
+    over: bool,
+}
+
+impl BodyRead {
+    async fn run(&mut self, incoming: &mut Incoming) -> Result<(), hyper::Error> {
+        while let Some(frame) = incoming.frame().await {
+            let Ok(data) = frame?.into_data() else {
+                continue; // trailers
+            };
+            self.seen += data.len() as u64;
+            if self.seen > DRAIN_BYTES {
+                self.over = true;
+                return Ok(());
+            }
+            if self.seen > MAX_BODY_BYTES as u64 {
+                self.over = true;
+                self.chunks = Vec::new();
+            } else {
+                self.chunks.push(data);
+            }
+        }
+        Ok(())
+    }
+
+    /// The body, copied only when it came in more than one chunk.
+    fn into_bytes(mut self) -> Bytes {
+        match self.chunks.len() {
+            0 => Bytes::new(),
+            1 => self.chunks.remove(0),
+            _ => Bytes::from(self.chunks.concat()),
+        }
     }
 }
 
@@ -440,6 +543,13 @@ fn error_response(state: &AppState, err: &ApiError, url: &str, path: &str) -> Re
             h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         _ => {}
+    }
+    // What is left of such a request on the connection cannot be trusted to be read right.
+    if matches!(
+        err,
+        ApiError::PayloadTooLarge | ApiError::HeadTooLarge { .. } | ApiError::BadHost { .. }
+    ) {
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }

@@ -41,6 +41,7 @@ pub mod config;
 pub mod error;
 pub mod faults;
 pub mod fixtures;
+pub mod guard;
 pub mod http;
 pub mod ids;
 pub mod journal;
@@ -62,16 +63,28 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A warning for a server that anyone on the network could use: bound to an address other
-/// than loopback while any bearer token (or none) is accepted. `None` when it is safe.
-pub fn exposure_warning(addr: SocketAddr, auth: &Auth) -> Option<String> {
-    let open = matches!(auth, Auth::AnyToken | Auth::Disabled);
-    (open && !addr.ip().is_loopback()).then(|| {
-        format!(
+/// Warnings for a server that others on the network could use: bound to an address other
+/// than loopback while any bearer token (or none) is accepted, or while the admin API has
+/// no `--admin-token`. Empty when it is safe.
+pub fn exposure_warnings(addr: SocketAddr, auth: &Auth, admin_token: bool) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if addr.ip().is_loopback() {
+        return warnings;
+    }
+    if matches!(auth, Auth::AnyToken | Auth::Disabled) {
+        warnings.push(format!(
             "listening on {addr} without --token: anyone who can reach this address can \
              read and change its conversations"
-        )
-    })
+        ));
+    }
+    if !admin_token {
+        warnings.push(format!(
+            "listening on {addr} without --admin-token: anyone who can reach this address \
+             can use the admin API (/__admin/) to read every request and token, change the \
+             data, reset the server and inject faults"
+        ));
+    }
+    warnings
 }
 
 /// Why a server could not start. The CLI prints it after `convmock: ` and exits 2.
@@ -131,7 +144,11 @@ impl Server {
             .await
             .map_err(bind_error)?;
         let local = listener.local_addr().map_err(bind_error)?;
-        let state = AppState::new(config);
+        // The real port, for the checks that a request was addressed to this server.
+        let state = AppState::new(Config {
+            port: local.port(),
+            ..config
+        });
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, state.clone(), async move {
             // A dropped sender means the handle is gone: shut down as well.
@@ -246,15 +263,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_an_open_server_on_a_non_loopback_address_is_warned_about() {
+    fn only_an_open_api_or_admin_api_on_a_non_loopback_address_is_warned_about() {
         let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
         let lan: SocketAddr = "192.168.1.20:8080".parse().unwrap();
         let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let local6: SocketAddr = "[::1]:8080".parse().unwrap();
-        assert!(exposure_warning(public, &Auth::AnyToken).is_some());
-        assert!(exposure_warning(lan, &Auth::Disabled).is_some());
-        assert!(exposure_warning(public, &Auth::Tokens(vec!["t".into()])).is_none());
-        assert!(exposure_warning(local, &Auth::AnyToken).is_none());
-        assert!(exposure_warning(local6, &Auth::Disabled).is_none());
+        let with = |auth: Auth, admin_token: Option<&str>| (auth, admin_token.is_some());
+        let tokens = || Auth::Tokens(vec!["t".into()]);
+        let warned = |addr, (auth, admin_token): &(Auth, bool)| {
+            exposure_warnings(addr, auth, *admin_token)
+                .iter()
+                .map(|w| {
+                    if w.contains("--admin-token") {
+                        "admin"
+                    } else {
+                        "api"
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            warned(public, &with(Auth::AnyToken, None)),
+            ["api", "admin"]
+        );
+        assert_eq!(warned(lan, &with(Auth::Disabled, Some("a"))), ["api"]);
+        // A secret API token does not close the admin API.
+        assert_eq!(warned(public, &with(tokens(), None)), ["admin"]);
+        assert!(warned(public, &with(tokens(), Some("a"))).is_empty());
+        assert!(warned(local, &with(Auth::AnyToken, None)).is_empty());
+        assert!(warned(local6, &with(Auth::Disabled, None)).is_empty());
     }
 }

@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use clap::builder::NonEmptyStringValueParser;
-use convmock::{Auth, Config, Fixtures, Profile, Server, StartError, exposure_warning};
+use convmock::{Auth, Config, Fixtures, Profile, Server, StartError, exposure_warnings};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,6 +112,26 @@ struct Args {
     #[arg(long, env = "CONVMOCK_MAX_WORKSPACES", value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_workspaces: u64,
+
+    /// Another name the admin API may be addressed by (the Host header), besides loopback
+    /// and the bound address; repeat the flag, or separate with commas in the variable.
+    #[arg(
+        long = "allow-host",
+        env = "CONVMOCK_ALLOW_HOST",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    allow_hosts: Vec<String>,
+
+    /// A page origin (like http://localhost:5173) allowed to call the admin API, with CORS;
+    /// repeat the flag, or separate with commas in the variable.
+    #[arg(
+        long = "admin-allow-origin",
+        env = "CONVMOCK_ADMIN_ALLOW_ORIGIN",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    admin_allow_origins: Vec<String>,
 }
 
 impl Args {
@@ -148,6 +168,8 @@ impl Args {
             header_timeout: Duration::from_secs(self.header_timeout),
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             max_workspaces: usize::try_from(self.max_workspaces).unwrap_or(usize::MAX),
+            allow_hosts: self.allow_hosts,
+            admin_allow_origins: self.admin_allow_origins,
         })
     }
 }
@@ -171,9 +193,9 @@ async fn run(args: Args) -> Result<(), StartError> {
     let config = args.into_config()?;
     // Handlers go in before the ready line: a harness may signal as soon as it reads it.
     let signals = Signals::install();
-    let auth = config.auth.clone();
+    let (auth, admin_token) = (config.auth.clone(), config.admin_token.is_some());
     let server = Server::start(config).await?;
-    if let Some(warning) = exposure_warning(server.addr(), &auth) {
+    for warning in exposure_warnings(server.addr(), &auth, admin_token) {
         eprintln!("convmock: warning: {warning}");
     }
     {

@@ -1,9 +1,14 @@
 //! The only socket code: the accept loop, one HTTP/1.1 connection per task, and graceful
 //! shutdown.
 //!
+//! A client that stops reading its answer loses its connection after `--header-timeout`
+//! without progress, so a slow reader never holds a connection slot, or the answer it is
+//! not reading, for long.
+//!
 //! On shutdown the listener is dropped first (no new connections), then in-flight requests
 //! get a few seconds to finish while idle keep-alive connections are closed.
 
+use crate::guard::MAX_HEAD_BYTES;
 use crate::http;
 use crate::state::AppState;
 use hyper::server::conn::http1;
@@ -11,14 +16,15 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-
-/// The largest request head (request line and headers) read; past it the client gets a
-/// 431 and the connection is closed.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+use tokio::time::{Instant, Sleep};
 
 /// How long in-flight requests may take to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -50,9 +56,10 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
                 Ok((stream, _peer)) => {
                     // Small JSON answers: send them now rather than wait for more to batch.
                     let _ = stream.set_nodelay(true);
+                    let io = WriteTimeout::new(stream, state.config.header_timeout);
                     let state = state.clone();
                     let service = service_fn(move |req| http::handle(state.clone(), req));
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let conn = builder.serve_connection(TokioIo::new(io), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
                         // A connection error (a client that went away) concerns that client only.
@@ -75,5 +82,85 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {
             eprintln!("convmock: in-flight requests did not finish within {SHUTDOWN_GRACE:?}");
         }
+    }
+}
+
+/// A connection whose writes fail once the client has accepted no byte for `limit`: the
+/// write timeout. The timer exists only while a write is blocked, so a client that reads
+/// its answers costs nothing here.
+struct WriteTimeout {
+    stream: TcpStream,
+    limit: Duration,
+    blocked: Option<Pin<Box<Sleep>>>,
+}
+
+impl WriteTimeout {
+    fn new(stream: TcpStream, limit: Duration) -> Self {
+        WriteTimeout {
+            stream,
+            limit,
+            blocked: None,
+        }
+    }
+
+    /// Passes a write's outcome through; while it is blocked, fails it once the limit has
+    /// passed since it first blocked.
+    fn watch<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if poll.is_ready() {
+            self.blocked = None;
+            return poll;
+        }
+        let limit = self.limit;
+        let timer = self
+            .blocked
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(Instant::now() + limit)));
+        ready!(timer.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client read nothing of its answer within the write timeout",
+        )))
+    }
+}
+
+impl AsyncRead for WriteTimeout {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteTimeout {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.stream).poll_flush(cx);
+        self.watch(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

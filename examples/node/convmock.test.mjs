@@ -73,6 +73,7 @@ test('an update is partial and shows in the journal', async () => {
 test('a dropped connection is seen as a network error', async () => {
   const rule = await fetch(`${base}/__admin/faults`, {
     method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ method: 'GET', path: '/v1/conversations/*', drop: true, count: 1 }),
   });
   assert.equal(rule.status, 201);

@@ -6,6 +6,7 @@ mod cli;
 mod concurrency;
 mod cors;
 mod documented;
+mod edge;
 mod embedding;
 mod errors;
 mod faults;

@@ -142,10 +142,16 @@ impl Req {
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
-        let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.method, self.path, self.addr
-        );
+        let mut head = format!("{} {} HTTP/1.1\r\n", self.method, self.path);
+        // The server's own address, unless the test names another.
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("host"))
+        {
+            head.push_str(&format!("Host: {}\r\n", self.addr));
+        }
+        head.push_str("Connection: close\r\n");
         for (n, v) in &self.headers {
             head.push_str(&format!("{n}: {v}\r\n"));
         }
