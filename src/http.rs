@@ -36,6 +36,8 @@ const ANY_METHOD: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 /// Where the OpenAPI description of the emulated API is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
+/// Where the index of this server's parts is served.
+pub const INDEX_PATH: &str = "/";
 
 /// Why the service gives hyper no response: a drop fault closes the connection instead.
 #[derive(Debug)]
@@ -74,6 +76,7 @@ pub async fn handle(
     }) {
         Ok(cors) => cors,
         Err(err) => {
+            record.note(&err);
             let response = error_response(&state, &err, url, path);
             record.outcome = Outcome::Answered(response.status());
             return Ok(finish(&state, &parts, is_admin, AdminCors::None, response));
@@ -125,7 +128,9 @@ pub async fn handle(
         .then(|| allowed_methods(path))
         .flatten();
     let response = if let Some(status) = injected {
-        error_response(&state, &ApiError::Injected { status }, url, path)
+        let err = ApiError::Injected { status };
+        record.note(&err);
+        error_response(&state, &err, url, path)
     } else if let Some(methods) = preflight_for {
         // Browsers send preflights without credentials: no authentication here.
         preflight(&parts.headers, methods)
@@ -137,7 +142,10 @@ pub async fn handle(
         };
         match answered {
             Ok(reply) => reply_response(reply),
-            Err(err) => error_response(&state, &err, url, path),
+            Err(err) => {
+                record.note(&err);
+                error_response(&state, &err, url, path)
+            }
         }
     };
 
@@ -198,6 +206,8 @@ struct Record {
     logged: Option<(Method, Uri)>,
     started: Instant,
     outcome: Outcome,
+    /// Why the request was refused, for the log line.
+    why: Option<String>,
 }
 
 impl Record {
@@ -217,8 +227,32 @@ impl Record {
             logged: (!state.config.quiet).then(|| (parts.method.clone(), parts.uri.clone())),
             started: Instant::now(),
             outcome: Outcome::Abandoned,
+            why: None,
         }
     }
+
+    /// Keeps why the request is refused: the error's first message, on one line.
+    fn note(&mut self, err: &ApiError) {
+        if self.logged.is_some() {
+            let first = err.messages().into_iter().next().unwrap_or_default();
+            self.why = Some(one_line(&first));
+        }
+    }
+}
+
+/// A message on one line, cut at 200 characters, for a log line.
+fn one_line(message: &str) -> String {
+    const MAX: usize = 200;
+    let mut line: String = message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX + 1)
+        .collect();
+    if line.chars().count() > MAX {
+        line = line.chars().take(MAX).collect();
+        line.push('…');
+    }
+    line
 }
 
 impl Drop for Record {
@@ -239,7 +273,7 @@ impl Drop for Record {
                 Outcome::Abandoned => "abandoned".to_owned(),
             };
             let url = uri.path_and_query().map_or("/", |pq| pq.as_str());
-            log_line(method, url, &shown, self.started);
+            log_line(method, url, &shown, self.started, self.why.as_deref());
         }
     }
 }
@@ -260,7 +294,12 @@ fn answer(
 ) -> Result<Reply, ApiError> {
     let path = parts.uri.path();
     if path == OPENAPI_PATH {
-        return openapi(state, &parts.method);
+        return read_only(&parts.method, OPENAPI_PATH, || state.openapi_document());
+    }
+    if path == INDEX_PATH {
+        return read_only(&parts.method, INDEX_PATH, || {
+            crate::model::to_body(&index(), state.config.compact)
+        });
     }
     if !router::is_api_path(path) {
         return Err(ApiError::NoRoute {
@@ -317,20 +356,32 @@ enum Input {
     Nothing,
 }
 
-/// `GET /openapi.json`: the description of the emulated API, no token needed.
-fn openapi(state: &AppState, method: &Method) -> Result<Reply, ApiError> {
+/// A document anyone may read, no token needed: `GET /openapi.json`, `GET /`.
+fn read_only(
+    method: &Method,
+    path: &'static str,
+    body: impl FnOnce() -> Vec<u8>,
+) -> Result<Reply, ApiError> {
     match *method {
-        Method::GET | Method::HEAD => Ok(Reply {
-            status: StatusCode::OK,
-            body: Some(state.openapi_document()),
-            location: None,
-        }),
+        Method::GET | Method::HEAD => Ok(Reply::ok(body())),
         _ => Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
-            path: OPENAPI_PATH.to_owned(),
+            path: path.to_owned(),
             allow: "GET, HEAD",
         }),
     }
+}
+
+/// `GET /`: what this server is and where its parts are, for someone who opens it in a
+/// browser or curls it first.
+fn index() -> serde_json::Value {
+    serde_json::json!({
+        "name": "convmock",
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": router::Base::ALL.map(router::Base::prefix),
+        "openapi": OPENAPI_PATH,
+        "admin": format!("{}/", admin::PREFIX),
+    })
 }
 
 /// The bearer token, or why there is none. With `--no-auth` a missing header, or one that
@@ -554,16 +605,18 @@ fn error_response(state: &AppState, err: &ApiError, url: &str, path: &str) -> Re
     response
 }
 
-/// `HH:MM:SS.mmm METHOD /path?query STATUS 0.12ms`, on stderr; `dropped` for a connection
-/// a fault closed, `abandoned` for a client that left before its answer.
-fn log_line(method: &Method, url: &str, status: &str, started: Instant) {
+/// `HH:MM:SS.mmm METHOD /path?query STATUS 0.12ms`, on stderr, and ` — why` for a refused
+/// request; `dropped` for a connection a fault closed, `abandoned` for a client that left
+/// before its answer.
+fn log_line(method: &Method, url: &str, status: &str, started: Instant, why: Option<&str>) {
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let secs = now.as_secs() % 86_400;
+    let (dash, why) = why.map_or(("", ""), |why| (" — ", why));
     eprintln!(
-        "{:02}:{:02}:{:02}.{:03} {method} {url} {status} {elapsed:.2}ms",
+        "{:02}:{:02}:{:02}.{:03} {method} {url} {status} {elapsed:.2}ms{dash}{why}",
         secs / 3600,
         secs / 60 % 60,
         secs % 60,

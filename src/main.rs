@@ -15,7 +15,7 @@ use std::time::Duration;
 /// Serves the documented conversations under /v1 and /external, in memory. Every flag can
 /// also be set with the environment variable shown beside it.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, after_help = AFTER_HELP)]
 struct Args {
     /// Address to bind.
     #[arg(long, env = "CONVMOCK_HOST", default_value = "127.0.0.1")]
@@ -133,6 +133,11 @@ struct Args {
     )]
     admin_allow_origins: Vec<String>,
 }
+
+/// Where to go next, under the flags of `--help`.
+const AFTER_HELP: &str = "Once running: GET / lists this server's parts; GET /openapi.json \
+describes the emulated API; the admin API under /__admin/ (health, reset, requests, clock, \
+next-ids, conversations, faults) drives it from a test suite or curl.";
 
 impl Args {
     fn into_config(self) -> Result<Config, StartError> {

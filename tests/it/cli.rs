@@ -189,6 +189,13 @@ fn each_request_logs_one_line_on_stderr_unless_quiet() {
         "{}",
         lines[1]
     );
+    // A refused request says why, on the same line.
+    assert!(
+        lines[1].ends_with(" — No such conversation: 'nope'"),
+        "{}",
+        lines[1]
+    );
+    assert!(!lines[0].contains(" — "), "{}", lines[0]);
 
     let b = Binary::start(&["--quiet"]);
     b.call("GET", "/v1/conversations").send().expect(200);
@@ -326,4 +333,17 @@ fn a_stalled_client_does_not_delay_exit_past_the_grace_period() {
     let (code, _) = b.signal_and_wait("TERM");
     assert_eq!(code, Some(0));
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn help_points_at_the_admin_api_and_the_openapi_document() {
+    let out = Command::new(env!("CARGO_BIN_EXE_convmock"))
+        .arg("--help")
+        .output()
+        .expect("convmock --help runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for needle in ["/__admin/", "/openapi.json", "--allow-host"] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
 }

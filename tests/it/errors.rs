@@ -1,6 +1,6 @@
 //! Error bodies in each profile: their shape, their status code, and the field they name.
 
-use crate::support::TestServer;
+use crate::support::{Req, TestServer};
 use convmock::{Config, Profile};
 
 fn server(profile: Profile) -> TestServer {
@@ -186,4 +186,23 @@ fn an_oversized_body_is_413_in_every_profiles_shape() {
         }
         assert!(r.body.contains("1 MiB"), "{}", r.body);
     }
+}
+
+#[test]
+fn the_root_lists_where_everything_is_instead_of_a_404() {
+    let s = TestServer::start();
+    let r = Req::new(s.addr, "GET", "/").send().expect(200);
+    let index = r.json();
+    assert_eq!(index["name"], "convmock");
+    assert_eq!(index["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(index["api"], serde_json::json!(["/v1", "/external"]));
+    assert_eq!(index["openapi"], "/openapi.json");
+    assert_eq!(index["admin"], "/__admin/");
+    // Each place it names answers.
+    Req::new(s.addr, "GET", "/openapi.json").send().expect(200);
+    Req::new(s.addr, "GET", "/__admin/health")
+        .send()
+        .expect(200);
+    let r = Req::new(s.addr, "POST", "/").send().expect(405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
 }

@@ -358,7 +358,7 @@ fn other_methods_are_405_with_allow_and_unknown_paths_404() {
         assert_eq!(r.json()["error_code"], "405");
     }
     for path in [
-        "/",
+        "/index.html",
         "/v2/conversations",
         "/v1/contacts",
         "/v1/conversations/a/b",
