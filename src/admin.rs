@@ -184,9 +184,9 @@ pub fn handle(
             let invalid = |message| ApiError::invalid(Problem::param("ids", message));
             // One pass over the fixtures, before the workspace's lock is taken.
             state.config.fixtures.check_unused(&ids).map_err(invalid)?;
-            let mut ws = ws.write();
-            ws.enqueue_ids(&ids).map_err(invalid)?;
-            ok(compact, &json!({ "ids": ws.queued_ids() }))
+            ws.write().enqueue_ids(&ids).map_err(invalid)?;
+            // What was added, not the whole queue: that may be long (GET shows it).
+            ok(compact, &json!({ "ids": ids }))
         }
         Call::Conversations => {
             let token = workspace_token(state, query)?;
