@@ -11,11 +11,16 @@ use crate::model::{Conversation, describe};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 /// The embedded default data set: the documented conversations and a few more.
 const DOCUMENTED: &str = include_str!("../fixtures/conversations.json");
+
+/// The largest fixtures file read, in bytes (1 GiB); the benchmark's million conversations
+/// take 136 MB.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// What a workspace is seeded with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,12 +86,13 @@ impl Fixtures {
         Fixtures::default()
     }
 
-    /// Reads and validates a fixtures file. The file is only read.
+    /// Reads and validates a fixtures file: a regular file (symlinks are followed) of at
+    /// most [`MAX_FILE_BYTES`]. The file is only read.
     pub fn from_file(path: &Path) -> Result<Self, FixtureError> {
         let source = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| FixtureError {
+        let text = read_regular_file(path, MAX_FILE_BYTES).map_err(|message| FixtureError {
             source: source.clone(),
-            message: format!("cannot read it: {e}"),
+            message,
         })?;
         Fixtures::parse(&source, &text)
     }
@@ -192,6 +198,62 @@ impl Fixtures {
         }
         Ok(fixtures)
     }
+}
+
+/// The text of the regular file at `path` (symlinks followed), of at most `limit` bytes.
+///
+/// The type and the size checked are those of the file as opened, and no more than
+/// `limit + 1` bytes are read, so a file swapped or grown meanwhile cannot get past them.
+/// A device such as `/dev/zero` or a FIFO is refused at once, without a read.
+fn read_regular_file(path: &Path, limit: u64) -> Result<String, String> {
+    let cannot = |e: std::io::Error| format!("cannot read it: {e}");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO would wait for a writer; non-blocking it opens at once (and is then
+    // refused). Reads of a regular file do not block either way.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(match file_kind(&meta.file_type()) {
+            Some(kind) => format!("it is {kind}, not a regular file"),
+            None => "it is not a regular file".to_owned(),
+        });
+    }
+    let too_large = || format!("it is larger than the limit of {limit} bytes");
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if u64::try_from(bytes.len()).map_or(true, |read| read > limit) {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| format!("it is not valid UTF-8: {e}"))
+}
+
+/// What a file that is not a regular file is, for a message.
+fn file_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kinds = [
+            (file_type.is_fifo(), "a FIFO (named pipe)"),
+            (file_type.is_char_device(), "a character device"),
+            (file_type.is_block_device(), "a block device"),
+            (file_type.is_socket(), "a socket"),
+        ];
+        if let Some((_, kind)) = kinds.iter().find(|(is, _)| *is) {
+            return Some(kind);
+        }
+    }
+    None
 }
 
 type FieldError = (Option<&'static str>, String);

@@ -6,18 +6,34 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Runs the binary until it exits: its status, stderr and how long it took. One that has
+/// not exited after 30 seconds is killed, and its status is `None`.
 fn run_to_exit(args: &[&str]) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_convmock"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_convmock"))
         .args(args)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run convmock");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        started.elapsed(),
-    )
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait for convmock") {
+            break status.code();
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            // Only the process this test started, by its own handle.
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    (code, stderr, started.elapsed())
 }
 
 #[test]
@@ -148,6 +164,75 @@ fn bad_fixtures_exit_2_naming_the_file_the_entry_and_the_field() {
             "{stderr}"
         );
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fixtures_path_that_is_not_a_regular_file_or_too_large_exits_2_at_once() {
+    let scratch = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let fifo = scratch.join(format!("{}-fixtures.fifo", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    let zero_link = scratch.join(format!("{}-zero-link.json", std::process::id()));
+    let _ = std::fs::remove_file(&zero_link);
+    std::os::unix::fs::symlink("/dev/zero", &zero_link).unwrap();
+    // One byte past the limit, without the disk space: a sparse file.
+    let huge = TempFile::new("huge.json", "");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&huge.path)
+        .unwrap()
+        .set_len(convmock::fixtures::MAX_FILE_BYTES + 1)
+        .unwrap();
+    let limit = convmock::fixtures::MAX_FILE_BYTES.to_string();
+    let cases = [
+        (
+            "/dev/zero".to_owned(),
+            "it is a character device, not a regular file",
+        ),
+        (
+            zero_link.display().to_string(),
+            "it is a character device, not a regular file",
+        ),
+        (
+            fifo.display().to_string(),
+            "it is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            scratch.display().to_string(),
+            "it is a directory, not a regular file",
+        ),
+        (
+            huge.path.display().to_string(),
+            &format!("it is larger than the limit of {limit} bytes"),
+        ),
+    ];
+    for (path, expected) in &cases {
+        let (code, stderr, _) = run_to_exit(&["--fixtures", path]);
+        assert_eq!(code, Some(2), "{path}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!("convmock: fixtures file '{path}': {expected}\n"),
+            "{path}"
+        );
+    }
+    let _ = std::fs::remove_file(&fifo);
+    let _ = std::fs::remove_file(&zero_link);
+    // A symlink to a regular file is followed.
+    let good = TempFile::new(
+        "good.json",
+        r#"{"conversations": [{"id": "linked", "created_at": 1}]}"#,
+    );
+    let good_link = scratch.join(format!("{}-good-link.json", std::process::id()));
+    let _ = std::fs::remove_file(&good_link);
+    std::os::unix::fs::symlink(&good.path, &good_link).unwrap();
+    let b = Binary::start(&["--quiet", "--fixtures", &good_link.display().to_string()]);
+    b.call("GET", "/v1/conversations/linked").send().expect(200);
+    let _ = std::fs::remove_file(&good_link);
 }
 
 #[test]
