@@ -3,6 +3,7 @@
 //! `--clock T` freezes it so that `created_at` is reproducible; everything that needs the
 //! time asks this clock and passes the answer on, so the store never reads a clock itself.
 
+use crate::model::is_timestamp;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -48,7 +49,8 @@ impl Clock {
     }
 
     /// Moves a frozen clock by `seconds` (back, if negative) and returns the new time.
-    /// `None` when the clock is not frozen, or when the move would leave 0..=i64::MAX.
+    /// `None` when the clock is not frozen, or when the move would leave 0 to
+    /// [`MAX_TIMESTAMP`](crate::model::MAX_TIMESTAMP).
     pub fn advance(&self, seconds: i64) -> Option<i64> {
         let mut moved = None;
         self.frozen
@@ -56,7 +58,7 @@ impl Clock {
                 moved = (t != NOT_FROZEN)
                     .then(|| t.checked_add(seconds))
                     .flatten()
-                    .filter(|t| *t >= 0);
+                    .filter(|t| is_timestamp(*t));
                 moved
             })
             .ok()?;
@@ -75,6 +77,7 @@ pub fn system_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::MAX_TIMESTAMP;
 
     #[test]
     fn a_frozen_clock_does_not_move() {
@@ -88,6 +91,11 @@ mod tests {
         let clock = Clock::new(Some(100));
         assert_eq!(clock.advance(50), Some(150));
         assert_eq!(clock.advance(-200), None, "not before 1970");
+        clock.set(Some(MAX_TIMESTAMP - 1));
+        assert_eq!(clock.advance(1), Some(MAX_TIMESTAMP));
+        assert_eq!(clock.advance(1), None, "not past 2^53 - 1");
+        assert_eq!(clock.now(), MAX_TIMESTAMP);
+        clock.set(Some(150));
         assert_eq!(clock.now(), 150);
         clock.set(None);
         assert_eq!(clock.advance(1), None, "the system clock cannot be moved");

@@ -7,7 +7,7 @@
 //! are embedded as the default set.
 
 use crate::ids::is_valid_id;
-use crate::model::{Conversation, describe};
+use crate::model::{Conversation, a_timestamp, describe, is_timestamp};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
@@ -261,7 +261,7 @@ type FieldError = (Option<&'static str>, String);
 /// The fast reading of a valid file, with serde. `None` for anything it cannot accept as
 /// is; the careful reading then finds and words the problem.
 mod typed {
-    use super::{Arc, Conversation, Fixtures, HashSet, is_valid_id};
+    use super::{Arc, Conversation, Fixtures, HashSet, is_timestamp, is_valid_id};
     use serde::Deserialize;
 
     #[derive(Deserialize)]
@@ -306,7 +306,7 @@ mod typed {
 
     fn time(t: Option<i64>) -> Option<Option<i64>> {
         match t {
-            Some(t) if t < 0 => None,
+            Some(t) if !is_timestamp(t) => None,
             t => Some(t),
         }
     }
@@ -320,7 +320,7 @@ mod typed {
         let mut seen = HashSet::with_capacity(file.conversations.len());
         let mut conversations = Vec::with_capacity(file.conversations.len());
         for e in file.conversations {
-            if !is_valid_id(&e.id) || e.created_at < 0 {
+            if !is_valid_id(&e.id) || !is_timestamp(e.created_at) {
                 return None;
             }
             let c = Conversation {
@@ -429,13 +429,10 @@ fn boolean(map: &Map<String, Value>, key: &'static str) -> Result<bool, FieldErr
 fn timestamp(map: &Map<String, Value>, key: &'static str) -> Result<Option<i64>, FieldError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|t| t >= 0) => Ok(n.as_i64()),
+        Some(Value::Number(n)) if n.as_i64().is_some_and(is_timestamp) => Ok(n.as_i64()),
         Some(other) => Err((
             Some(key),
-            format!(
-                "expected a timestamp (a non-negative integer of Unix seconds), got {}",
-                describe(other)
-            ),
+            format!("expected {}, got {}", a_timestamp(), describe(other)),
         )),
     }
 }
@@ -500,6 +497,45 @@ mod tests {
         ] {
             assert_eq!(typed::parse(text), None);
             assert!(Fixtures::parse("t", text).is_err());
+        }
+    }
+
+    #[test]
+    fn timestamps_past_2_53_minus_1_are_refused_by_field_in_both_readings() {
+        let max = crate::model::MAX_TIMESTAMP;
+        for field in [
+            "created_at",
+            "last_active_at",
+            "last_opened_at",
+            "archived_at",
+        ] {
+            let entry = |t: i64| {
+                let created = if field == "created_at" { t } else { 1 };
+                let extra = if field == "created_at" {
+                    String::new()
+                } else {
+                    format!(", \"{field}\": {t}")
+                };
+                format!(r#"{{"conversations": [{{"id": "a", "created_at": {created}{extra}}}]}}"#)
+            };
+            let at_max = Fixtures::parse("f.json", &entry(max)).unwrap();
+            assert_eq!(typed::parse(&entry(max)), Some(at_max));
+            let past = entry(max + 1);
+            assert_eq!(
+                typed::parse(&past),
+                None,
+                "the fast reading refuses {field}"
+            );
+            let err = Fixtures::parse("f.json", &past).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "fixtures file 'f.json': conversations[0] (id 'a'), field '{field}': \
+                     expected a timestamp (an integer of Unix seconds from 0 to {max}), \
+                     got {}",
+                    max + 1
+                )
+            );
         }
     }
 

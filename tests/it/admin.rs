@@ -305,6 +305,36 @@ fn the_clock_freezes_moves_and_follows_the_system_again() {
 }
 
 #[test]
+fn the_admin_clock_stays_within_2_53_minus_1() {
+    use convmock::model::MAX_TIMESTAMP;
+    let s = TestServer::start();
+    let limit = MAX_TIMESTAMP.to_string();
+    let set = |body: String| admin(&s, "PUT", "/__admin/clock").json(&body).send();
+    let r = set(format!(r#"{{"now": {}}}"#, MAX_TIMESTAMP + 1)).expect(400);
+    let message = r.json()["error_message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("'now'") && message.contains(&limit),
+        "{message}"
+    );
+    let r = set(format!(r#"{{"now": {}}}"#, MAX_TIMESTAMP - 10)).expect(200);
+    assert_eq!(r.json(), json!({"now": MAX_TIMESTAMP - 10, "frozen": true}));
+    let r = set(r#"{"advance": 11}"#.to_owned()).expect(400);
+    let message = r.json()["error_message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("'advance'") && message.contains(&limit),
+        "{message}"
+    );
+    let r = set(r#"{"advance": 10}"#.to_owned()).expect(200);
+    assert_eq!(r.json()["now"], MAX_TIMESTAMP);
+    let created = s
+        .call("POST", "/v1/conversations")
+        .form("contact_id=x")
+        .send()
+        .expect(201);
+    assert_eq!(created.json()["created_at"], MAX_TIMESTAMP);
+}
+
+#[test]
 fn queued_ids_go_to_the_next_creates() {
     let s = TestServer::start();
     let r = admin(&s, "POST", "/__admin/next-ids")

@@ -383,6 +383,25 @@ fn two_seeded_runs_with_a_frozen_clock_are_byte_identical() {
 }
 
 #[test]
+fn the_clock_flag_takes_0_to_2_53_minus_1() {
+    use convmock::model::MAX_TIMESTAMP;
+    let past = (MAX_TIMESTAMP + 1).to_string();
+    let (code, stderr, _) = run_to_exit(&["--port", "0", "--clock", &past]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--clock") && stderr.contains(&MAX_TIMESTAMP.to_string()),
+        "{stderr}"
+    );
+    let b = Binary::start(&["--quiet", "--clock", &MAX_TIMESTAMP.to_string()]);
+    let r = b
+        .call("POST", "/v1/conversations")
+        .form("contact_id=x")
+        .send()
+        .expect(201);
+    assert_eq!(r.json()["created_at"], MAX_TIMESTAMP);
+}
+
+#[test]
 fn empty_starts_with_no_conversations() {
     let b = Binary::start(&["--quiet", "--empty"]);
     let r = b.call("GET", "/v1/conversations").send().expect(200);
