@@ -237,18 +237,47 @@ fn a_fixtures_path_that_is_not_a_regular_file_or_too_large_exits_2_at_once() {
 
 #[test]
 fn the_fixtures_file_is_only_read() {
-    let text = r#"{"conversations": [{"id": "only", "created_at": 5}]}"#;
+    let text = r#"{"conversations": [{"id": "only", "created_at": 5}], "next_ids": ["queued"]}"#;
     let file = TempFile::new("read-only.json", text);
-    let b = Binary::start(&["--quiet", "--fixtures", &file.path.display().to_string()]);
+    // An old modification time, so that any write, even of the same bytes, shows.
+    let long_ago = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let set_mtime = |path: &std::path::Path| {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+    };
+    set_mtime(&file.path);
+    let path = file.path.display().to_string();
+    let b = Binary::start(&["--quiet", "--fixtures", &path]);
+    b.call("PUT", "/v1/conversations/only")
+        .form("is_muted=true")
+        .send()
+        .expect(200);
     b.call("DELETE", "/v1/conversations/only")
         .send()
         .expect(204);
-    b.call("POST", "/v1/conversations")
+    let created = b
+        .call("POST", "/v1/conversations")
         .form("contact_id=x")
         .send()
         .expect(201);
-    drop(b);
+    assert_eq!(created.id(), "queued");
+    // A clean exit, so that a write on the way out would have happened too.
+    let (code, stderr) = b.signal_and_wait("TERM");
+    assert_eq!(code, Some(0), "{stderr}");
+    let after = std::fs::metadata(&file.path).unwrap();
     assert_eq!(std::fs::read_to_string(&file.path).unwrap(), text);
+    assert_eq!(after.modified().unwrap(), long_ago, "the file was written");
+
+    // Nor does it need to be writable (where permissions bind: not for root).
+    let mut read_only = after.permissions();
+    read_only.set_readonly(true);
+    std::fs::set_permissions(&file.path, read_only).unwrap();
+    let b = Binary::start(&["--quiet", "--fixtures", &path]);
+    b.call("GET", "/v1/conversations/only").send().expect(200);
 }
 
 #[test]
@@ -412,22 +441,55 @@ fn empty_starts_with_no_conversations() {
 }
 
 #[test]
-fn a_stalled_client_does_not_delay_exit_past_the_grace_period() {
-    let b = Binary::start(&["--quiet"]);
-    // An idle keep-alive connection is closed on shutdown rather than waited for.
-    let mut idle = std::net::TcpStream::connect(b.addr).unwrap();
-    std::io::Write::write_all(
-        &mut idle,
-        b"GET /v1/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n",
-    )
-    .unwrap();
-    idle.set_read_timeout(Some(Duration::from_secs(10)))
+fn on_sigterm_a_slow_request_finishes_and_a_stalled_client_is_cut_at_the_grace_period() {
+    use convmock::server::SHUTDOWN_GRACE;
+    // A stalled body is waited for as long as --header-timeout allows: far past the grace.
+    let b = Binary::start(&["--quiet", "--header-timeout", "600"]);
+    let connect = || {
+        let conn = std::net::TcpStream::connect(b.addr).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        conn
+    };
+    // An idle keep-alive connection, which shutdown closes rather than waits for.
+    let mut idle = connect();
+    idle.write_all(b"GET /v1/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n")
         .unwrap();
     let mut first = [0u8; 12];
     idle.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
-    let started = Instant::now();
-    let (code, _) = b.signal_and_wait("TERM");
-    assert_eq!(code, Some(0));
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // A request that takes 1.5 s, well within the grace period.
+    crate::support::Req::new(b.addr, "POST", "/__admin/faults")
+        .json(r#"{"method": "GET", "path": "/v1/conversations/*", "delay_ms": 1500}"#)
+        .send()
+        .expect(201);
+    let addr = b.addr;
+    let slow = std::thread::spawn(move || {
+        crate::support::Req::new(addr, "GET", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+            .token("t")
+            .send()
+    });
+    // A client that sends part of a body, then nothing.
+    let mut stalled = connect();
+    stalled
+        .write_all(
+            b"PUT /v1/conversations/xgQQXg3hrtjh7AvZ HTTP/1.1\r\nHost: x\r\n\
+              Authorization: Bearer t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+              Content-Length: 100\r\n\r\nis_mu",
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(b.signal_and_wait("TERM"));
+    });
+    let slow = slow.join().unwrap().expect(200);
+    assert_eq!(slow.json()["id"], "xgQQXg3hrtjh7AvZ", "the whole answer");
+    // Generous: only a shutdown that waits for the stalled client misses it.
+    let (code, stderr) = exit
+        .recv_timeout(SHUTDOWN_GRACE * 6)
+        .expect("the stalled client is cut at the grace period");
+    assert_eq!(code, Some(0), "{stderr}");
+    drop((stalled, idle));
 }
