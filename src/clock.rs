@@ -104,9 +104,31 @@ mod tests {
     }
 
     #[test]
-    fn the_system_clock_is_after_the_documents_were_written() {
-        let clock = Clock::new(None);
-        assert!(clock.now() > 1_700_000_000);
-        assert_eq!(clock.frozen_at(), None);
+    fn an_unfrozen_clock_follows_the_system_clock_and_a_frozen_one_stays_put() {
+        let system_secs = || {
+            let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+            i64::try_from(since.as_secs()).unwrap()
+        };
+        let unfrozen = Clock::new(None);
+        let frozen = Clock::new(Some(692233200));
+        assert_eq!(unfrozen.frozen_at(), None);
+        let before = system_secs();
+        let first = unfrozen.now();
+        assert!((before..=system_secs()).contains(&first), "{first}");
+        // Just over a second, once: whole seconds must have ticked.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let before = system_secs();
+        let later = unfrozen.now();
+        assert!((before..=system_secs()).contains(&later), "{later}");
+        assert!(later > first, "{first} then {later}");
+        assert_eq!(
+            frozen.now(),
+            692233200,
+            "time passed; the frozen clock did not move"
+        );
+        frozen.set(None);
+        let before = system_secs();
+        let unfrozen_now = frozen.now();
+        assert!((before..=system_secs()).contains(&unfrozen_now));
     }
 }
