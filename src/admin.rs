@@ -11,7 +11,9 @@ use crate::error::ApiError;
 use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
 use crate::journal::Entry;
-use crate::model::{Conversation, Problem, clip, describe, to_body};
+use crate::model::{
+    Conversation, MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body,
+};
 use crate::state::AppState;
 use hyper::body::Bytes;
 use hyper::http::request::Parts;
@@ -184,9 +186,9 @@ pub fn handle(
             let invalid = |message| ApiError::invalid(Problem::param("ids", message));
             // One pass over the fixtures, before the workspace's lock is taken.
             state.config.fixtures.check_unused(&ids).map_err(invalid)?;
-            let mut ws = ws.write();
-            ws.enqueue_ids(&ids).map_err(invalid)?;
-            ok(compact, &json!({ "ids": ws.queued_ids() }))
+            ws.write().enqueue_ids(&ids).map_err(invalid)?;
+            // What was added, not the whole queue: that may be long (GET shows it).
+            ok(compact, &json!({ "ids": ids }))
         }
         Call::Conversations => {
             let token = workspace_token(state, query)?;
@@ -273,11 +275,12 @@ fn set_clock(state: &AppState, body: &Map<String, Value>) -> Result<(), ApiError
         )));
     }
     if let Some(now) = body.get("now") {
-        let t = now.as_i64().filter(|t| *t >= 0).ok_or_else(|| {
+        let t = now.as_i64().filter(|t| is_timestamp(*t)).ok_or_else(|| {
             invalid(
                 "now",
                 format!(
-                    "Invalid 'now': expected a non-negative integer of Unix seconds, got {}.",
+                    "Invalid 'now': expected {}, got {}.",
+                    a_timestamp(),
                     describe(now)
                 ),
             )
@@ -300,9 +303,14 @@ fn set_clock(state: &AppState, body: &Map<String, Value>) -> Result<(), ApiError
             ));
         }
         state.clock.advance(s).ok_or_else(|| {
+            let past = if s < 0 {
+                "before 1970".to_owned()
+            } else {
+                format!("past {MAX_TIMESTAMP}, the largest timestamp")
+            };
             invalid(
                 "advance",
-                format!("Invalid 'advance': {s} seconds would move the clock before 1970."),
+                format!("Invalid 'advance': {s} seconds would move the clock {past}."),
             )
         })?;
     } else if body.get("system") == Some(&Value::Bool(true)) {

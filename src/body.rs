@@ -2,14 +2,54 @@
 //!
 //! Decodes `application/x-www-form-urlencoded` text (what `curl -d` sends, and every query
 //! string) and `application/json` objects into [`Fields`], strictly: a bad percent escape,
-//! invalid UTF-8 or a name given twice is a 400 that says so. Typing each field is left to
-//! `model`; which fields an operation accepts is left to `api`.
+//! invalid UTF-8, a name given twice or more than [`MAX_NAMES`] names is a 400 that says so.
+//! Typing each field is left to `model`; which fields an operation accepts is left to `api`.
 
 use crate::error::ApiError;
 use crate::model::{Fields, Problem, RawValue, clip};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::cell::Cell;
+use std::collections::HashSet;
 use std::fmt;
+
+/// The most names one form body, JSON body or query string may hold. No operation takes
+/// more than a handful; the bound keeps every problem list short and every check cheap.
+pub const MAX_NAMES: usize = 1_000;
+
+/// The names read so far from one body or query string: a repeated name, or one past
+/// [`MAX_NAMES`], is refused, each check in constant time.
+struct Names<'a> {
+    seen: HashSet<String>,
+    /// What holds the names, for messages: "body", "query string", "JSON body".
+    source: &'a str,
+}
+
+impl<'a> Names<'a> {
+    fn new(source: &'a str) -> Self {
+        Names {
+            seen: HashSet::new(),
+            source,
+        }
+    }
+
+    fn admit(&mut self, name: &str) -> Result<(), Problem> {
+        if self.seen.contains(name) {
+            return Err(Problem::param(
+                name,
+                format!("'{}' is given more than once.", clip(name)),
+            ));
+        }
+        if self.seen.len() >= MAX_NAMES {
+            return Err(Problem::general(format!(
+                "The {} has more than {MAX_NAMES} names; at most {MAX_NAMES} are accepted.",
+                self.source
+            )));
+        }
+        self.seen.insert(name.to_owned());
+        Ok(())
+    }
+}
 
 /// The body kinds the API accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,91 +109,96 @@ fn parse_json_object(bytes: &[u8]) -> Result<Fields, ApiError> {
             "The JSON body is empty: send a JSON object.",
         )));
     }
-    match serde_json::from_slice::<Object>(bytes) {
-        Ok(Object(entries)) => Ok(entries
+    let refused = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = de
+        .deserialize_any(ObjectVisitor { refused: &refused })
+        .and_then(|entries| de.end().map(|()| entries));
+    match parsed {
+        Ok(entries) => Ok(entries
             .into_iter()
             .map(|(k, v)| (k, RawValue::Json(v)))
             .collect()),
-        // Type errors and repeated keys come from the visitor below, already worded.
-        Err(e) if e.is_data() => Err(ApiError::invalid(Problem::general(format!("{e}.")))),
-        Err(e) => Err(ApiError::invalid(Problem::general(format!(
-            "The body is not valid JSON: {e}."
-        )))),
+        Err(e) => Err(ApiError::invalid(match refused.take() {
+            // A repeated key or one too many, worded as for a form.
+            Some(problem) => problem,
+            // Type errors come from the visitor below, already worded.
+            None if e.is_data() => Problem::general(format!("{e}.")),
+            None => Problem::general(format!("The body is not valid JSON: {e}.")),
+        })),
     }
 }
 
-/// A JSON object's members in the order sent; a repeated key is an error, as in a form.
-struct Object(Vec<(String, Value)>);
-
-impl<'de> Deserialize<'de> for Object {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ObjectVisitor)
-    }
+/// Reads a JSON object's members in the order sent; a repeated key, or more than
+/// [`MAX_NAMES`], is refused as in a form, the problem left in `refused`.
+struct ObjectVisitor<'a> {
+    refused: &'a Cell<Option<Problem>>,
 }
 
-struct ObjectVisitor;
-
-impl ObjectVisitor {
+impl ObjectVisitor<'_> {
     fn not_an_object<E: de::Error>(got: &str) -> E {
         E::custom(format!("The JSON body must be an object, got {got}"))
     }
 }
 
-impl<'de> Visitor<'de> for ObjectVisitor {
-    type Value = Object;
+impl<'de> Visitor<'de> for ObjectVisitor<'_> {
+    type Value = Vec<(String, Value)>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut entries: Vec<(String, Value)> = Vec::new();
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            if entries.iter().any(|(k, _)| *k == key) {
-                return Err(de::Error::custom(format!(
-                    "'{}' is given more than once",
-                    clip(&key)
-                )));
+        let mut names = Names::new("JSON body");
+        while let Some(key) = map.next_key::<String>()? {
+            if let Err(problem) = names.admit(&key) {
+                self.refused.set(Some(problem));
+                // Stops the parse here: the rest of the body is never read.
+                return Err(de::Error::custom("refused"));
             }
+            let value = map.next_value::<Value>()?;
             entries.push((key, value));
         }
-        Ok(Object(entries))
+        Ok(entries)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Object, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
         Err(Self::not_an_object("an array"))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Object, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
         Err(Self::not_an_object("a boolean"))
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Object, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
         Err(Self::not_an_object("a number"))
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Object, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
         Err(Self::not_an_object("a number"))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Object, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
         Err(Self::not_an_object("a number"))
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Object, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
         Err(Self::not_an_object("a string"))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Object, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Err(Self::not_an_object("null"))
     }
 }
 
 /// Splits `a=1&b=2` into decoded pairs, in order. `where_` names the source in messages
 /// ("body" or "query string"). A name without `=` has the empty value; empty segments
-/// (`a=1&&b=2`) are skipped; a name given twice is rejected.
+/// (`a=1&&b=2`) are skipped; a name given twice, or more than [`MAX_NAMES`] names, is
+/// rejected.
 pub fn parse_pairs(input: &[u8], where_: &str) -> Result<Vec<(String, String)>, Problem> {
     let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut names = Names::new(where_);
     for segment in input.split(|b| *b == b'&').filter(|s| !s.is_empty()) {
         let (name, value) = match segment.iter().position(|b| *b == b'=') {
             Some(eq) => (&segment[..eq], &segment[eq + 1..]),
@@ -165,6 +210,12 @@ pub fn parse_pairs(input: &[u8], where_: &str) -> Result<Vec<(String, String)>, 
                 clip(&String::from_utf8_lossy(name))
             ))
         })?;
+        if name.is_empty() {
+            return Err(Problem::general(format!(
+                "The {where_} has a value without a parameter name."
+            )));
+        }
+        names.admit(&name)?;
         let value = decode(value).ok_or_else(|| {
             Problem::param(
                 &name,
@@ -174,17 +225,6 @@ pub fn parse_pairs(input: &[u8], where_: &str) -> Result<Vec<(String, String)>, 
                 ),
             )
         })?;
-        if name.is_empty() {
-            return Err(Problem::general(format!(
-                "The {where_} has a value without a parameter name."
-            )));
-        }
-        if pairs.iter().any(|(n, _)| *n == name) {
-            return Err(Problem::param(
-                &name,
-                format!("'{}' is given more than once.", clip(&name)),
-            ));
-        }
         pairs.push((name, value));
     }
     Ok(pairs)
@@ -257,6 +297,39 @@ mod tests {
         let dup = parse_pairs(b"limit=1&limit=2", "query string").unwrap_err();
         assert_eq!(dup.param.as_deref(), Some("limit"));
         assert!(dup.message.contains("more than once"));
+    }
+
+    #[test]
+    fn up_to_max_names_are_read_and_one_more_is_refused_naming_the_limit() {
+        let names: Vec<String> = (0..=MAX_NAMES).map(|i| format!("n{i}")).collect();
+        let form = |n: usize| names[..n].join("&");
+        let json = |n: usize| {
+            let members: Vec<String> = names[..n].iter().map(|k| format!("\"{k}\": 0")).collect();
+            format!("{{{}}}", members.join(", "))
+        };
+        assert_eq!(
+            parse_pairs(form(MAX_NAMES).as_bytes(), "body")
+                .unwrap()
+                .len(),
+            MAX_NAMES
+        );
+        let fields = parse_body(Some(BodyKind::Json), json(MAX_NAMES).as_bytes()).unwrap();
+        assert_eq!(fields.len(), MAX_NAMES);
+
+        let limit = MAX_NAMES.to_string();
+        let err = parse_pairs(form(MAX_NAMES + 1).as_bytes(), "query string").unwrap_err();
+        assert!(
+            err.message.contains("query string") && err.message.contains(&limit),
+            "{err:?}"
+        );
+        match parse_body(Some(BodyKind::Json), json(MAX_NAMES + 1).as_bytes()) {
+            Err(ApiError::Invalid(p)) => assert!(p[0].message.contains(&limit), "{p:?}"),
+            other => panic!("{other:?}"),
+        }
+        // A repeat is found however far apart the two are.
+        let repeated = format!("{}&n0=again", form(MAX_NAMES));
+        let dup = parse_pairs(repeated.as_bytes(), "body").unwrap_err();
+        assert_eq!(dup.param.as_deref(), Some("n0"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `--clock T` freezes it so that `created_at` is reproducible; everything that needs the
 //! time asks this clock and passes the answer on, so the store never reads a clock itself.
 
+use crate::model::is_timestamp;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -48,7 +49,8 @@ impl Clock {
     }
 
     /// Moves a frozen clock by `seconds` (back, if negative) and returns the new time.
-    /// `None` when the clock is not frozen, or when the move would leave 0..=i64::MAX.
+    /// `None` when the clock is not frozen, or when the move would leave 0 to
+    /// [`MAX_TIMESTAMP`](crate::model::MAX_TIMESTAMP).
     pub fn advance(&self, seconds: i64) -> Option<i64> {
         let mut moved = None;
         self.frozen
@@ -56,7 +58,7 @@ impl Clock {
                 moved = (t != NOT_FROZEN)
                     .then(|| t.checked_add(seconds))
                     .flatten()
-                    .filter(|t| *t >= 0);
+                    .filter(|t| is_timestamp(*t));
                 moved
             })
             .ok()?;
@@ -75,6 +77,7 @@ pub fn system_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::MAX_TIMESTAMP;
 
     #[test]
     fn a_frozen_clock_does_not_move() {
@@ -88,6 +91,11 @@ mod tests {
         let clock = Clock::new(Some(100));
         assert_eq!(clock.advance(50), Some(150));
         assert_eq!(clock.advance(-200), None, "not before 1970");
+        clock.set(Some(MAX_TIMESTAMP - 1));
+        assert_eq!(clock.advance(1), Some(MAX_TIMESTAMP));
+        assert_eq!(clock.advance(1), None, "not past 2^53 - 1");
+        assert_eq!(clock.now(), MAX_TIMESTAMP);
+        clock.set(Some(150));
         assert_eq!(clock.now(), 150);
         clock.set(None);
         assert_eq!(clock.advance(1), None, "the system clock cannot be moved");
@@ -96,9 +104,31 @@ mod tests {
     }
 
     #[test]
-    fn the_system_clock_is_after_the_documents_were_written() {
-        let clock = Clock::new(None);
-        assert!(clock.now() > 1_700_000_000);
-        assert_eq!(clock.frozen_at(), None);
+    fn an_unfrozen_clock_follows_the_system_clock_and_a_frozen_one_stays_put() {
+        let system_secs = || {
+            let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+            i64::try_from(since.as_secs()).unwrap()
+        };
+        let unfrozen = Clock::new(None);
+        let frozen = Clock::new(Some(692233200));
+        assert_eq!(unfrozen.frozen_at(), None);
+        let before = system_secs();
+        let first = unfrozen.now();
+        assert!((before..=system_secs()).contains(&first), "{first}");
+        // Just over a second, once: whole seconds must have ticked.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let before = system_secs();
+        let later = unfrozen.now();
+        assert!((before..=system_secs()).contains(&later), "{later}");
+        assert!(later > first, "{first} then {later}");
+        assert_eq!(
+            frozen.now(),
+            692233200,
+            "time passed; the frozen clock did not move"
+        );
+        frozen.set(None);
+        let before = system_secs();
+        let unfrozen_now = frozen.now();
+        assert!((before..=system_secs()).contains(&unfrozen_now));
     }
 }

@@ -17,6 +17,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The longest delay a rule or `--latency` may ask for, in milliseconds (10 minutes).
 pub const MAX_DELAY_MS: u64 = 600_000;
 
+/// The most fault rules in force at once; a further rule is refused until some are removed.
+/// Every API request is checked against them all.
+pub const MAX_RULES: usize = 1_000;
+
+/// The longest path pattern a rule may have, in bytes: far longer than any route.
+pub const MAX_PATTERN_BYTES: usize = 1024;
+
 /// What a firing rule does to a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -125,10 +132,17 @@ impl Faults {
         }
     }
 
-    /// Adds a rule from its JSON form; the rule as stored, with its ID.
+    /// Adds a rule from its JSON form; the rule as stored, with its ID. Refused when
+    /// [`MAX_RULES`] are in force already.
     pub fn add(&self, spec: &Value) -> Result<Rule, Vec<Problem>> {
         let mut rule = parse_rule(spec)?;
         let mut inner = self.inner.lock();
+        if inner.rules.len() >= MAX_RULES {
+            return Err(vec![Problem::general(format!(
+                "There are {MAX_RULES} fault rules already, the most the server keeps: remove \
+                 one (DELETE /__admin/faults/{{id}}) or all (DELETE /__admin/faults) first."
+            ))]);
+        }
         inner.added += 1;
         rule.id = format!("fault_{}", inner.added);
         inner.rules.push(rule.clone());
@@ -252,6 +266,16 @@ fn parse_rule(spec: &Value) -> Result<Rule, Vec<Problem>> {
         }
     };
     let path = match map.get("path") {
+        Some(Value::String(p)) if p.len() > MAX_PATTERN_BYTES => {
+            problems.push(Problem::param(
+                "path",
+                format!(
+                    "Invalid 'path': a pattern is at most {MAX_PATTERN_BYTES} bytes, got {}.",
+                    p.len()
+                ),
+            ));
+            String::new()
+        }
         Some(Value::String(p)) => {
             if let Err(p) = check_pattern("path", p) {
                 problems.push(p);

@@ -7,15 +7,20 @@
 //! are embedded as the default set.
 
 use crate::ids::is_valid_id;
-use crate::model::{Conversation, describe};
+use crate::model::{Conversation, a_timestamp, describe, is_timestamp};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 /// The embedded default data set: the documented conversations and a few more.
 const DOCUMENTED: &str = include_str!("../fixtures/conversations.json");
+
+/// The largest fixtures file read, in bytes (1 GiB); the benchmark's million conversations
+/// take 136 MB.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// What a workspace is seeded with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,12 +86,13 @@ impl Fixtures {
         Fixtures::default()
     }
 
-    /// Reads and validates a fixtures file. The file is only read.
+    /// Reads and validates a fixtures file: a regular file (symlinks are followed) of at
+    /// most [`MAX_FILE_BYTES`]. The file is only read.
     pub fn from_file(path: &Path) -> Result<Self, FixtureError> {
         let source = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| FixtureError {
+        let text = read_regular_file(path, MAX_FILE_BYTES).map_err(|message| FixtureError {
             source: source.clone(),
-            message: format!("cannot read it: {e}"),
+            message,
         })?;
         Fixtures::parse(&source, &text)
     }
@@ -194,12 +200,68 @@ impl Fixtures {
     }
 }
 
+/// The text of the regular file at `path` (symlinks followed), of at most `limit` bytes.
+///
+/// The type and the size checked are those of the file as opened, and no more than
+/// `limit + 1` bytes are read, so a file swapped or grown meanwhile cannot get past them.
+/// A device such as `/dev/zero` or a FIFO is refused at once, without a read.
+fn read_regular_file(path: &Path, limit: u64) -> Result<String, String> {
+    let cannot = |e: std::io::Error| format!("cannot read it: {e}");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO would wait for a writer; non-blocking it opens at once (and is then
+    // refused). Reads of a regular file do not block either way.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(match file_kind(&meta.file_type()) {
+            Some(kind) => format!("it is {kind}, not a regular file"),
+            None => "it is not a regular file".to_owned(),
+        });
+    }
+    let too_large = || format!("it is larger than the limit of {limit} bytes");
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if u64::try_from(bytes.len()).map_or(true, |read| read > limit) {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| format!("it is not valid UTF-8: {e}"))
+}
+
+/// What a file that is not a regular file is, for a message.
+fn file_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kinds = [
+            (file_type.is_fifo(), "a FIFO (named pipe)"),
+            (file_type.is_char_device(), "a character device"),
+            (file_type.is_block_device(), "a block device"),
+            (file_type.is_socket(), "a socket"),
+        ];
+        if let Some((_, kind)) = kinds.iter().find(|(is, _)| *is) {
+            return Some(kind);
+        }
+    }
+    None
+}
+
 type FieldError = (Option<&'static str>, String);
 
 /// The fast reading of a valid file, with serde. `None` for anything it cannot accept as
 /// is; the careful reading then finds and words the problem.
 mod typed {
-    use super::{Arc, Conversation, Fixtures, HashSet, is_valid_id};
+    use super::{Arc, Conversation, Fixtures, HashSet, is_timestamp, is_valid_id};
     use serde::Deserialize;
 
     #[derive(Deserialize)]
@@ -244,7 +306,7 @@ mod typed {
 
     fn time(t: Option<i64>) -> Option<Option<i64>> {
         match t {
-            Some(t) if t < 0 => None,
+            Some(t) if !is_timestamp(t) => None,
             t => Some(t),
         }
     }
@@ -258,7 +320,7 @@ mod typed {
         let mut seen = HashSet::with_capacity(file.conversations.len());
         let mut conversations = Vec::with_capacity(file.conversations.len());
         for e in file.conversations {
-            if !is_valid_id(&e.id) || e.created_at < 0 {
+            if !is_valid_id(&e.id) || !is_timestamp(e.created_at) {
                 return None;
             }
             let c = Conversation {
@@ -367,13 +429,10 @@ fn boolean(map: &Map<String, Value>, key: &'static str) -> Result<bool, FieldErr
 fn timestamp(map: &Map<String, Value>, key: &'static str) -> Result<Option<i64>, FieldError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|t| t >= 0) => Ok(n.as_i64()),
+        Some(Value::Number(n)) if n.as_i64().is_some_and(is_timestamp) => Ok(n.as_i64()),
         Some(other) => Err((
             Some(key),
-            format!(
-                "expected a timestamp (a non-negative integer of Unix seconds), got {}",
-                describe(other)
-            ),
+            format!("expected {}, got {}", a_timestamp(), describe(other)),
         )),
     }
 }
@@ -438,6 +497,45 @@ mod tests {
         ] {
             assert_eq!(typed::parse(text), None);
             assert!(Fixtures::parse("t", text).is_err());
+        }
+    }
+
+    #[test]
+    fn timestamps_past_2_53_minus_1_are_refused_by_field_in_both_readings() {
+        let max = crate::model::MAX_TIMESTAMP;
+        for field in [
+            "created_at",
+            "last_active_at",
+            "last_opened_at",
+            "archived_at",
+        ] {
+            let entry = |t: i64| {
+                let created = if field == "created_at" { t } else { 1 };
+                let extra = if field == "created_at" {
+                    String::new()
+                } else {
+                    format!(", \"{field}\": {t}")
+                };
+                format!(r#"{{"conversations": [{{"id": "a", "created_at": {created}{extra}}}]}}"#)
+            };
+            let at_max = Fixtures::parse("f.json", &entry(max)).unwrap();
+            assert_eq!(typed::parse(&entry(max)), Some(at_max));
+            let past = entry(max + 1);
+            assert_eq!(
+                typed::parse(&past),
+                None,
+                "the fast reading refuses {field}"
+            );
+            let err = Fixtures::parse("f.json", &past).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "fixtures file 'f.json': conversations[0] (id 'a'), field '{field}': \
+                     expected a timestamp (an integer of Unix seconds from 0 to {max}), \
+                     got {}",
+                    max + 1
+                )
+            );
         }
     }
 

@@ -13,6 +13,10 @@ const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// The length of every generated ID, as in the documents.
 pub const ID_LEN: usize = 16;
 
+/// The most IDs the admin API lets a workspace's queue hold; a call that would pass it is
+/// refused whole.
+pub const MAX_QUEUED_IDS: usize = 10_000;
+
 /// Hands out new conversation IDs.
 #[derive(Debug)]
 pub struct IdGen {
@@ -35,6 +39,11 @@ impl IdGen {
     /// The queued IDs, in the order they will be handed out.
     pub fn queue(&self) -> impl Iterator<Item = &str> {
         self.queue.iter().map(|id| &**id)
+    }
+
+    /// How many IDs are queued.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
     }
 
     /// Adds IDs to the end of the queue.

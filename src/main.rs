@@ -69,9 +69,9 @@ struct Args {
     #[arg(long, env = "CONVMOCK_SEED", value_name = "N")]
     seed: Option<u64>,
 
-    /// Freeze the clock at this Unix time (seconds).
+    /// Freeze the clock at this Unix time (seconds, 0 to 2^53 - 1).
     #[arg(long, env = "CONVMOCK_CLOCK", value_name = "T",
-          value_parser = clap::value_parser!(i64).range(0..))]
+          value_parser = clap::value_parser!(i64).range(0..=convmock::model::MAX_TIMESTAMP))]
     clock: Option<i64>,
 
     /// No per-request log lines on stderr.

@@ -196,14 +196,15 @@ pub fn boolean(name: &str, raw: &RawValue) -> Result<bool, Problem> {
     }
 }
 
-/// Types a nullable timestamp such as `archived_at`: a non-negative integer of Unix seconds,
-/// or an empty form value / JSON `null` for null.
+/// Types a nullable timestamp such as `archived_at`: an integer of Unix seconds from 0 to
+/// [`MAX_TIMESTAMP`], or an empty form value / JSON `null` for null.
 pub fn nullable_timestamp(name: &str, raw: &RawValue) -> Result<Nullable<i64>, Problem> {
     let expected = |got: String| {
         Problem::param(
             name,
             format!(
-                "Invalid value for '{name}': expected a timestamp (a non-negative integer of Unix seconds) or null, got {got}."
+                "Invalid value for '{name}': expected {} or null, got {got}.",
+                a_timestamp()
             ),
         )
     };
@@ -214,7 +215,7 @@ pub fn nullable_timestamp(name: &str, raw: &RawValue) -> Result<Nullable<i64>, P
             .ok_or_else(|| expected(format!("'{}'", clip(s)))),
         RawValue::Json(Value::Null) => Ok(None),
         RawValue::Json(Value::Number(n)) => json_integer(n)
-            .filter(|t| *t >= 0)
+            .filter(|t| is_timestamp(*t))
             .map(Some)
             .ok_or_else(|| expected(n.to_string())),
         RawValue::Json(other) => Err(expected(describe(other))),
@@ -247,12 +248,22 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 /// document all read this one value.
 pub const MAX_TIMESTAMP: i64 = (1 << 53) - 1;
 
-/// A non-negative decimal integer that fits in an `i64`, digits only.
+/// What a timestamp is, for messages that refuse one: the range, with its limit.
+pub fn a_timestamp() -> String {
+    format!("a timestamp (an integer of Unix seconds from 0 to {MAX_TIMESTAMP})")
+}
+
+/// Whether `t` is a timestamp the server takes: 0 to [`MAX_TIMESTAMP`].
+pub fn is_timestamp(t: i64) -> bool {
+    (0..=MAX_TIMESTAMP).contains(&t)
+}
+
+/// A timestamp in decimal digits only (no sign), 0 to [`MAX_TIMESTAMP`].
 pub fn parse_timestamp(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    s.parse().ok()
+    s.parse().ok().filter(|t| is_timestamp(*t))
 }
 
 /// Names a JSON value's kind for an error message.
@@ -337,6 +348,15 @@ mod tests {
             nullable_timestamp("archived_at", &form("705103200")),
             Ok(Some(705103200))
         );
+        assert_eq!(
+            nullable_timestamp("archived_at", &form("9007199254740991")),
+            Ok(Some(MAX_TIMESTAMP))
+        );
+        let past = nullable_timestamp("archived_at", &form("9007199254740992")).unwrap_err();
+        assert!(
+            past.message.contains("'archived_at'") && past.message.contains("9007199254740991"),
+            "{past:?}"
+        );
         for bad in ["-1", "+1", "1.5", "1e3", "abc", "99999999999999999999"] {
             assert!(
                 nullable_timestamp("archived_at", &form(bad)).is_err(),
@@ -367,6 +387,18 @@ mod tests {
             "an integral float is an integer in JSON Schema"
         );
         assert!(nullable_timestamp("archived_at", &j(json!(1e300))).is_err());
+        assert_eq!(
+            nullable_timestamp("archived_at", &j(json!(MAX_TIMESTAMP))),
+            Ok(Some(MAX_TIMESTAMP))
+        );
+        for past in [
+            json!(MAX_TIMESTAMP + 1),
+            json!(i64::MAX),
+            json!(9007199254740992.0),
+        ] {
+            let err = nullable_timestamp("archived_at", &j(past.clone())).unwrap_err();
+            assert!(err.message.contains("9007199254740991"), "{past}: {err:?}");
+        }
         assert!(nullable_timestamp("archived_at", &j(json!("5"))).is_err());
         assert!(optional_id("contact_id", &j(json!(""))).is_err());
         assert!(optional_id("contact_id", &j(json!(7))).is_err());

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::fixtures::Fixtures;
-use crate::ids::{IdGen, workspace_seed};
+use crate::ids::{IdGen, MAX_QUEUED_IDS, workspace_seed};
 use crate::journal::Journal;
 use crate::model::to_body;
 use crate::openapi;
@@ -61,8 +61,16 @@ impl Workspace {
 
     /// Adds IDs to the queue; refuses (naming it) one that is not a valid ID, that a
     /// conversation here has, that was handed out before, or that is already queued. (That
-    /// no fixture conversation has or had it is [`Fixtures::check_unused`]'s part.)
+    /// no fixture conversation has or had it is [`Fixtures::check_unused`]'s part.) Refuses
+    /// them all when the queue would pass [`MAX_QUEUED_IDS`].
     pub fn enqueue_ids(&mut self, ids: &[String]) -> Result<(), String> {
+        let total = self.ids.queued().saturating_add(ids.len());
+        if total > MAX_QUEUED_IDS {
+            return Err(format!(
+                "Invalid 'ids': the queue would hold {total} IDs, more than the limit of \
+                 {MAX_QUEUED_IDS} per workspace; none were added."
+            ));
+        }
         let mut queued: HashSet<&str> = self.ids.queue().collect();
         for id in ids {
             if !crate::ids::is_valid_id(id) {

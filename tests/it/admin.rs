@@ -310,6 +310,36 @@ fn the_clock_freezes_moves_and_follows_the_system_again() {
 }
 
 #[test]
+fn the_admin_clock_stays_within_2_53_minus_1() {
+    use convmock::model::MAX_TIMESTAMP;
+    let s = TestServer::start();
+    let limit = MAX_TIMESTAMP.to_string();
+    let set = |body: String| admin(&s, "PUT", "/__admin/clock").json(&body).send();
+    let r = set(format!(r#"{{"now": {}}}"#, MAX_TIMESTAMP + 1)).expect(400);
+    let message = r.json()["error_message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("'now'") && message.contains(&limit),
+        "{message}"
+    );
+    let r = set(format!(r#"{{"now": {}}}"#, MAX_TIMESTAMP - 10)).expect(200);
+    assert_eq!(r.json(), json!({"now": MAX_TIMESTAMP - 10, "frozen": true}));
+    let r = set(r#"{"advance": 11}"#.to_owned()).expect(400);
+    let message = r.json()["error_message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("'advance'") && message.contains(&limit),
+        "{message}"
+    );
+    let r = set(r#"{"advance": 10}"#.to_owned()).expect(200);
+    assert_eq!(r.json()["now"], MAX_TIMESTAMP);
+    let created = s
+        .call("POST", "/v1/conversations")
+        .form("contact_id=x")
+        .send()
+        .expect(201);
+    assert_eq!(created.json()["created_at"], MAX_TIMESTAMP);
+}
+
+#[test]
 fn queued_ids_go_to_the_next_creates() {
     let s = TestServer::start();
     let r = admin(&s, "POST", "/__admin/next-ids")
@@ -320,7 +350,11 @@ fn queued_ids_go_to_the_next_creates() {
     let r = admin(&s, "POST", "/__admin/next-ids")
         .json(r#"{"ids": ["third"]}"#)
         .send();
-    assert_eq!(r.json(), json!({"ids": ["first-id", "second_id", "third"]}));
+    assert_eq!(r.json(), json!({"ids": ["third"]}), "only what was added");
+    assert_eq!(
+        admin(&s, "GET", "/__admin/next-ids").send().json(),
+        json!({"ids": ["first-id", "second_id", "third"]})
+    );
     let create = || {
         s.call("POST", "/v1/conversations")
             .form("contact_id=x")
@@ -355,6 +389,49 @@ fn queued_ids_go_to_the_next_creates() {
         admin(&s, "GET", "/__admin/next-ids").send().json(),
         json!({"ids": ["third"]})
     );
+}
+
+#[test]
+fn the_id_queue_holds_at_most_its_limit_and_a_call_past_it_adds_nothing() {
+    use convmock::ids::MAX_QUEUED_IDS;
+    let s = TestServer::with(Config {
+        isolate: true,
+        ..Config::default()
+    });
+    let post = |token: &str, ids: std::ops::Range<usize>| {
+        let ids: Vec<String> = ids.map(|i| format!("q{i}")).collect();
+        admin(&s, "POST", &format!("/__admin/next-ids?token={token}"))
+            .json(&json!({ "ids": ids }).to_string())
+            .send()
+    };
+    let queue_len = |token: &str| {
+        admin(&s, "GET", &format!("/__admin/next-ids?token={token}"))
+            .send()
+            .json()["ids"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let r = post("a", 0..MAX_QUEUED_IDS - 1).expect(200);
+    assert_eq!(
+        r.json()["ids"].as_array().unwrap().len(),
+        MAX_QUEUED_IDS - 1
+    );
+    // Two more would pass the limit: neither is added.
+    let r = post("a", MAX_QUEUED_IDS..MAX_QUEUED_IDS + 2).expect(400);
+    let message = r.json()["error_message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("'ids'") && message.contains(&MAX_QUEUED_IDS.to_string()),
+        "{message}"
+    );
+    assert_eq!(queue_len("a"), MAX_QUEUED_IDS - 1);
+    let r = post("a", MAX_QUEUED_IDS..MAX_QUEUED_IDS + 1).expect(200);
+    assert_eq!(r.json(), json!({ "ids": [format!("q{MAX_QUEUED_IDS}")] }));
+    assert_eq!(queue_len("a"), MAX_QUEUED_IDS);
+    post("a", 0..1).expect(400);
+    // The limit is per workspace.
+    post("b", 0..MAX_QUEUED_IDS).expect(200);
+    post("b", MAX_QUEUED_IDS + 1..MAX_QUEUED_IDS + 2).expect(400);
 }
 
 #[test]

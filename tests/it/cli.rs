@@ -6,18 +6,34 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Runs the binary until it exits: its status, stderr and how long it took. One that has
+/// not exited after 30 seconds is killed, and its status is `None`.
 fn run_to_exit(args: &[&str]) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_convmock"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_convmock"))
         .args(args)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run convmock");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        started.elapsed(),
-    )
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait for convmock") {
+            break status.code();
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            // Only the process this test started, by its own handle.
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    (code, stderr, started.elapsed())
 }
 
 #[test]
@@ -150,20 +166,118 @@ fn bad_fixtures_exit_2_naming_the_file_the_entry_and_the_field() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_fixtures_path_that_is_not_a_regular_file_or_too_large_exits_2_at_once() {
+    let scratch = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let fifo = scratch.join(format!("{}-fixtures.fifo", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    let zero_link = scratch.join(format!("{}-zero-link.json", std::process::id()));
+    let _ = std::fs::remove_file(&zero_link);
+    std::os::unix::fs::symlink("/dev/zero", &zero_link).unwrap();
+    // One byte past the limit, without the disk space: a sparse file.
+    let huge = TempFile::new("huge.json", "");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&huge.path)
+        .unwrap()
+        .set_len(convmock::fixtures::MAX_FILE_BYTES + 1)
+        .unwrap();
+    let limit = convmock::fixtures::MAX_FILE_BYTES.to_string();
+    let cases = [
+        (
+            "/dev/zero".to_owned(),
+            "it is a character device, not a regular file",
+        ),
+        (
+            zero_link.display().to_string(),
+            "it is a character device, not a regular file",
+        ),
+        (
+            fifo.display().to_string(),
+            "it is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            scratch.display().to_string(),
+            "it is a directory, not a regular file",
+        ),
+        (
+            huge.path.display().to_string(),
+            &format!("it is larger than the limit of {limit} bytes"),
+        ),
+    ];
+    for (path, expected) in &cases {
+        let (code, stderr, _) = run_to_exit(&["--fixtures", path]);
+        assert_eq!(code, Some(2), "{path}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!("convmock: fixtures file '{path}': {expected}\n"),
+            "{path}"
+        );
+    }
+    let _ = std::fs::remove_file(&fifo);
+    let _ = std::fs::remove_file(&zero_link);
+    // A symlink to a regular file is followed.
+    let good = TempFile::new(
+        "good.json",
+        r#"{"conversations": [{"id": "linked", "created_at": 1}]}"#,
+    );
+    let good_link = scratch.join(format!("{}-good-link.json", std::process::id()));
+    let _ = std::fs::remove_file(&good_link);
+    std::os::unix::fs::symlink(&good.path, &good_link).unwrap();
+    let b = Binary::start(&["--quiet", "--fixtures", &good_link.display().to_string()]);
+    b.call("GET", "/v1/conversations/linked").send().expect(200);
+    let _ = std::fs::remove_file(&good_link);
+}
+
 #[test]
 fn the_fixtures_file_is_only_read() {
-    let text = r#"{"conversations": [{"id": "only", "created_at": 5}]}"#;
+    let text = r#"{"conversations": [{"id": "only", "created_at": 5}], "next_ids": ["queued"]}"#;
     let file = TempFile::new("read-only.json", text);
-    let b = Binary::start(&["--quiet", "--fixtures", &file.path.display().to_string()]);
+    // An old modification time, so that any write, even of the same bytes, shows.
+    let long_ago = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let set_mtime = |path: &std::path::Path| {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+    };
+    set_mtime(&file.path);
+    let path = file.path.display().to_string();
+    let b = Binary::start(&["--quiet", "--fixtures", &path]);
+    b.call("PUT", "/v1/conversations/only")
+        .form("is_muted=true")
+        .send()
+        .expect(200);
     b.call("DELETE", "/v1/conversations/only")
         .send()
         .expect(204);
-    b.call("POST", "/v1/conversations")
+    let created = b
+        .call("POST", "/v1/conversations")
         .form("contact_id=x")
         .send()
         .expect(201);
-    drop(b);
+    assert_eq!(created.id(), "queued");
+    // A clean exit, so that a write on the way out would have happened too.
+    let (code, stderr) = b.signal_and_wait("TERM");
+    assert_eq!(code, Some(0), "{stderr}");
+    let after = std::fs::metadata(&file.path).unwrap();
     assert_eq!(std::fs::read_to_string(&file.path).unwrap(), text);
+    assert_eq!(after.modified().unwrap(), long_ago, "the file was written");
+
+    // Nor does it need to be writable (where permissions bind: not for root).
+    let mut read_only = after.permissions();
+    read_only.set_readonly(true);
+    std::fs::set_permissions(&file.path, read_only).unwrap();
+    let b = Binary::start(&["--quiet", "--fixtures", &path]);
+    b.call("GET", "/v1/conversations/only").send().expect(200);
 }
 
 #[test]
@@ -305,6 +419,25 @@ fn two_seeded_runs_with_a_frozen_clock_are_byte_identical() {
 }
 
 #[test]
+fn the_clock_flag_takes_0_to_2_53_minus_1() {
+    use convmock::model::MAX_TIMESTAMP;
+    let past = (MAX_TIMESTAMP + 1).to_string();
+    let (code, stderr, _) = run_to_exit(&["--port", "0", "--clock", &past]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--clock") && stderr.contains(&MAX_TIMESTAMP.to_string()),
+        "{stderr}"
+    );
+    let b = Binary::start(&["--quiet", "--clock", &MAX_TIMESTAMP.to_string()]);
+    let r = b
+        .call("POST", "/v1/conversations")
+        .form("contact_id=x")
+        .send()
+        .expect(201);
+    assert_eq!(r.json()["created_at"], MAX_TIMESTAMP);
+}
+
+#[test]
 fn empty_starts_with_no_conversations() {
     let b = Binary::start(&["--quiet", "--empty"]);
     let r = b.call("GET", "/v1/conversations").send().expect(200);
@@ -315,24 +448,57 @@ fn empty_starts_with_no_conversations() {
 }
 
 #[test]
-fn a_stalled_client_does_not_delay_exit_past_the_grace_period() {
-    let b = Binary::start(&["--quiet"]);
-    // An idle keep-alive connection is closed on shutdown rather than waited for.
-    let mut idle = std::net::TcpStream::connect(b.addr).unwrap();
-    std::io::Write::write_all(
-        &mut idle,
-        b"GET /v1/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n",
-    )
-    .unwrap();
-    idle.set_read_timeout(Some(Duration::from_secs(10)))
+fn on_sigterm_a_slow_request_finishes_and_a_stalled_client_is_cut_at_the_grace_period() {
+    use convmock::server::SHUTDOWN_GRACE;
+    // A stalled body is waited for as long as --header-timeout allows: far past the grace.
+    let b = Binary::start(&["--quiet", "--header-timeout", "600"]);
+    let connect = || {
+        let conn = std::net::TcpStream::connect(b.addr).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        conn
+    };
+    // An idle keep-alive connection, which shutdown closes rather than waits for.
+    let mut idle = connect();
+    idle.write_all(b"GET /v1/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n")
         .unwrap();
     let mut first = [0u8; 12];
     idle.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
-    let started = Instant::now();
-    let (code, _) = b.signal_and_wait("TERM");
-    assert_eq!(code, Some(0));
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // A request that takes 1.5 s, well within the grace period.
+    crate::support::Req::new(b.addr, "POST", "/__admin/faults")
+        .json(r#"{"method": "GET", "path": "/v1/conversations/*", "delay_ms": 1500}"#)
+        .send()
+        .expect(201);
+    let addr = b.addr;
+    let slow = std::thread::spawn(move || {
+        crate::support::Req::new(addr, "GET", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+            .token("t")
+            .send()
+    });
+    // A client that sends part of a body, then nothing.
+    let mut stalled = connect();
+    stalled
+        .write_all(
+            b"PUT /v1/conversations/xgQQXg3hrtjh7AvZ HTTP/1.1\r\nHost: x\r\n\
+              Authorization: Bearer t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+              Content-Length: 100\r\n\r\nis_mu",
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(b.signal_and_wait("TERM"));
+    });
+    let slow = slow.join().unwrap().expect(200);
+    assert_eq!(slow.json()["id"], "xgQQXg3hrtjh7AvZ", "the whole answer");
+    // Generous: only a shutdown that waits for the stalled client misses it.
+    let (code, stderr) = exit
+        .recv_timeout(SHUTDOWN_GRACE * 6)
+        .expect("the stalled client is cut at the grace period");
+    assert_eq!(code, Some(0), "{stderr}");
+    drop((stalled, idle));
 }
 
 #[test]

@@ -333,3 +333,37 @@ fn a_get_rule_also_matches_head() {
     s.call("HEAD", "/v1/conversations").send().expect(503);
     s.call("HEAD", "/v1/conversations").send().expect(200);
 }
+
+#[test]
+fn fault_rules_and_their_patterns_are_bounded_and_refused_past_it_by_name() {
+    use convmock::faults::{MAX_PATTERN_BYTES, MAX_RULES};
+    let s = TestServer::start();
+    let post = |rule: serde_json::Value| {
+        Req::new(s.addr, "POST", "/__admin/faults")
+            .json(&rule.to_string())
+            .send()
+    };
+    let at_most = format!("/{}", "p".repeat(MAX_PATTERN_BYTES - 1));
+    let first = post(json!({"path": at_most, "status": 500})).expect(201);
+    let r = post(json!({"path": format!("{at_most}q"), "status": 500})).expect(400);
+    let message = r.json()["error_message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("'path'") && message.contains(&MAX_PATTERN_BYTES.to_string()),
+        "{message}"
+    );
+    for i in 1..MAX_RULES {
+        post(json!({"path": format!("/nowhere/{i}"), "status": 500})).expect(201);
+    }
+    let r = post(json!({"path": "/one/more", "status": 500})).expect(400);
+    let message = r.json()["error_message"].as_str().unwrap().to_owned();
+    assert!(message.contains(&MAX_RULES.to_string()), "{message}");
+    let rules = Req::new(s.addr, "GET", "/__admin/faults").send().json();
+    assert_eq!(rules["faults"].as_array().unwrap().len(), MAX_RULES);
+    // Removing one makes room for one.
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    Req::new(s.addr, "DELETE", &format!("/__admin/faults/{id}"))
+        .send()
+        .expect(204);
+    post(json!({"path": "/one/more", "status": 500})).expect(201);
+    s.get("/v1/conversations").expect(200);
+}

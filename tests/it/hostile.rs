@@ -267,3 +267,77 @@ fn past_the_connection_bound_new_clients_wait_their_turn() {
     drop(first);
     assert_eq!(waiting.join().unwrap(), 200);
 }
+
+/// `n` distinct names of three characters from `[0-9A-Za-z]`.
+fn short_names(n: usize) -> Vec<String> {
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    (0..n)
+        .map(|i| {
+            [i / (62 * 62), i / 62 % 62, i % 62]
+                .iter()
+                .map(|d| char::from(DIGITS[*d]))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_body_of_too_many_names_is_refused_at_once_and_others_are_served_meanwhile() {
+    use convmock::body::MAX_NAMES;
+    let s = TestServer::start();
+    // 200,000 form names (800 KB) and 130,000 JSON keys (1 MB), both under the body limit.
+    let names = short_names(200_000);
+    let form = names.join("&");
+    let members: Vec<String> = names[..130_000]
+        .iter()
+        .map(|n| format!("\"{n}\":0"))
+        .collect();
+    let json = format!("{{{}}}", members.join(","));
+    assert!(
+        form.len() < convmock::error::MAX_BODY_BYTES
+            && json.len() < convmock::error::MAX_BODY_BYTES
+    );
+
+    let (done, answers) = std::sync::mpsc::channel();
+    for (content_type, body) in [
+        ("application/x-www-form-urlencoded", form),
+        ("application/json", json),
+    ] {
+        let (done, addr) = (done.clone(), s.addr);
+        std::thread::spawn(move || {
+            let r = crate::support::Req::new(addr, "PUT", DOC)
+                .token("t")
+                .body_as(content_type, body.as_bytes())
+                .send();
+            let _ = done.send((content_type, r));
+        });
+    }
+    // Both hostile bodies are in the server's hands; a plain GET is still answered.
+    std::thread::sleep(Duration::from_millis(200));
+    s.get(DOC).expect(200);
+    for _ in 0..2 {
+        // A generous bound: only a server that hangs on the body misses it.
+        let (content_type, r) = answers
+            .recv_timeout(Duration::from_secs(20))
+            .expect("each body is answered, not worked on for minutes");
+        assert_eq!(r.status, 400, "{content_type}: {}", r.body);
+        let message = r.json()["error_message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains(&format!("more than {MAX_NAMES} names")),
+            "{content_type}: {message}"
+        );
+    }
+
+    // The query string has the same bound; a body just under it is read in full.
+    let too_many = short_names(MAX_NAMES + 1).join("&");
+    let r = s.get(&format!("/v1/conversations?{too_many}")).expect(400);
+    assert!(
+        r.body.contains(&format!("more than {MAX_NAMES} names")),
+        "{}",
+        r.body
+    );
+    let at_the_bound = short_names(MAX_NAMES).join("&");
+    let r = s.call("PUT", DOC).form(&at_the_bound).send().expect(400);
+    assert!(r.body.contains("Unknown parameter '000'"), "{}", r.body);
+    still_healthy(&s);
+}

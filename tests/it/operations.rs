@@ -300,6 +300,43 @@ fn update_rejects_read_only_unknown_and_mistyped_fields_by_name() {
 }
 
 #[test]
+fn timestamps_past_2_53_minus_1_are_refused_naming_the_field_and_the_limit() {
+    use convmock::model::MAX_TIMESTAMP;
+    let s = TestServer::start();
+    let path = format!("/v1/conversations/{DOC_ID}");
+    let before = s.get(&path).body;
+    let past = MAX_TIMESTAMP + 1;
+    for r in [
+        s.call("PUT", &path)
+            .form(&format!("archived_at={past}"))
+            .send(),
+        s.call("PUT", &path)
+            .json(&format!(r#"{{"archived_at": {past}}}"#))
+            .send(),
+        s.call("PUT", &path)
+            .json(&format!(r#"{{"archived_at": {}}}"#, i64::MAX))
+            .send(),
+    ] {
+        let message = r.expect(400).json()["error_message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            message.contains("'archived_at'") && message.contains(&MAX_TIMESTAMP.to_string()),
+            "{message}"
+        );
+    }
+    assert_eq!(s.get(&path).body, before);
+    // The largest one JavaScript holds exactly is taken, and read back unchanged.
+    let r = s
+        .call("PUT", &path)
+        .json(&format!(r#"{{"archived_at": {MAX_TIMESTAMP}}}"#))
+        .send()
+        .expect(200);
+    assert_eq!(r.json()["archived_at"], MAX_TIMESTAMP);
+}
+
+#[test]
 fn delete_is_204_then_404_for_good() {
     let s = TestServer::start();
     let path = format!("/external/conversations/{DOC_ID}");
