@@ -91,6 +91,11 @@ pub fn parse_body(kind: Option<BodyKind>, bytes: &[u8]) -> Result<Fields, ApiErr
         None => Err(ApiError::UnsupportedMediaType {
             content_type: String::new(),
         }),
+        Some(BodyKind::Form) if looks_like_json(bytes) => Err(ApiError::invalid(Problem::general(
+            "The body looks like JSON but is declared as a form \
+             (application/x-www-form-urlencoded, what curl -d sends): send \
+             'Content-Type: application/json' with it.",
+        ))),
         Some(BodyKind::Form) => parse_pairs(bytes, "body")
             .map(|pairs| {
                 pairs
@@ -101,6 +106,13 @@ pub fn parse_body(kind: Option<BodyKind>, bytes: &[u8]) -> Result<Fields, ApiErr
             .map_err(ApiError::invalid),
         Some(BodyKind::Json) => parse_json_object(bytes),
     }
+}
+
+/// Whether a form body is really a JSON object or array (`curl -d '{"a": 1}'`): no form
+/// name starts with `{` or `[`.
+fn looks_like_json(bytes: &[u8]) -> bool {
+    let start = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    matches!(start, Some(b'{' | b'['))
 }
 
 fn parse_json_object(bytes: &[u8]) -> Result<Fields, ApiError> {

@@ -206,3 +206,26 @@ fn the_root_lists_where_everything_is_instead_of_a_404() {
     let r = Req::new(s.addr, "POST", "/").send().expect(405);
     assert_eq!(r.header("allow"), Some("GET, HEAD"));
 }
+
+#[test]
+fn json_sent_as_a_form_is_told_to_say_it_is_json() {
+    let s = TestServer::start();
+    for body in [r#"{"contact_id": "a"}"#, " [1]"] {
+        let r = s
+            .call("POST", "/v1/conversations")
+            .form(body)
+            .send()
+            .expect(400);
+        assert!(
+            r.json()["error_message"]
+                .as_str()
+                .is_some_and(|m| m.contains("'Content-Type: application/json'")),
+            "{}",
+            r.body
+        );
+    }
+    s.call("POST", "/v1/conversations")
+        .json(r#"{"contact_id": "a"}"#)
+        .send()
+        .expect(201);
+}
