@@ -135,3 +135,16 @@ def test_every_client_gets_a_token_of_its_own(convmock_server):
     tokens = {convmock_server.client().token for _ in range(100)}
     assert len(tokens) == 100
     assert convmock_server.client("given").token == "given"
+
+
+def test_close_frees_the_clients_workspace(convmock_server):
+    client = convmock_server.client()
+    created = create(client, "freed")
+    probe = convmock_server.client()
+    create(probe)
+    if probe.request("DELETE", f"/__admin/workspaces/{probe.token}").status == 404:
+        pytest.skip("this server has no DELETE /__admin/workspaces/{token}")
+    client.close()
+    again = convmock_server.client(client.token)
+    assert again.request("GET", f"/v1/conversations/{created['id']}").status == 404
+    assert created["id"] not in [c["id"] for c in again.conversations()]
