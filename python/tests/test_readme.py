@@ -1,0 +1,23 @@
+"""The README's Python blocks run as written: test functions under pytest, the rest as a script."""
+
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_the_readme_has_blocks_of_both_kinds():
+    assert [("def test_" in b) for b in BLOCKS] == [True, False]
+
+
+def test_the_readmes_tests_pass_with_the_plugin(pytester):
+    [tests] = [b for b in BLOCKS if "def test_" in b]
+    pytester.makepyfile(test_from_readme=tests)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=tests.count("def test_"))
+
+
+def test_the_readmes_script_runs():
+    [script] = [b for b in BLOCKS if "def test_" not in b]
+    exec(compile(script, str(README), "exec"), {})
