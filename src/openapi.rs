@@ -6,7 +6,7 @@
 //! routed).
 
 use crate::config::{Auth, Profile};
-use crate::model::MAX_ID_CHARS;
+use crate::model::{MAX_ID_CHARS, MAX_TIMESTAMP};
 use crate::router::Base;
 use serde_json::{Value, json};
 
@@ -99,8 +99,11 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
                         "is_muted": form_boolean(),
                         "archived_at": {
                             "type": "string",
-                            "pattern": "^[0-9]{0,18}$",
-                            "description": "Unix time in seconds, in decimal digits; empty for null.",
+                            "pattern": form_timestamp_pattern(),
+                            "description": format!(
+                                "Unix time in seconds, in decimal digits, at most {MAX_TIMESTAMP}; \
+                                 empty for null."
+                            ),
                         },
                     },
                 },
@@ -316,9 +319,53 @@ fn timestamp(nullable: bool) -> Value {
     json!({
         "type": kind,
         "minimum": 0,
-        "maximum": i64::MAX,
+        "maximum": MAX_TIMESTAMP,
         "description": "Unix time in seconds.",
     })
+}
+
+/// The form spelling of a nullable timestamp: the decimal strings of 0..=[`MAX_TIMESTAMP`]
+/// (leading zeros allowed, as the server reads them), or the empty string for null.
+fn form_timestamp_pattern() -> String {
+    let max = u64::try_from(MAX_TIMESTAMP).expect("MAX_TIMESTAMP is not negative");
+    format!("^(?:0*(?:{}))?$", decimal_at_most(max))
+}
+
+/// An unanchored alternation that matches exactly the decimal numerals of 0..=`max` without
+/// leading zeros: zero, the numerals shorter than `max`'s, and for each digit of `max` the
+/// numerals of its length that agree with it before that digit and are lower there.
+fn decimal_at_most(max: u64) -> String {
+    let digits = max.to_string();
+    let n = digits.len();
+    let any = |count: usize| match count {
+        0 => String::new(),
+        1 => "[0-9]".to_owned(),
+        _ => format!("[0-9]{{{count}}}"),
+    };
+    let mut alternatives = vec!["0".to_owned()];
+    match n {
+        1 => {}
+        2 => alternatives.push("[1-9]".to_owned()),
+        _ => alternatives.push(format!("[1-9][0-9]{{0,{}}}", n - 2)),
+    }
+    for (i, digit) in digits.bytes().enumerate() {
+        // A numeral of n digits starts with 1..=9; later places may be 0.
+        let lowest = if i == 0 { b'1' } else { b'0' };
+        if digit <= lowest {
+            continue;
+        }
+        let top = digit - 1;
+        let below = if top == lowest {
+            (top as char).to_string()
+        } else {
+            format!("[{}-{}]", lowest as char, top as char)
+        };
+        alternatives.push(format!("{}{below}{}", &digits[..i], any(n - i - 1)));
+    }
+    if max > 0 {
+        alternatives.push(digits);
+    }
+    alternatives.join("|")
 }
 
 fn nullable_string() -> Value {
@@ -417,6 +464,81 @@ mod tests {
     use hyper::Method;
 
     const METHODS: [&str; 7] = ["get", "head", "post", "put", "delete", "patch", "options"];
+
+    fn full_match(alternation: &str) -> regex::Regex {
+        regex::Regex::new(&format!("^(?:{alternation})$")).unwrap()
+    }
+
+    #[test]
+    fn decimal_at_most_matches_exactly_the_numerals_up_to_its_bound() {
+        for max in (0..=1200).chain([9_999, 10_000, 10_001, 65_535, 99_099, 100_900]) {
+            let pattern = full_match(&decimal_at_most(max));
+            for n in (0..=1300).chain(max.saturating_sub(50)..=max + 50) {
+                assert_eq!(pattern.is_match(&n.to_string()), n <= max, "{n} <= {max}");
+            }
+            // Numerals only: no leading zero (the form pattern allows those separately),
+            // no sign, nothing empty.
+            for other in ["", "00", "01", "-0", "+1", "1 ", "a"] {
+                assert!(!pattern.is_match(other), "{other:?} for {max}");
+            }
+        }
+        let widest = full_match(&decimal_at_most(u64::MAX));
+        assert!(widest.is_match(&u64::MAX.to_string()));
+        assert!(widest.is_match(&(u64::MAX - 1).to_string()));
+        assert!(!widest.is_match("18446744073709551616"));
+        assert!(!widest.is_match("99999999999999999999"));
+    }
+
+    #[test]
+    fn the_form_timestamp_pattern_takes_exactly_0_to_max_timestamp_and_empty() {
+        let pattern = regex::Regex::new(&form_timestamp_pattern()).unwrap();
+        let max = MAX_TIMESTAMP;
+        let accepted = [
+            String::new(),
+            "0".into(),
+            "000".into(),
+            "9".into(),
+            "10".into(),
+            "705103200".into(),
+            "999999999999999".into(),
+            "1000000000000000".into(),
+            (max - 1).to_string(),
+            max.to_string(),
+            format!("00{max}"),
+            "8999999999999999".into(),
+            "9006999999999999".into(),
+            "9007199254740989".into(),
+        ];
+        let refused = [
+            (max + 1).to_string(),
+            (max + 9).to_string(),
+            "9007199254741000".into(),
+            "9007200000000000".into(),
+            "9999999999999999".into(),
+            "10000000000000000".into(),
+            i64::MAX.to_string(),
+            u64::MAX.to_string(),
+            "99999999999999999999".into(),
+            "-1".into(),
+            "+1".into(),
+            "1.0".into(),
+            "1e3".into(),
+            " 1".into(),
+            "1\n".into(),
+            "0x10".into(),
+        ];
+        for s in &accepted {
+            assert!(pattern.is_match(s), "{s:?} is described");
+        }
+        for s in &refused {
+            assert!(!pattern.is_match(s), "{s:?} is not described");
+        }
+        // What the pattern describes is what the server reads, once capped at MAX_TIMESTAMP.
+        for s in accepted.iter().chain(&refused).filter(|s| !s.is_empty()) {
+            let read = crate::model::parse_timestamp(s).filter(|t| *t <= max);
+            assert_eq!(pattern.is_match(s), read.is_some(), "{s:?}");
+        }
+    }
 
     #[test]
     fn every_route_is_described_and_nothing_else() {

@@ -1,7 +1,9 @@
 //! `GET /openapi.json`: served without a token, consistent with what the server answers.
 
 use crate::support::{Req, TestServer};
+use convmock::model::MAX_TIMESTAMP;
 use convmock::{Config, Profile};
+use regex::Regex;
 use serde_json::Value;
 
 fn document(s: &TestServer) -> Value {
@@ -89,5 +91,67 @@ fn the_error_schema_is_the_running_profiles() {
             required(&doc["components"]["schemas"]["Error"]),
             "{profile}"
         );
+    }
+}
+
+#[test]
+fn every_timestamp_is_described_up_to_the_largest_one_javascript_holds() {
+    let s = TestServer::start();
+    let doc = document(&s);
+    let schemas = &doc["components"]["schemas"];
+    let mut described = Vec::new();
+    for (schema, field) in [
+        ("Conversation", "last_active_at"),
+        ("Conversation", "last_opened_at"),
+        ("Conversation", "created_at"),
+        ("Conversation", "archived_at"),
+        ("UpdateConversation", "archived_at"),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        described.push((
+            field,
+            property["minimum"].as_i64(),
+            property["maximum"].as_i64(),
+        ));
+    }
+    assert!(
+        described
+            .iter()
+            .all(|(_, min, max)| (*min, *max) == (Some(0), Some(MAX_TIMESTAMP))),
+        "{described:?}"
+    );
+
+    // The form spelling is text: a pattern for exactly the decimal strings 0..=MAX_TIMESTAMP,
+    // and the empty string for null.
+    let pattern = schemas["UpdateConversationForm"]["properties"]["archived_at"]["pattern"]
+        .as_str()
+        .expect("a pattern");
+    let pattern = Regex::new(pattern).expect("a pattern the regex crate reads");
+    let largest = MAX_TIMESTAMP.to_string();
+    for accepted in ["", "0", "705103200", "0705103200", &largest] {
+        assert!(pattern.is_match(accepted), "{accepted:?} is described");
+        // ... and the server takes what is described.
+        let answer = s
+            .call("PUT", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+            .form(&format!("archived_at={accepted}"))
+            .send()
+            .expect(200)
+            .json();
+        let expected = accepted.parse::<i64>().ok();
+        assert_eq!(answer["archived_at"].as_i64(), expected, "{accepted:?}");
+    }
+    let past = (MAX_TIMESTAMP + 1).to_string();
+    let i64_max = i64::MAX.to_string();
+    for refused in [
+        &past,
+        &i64_max,
+        "99999999999999999999",
+        "-1",
+        "+1",
+        "1.5",
+        " 1",
+        "1e3",
+    ] {
+        assert!(!pattern.is_match(refused), "{refused:?} is not described");
     }
 }
