@@ -52,32 +52,16 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
                         },
                     },
                 },
-                "CreateConversation": {
-                    "description": "A JSON create: contact_id, group_id or both; null counts as absent.",
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "contact_id": nullable_id(),
-                        "group_id": nullable_id(),
-                    },
-                    "anyOf": [
-                        { "required": ["contact_id"], "properties": { "contact_id": id_string() } },
-                        { "required": ["group_id"], "properties": { "group_id": id_string() } },
-                    ],
-                },
-                "CreateConversationForm": {
-                    "description": "A form create: an empty value counts as absent.",
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "contact_id": form_string(),
-                        "group_id": form_string(),
-                    },
-                    "anyOf": [
-                        { "required": ["contact_id"], "properties": { "contact_id": id_string() } },
-                        { "required": ["group_id"], "properties": { "group_id": id_string() } },
-                    ],
-                },
+                "CreateConversation": create_schema(
+                    "CreateConversation",
+                    "A JSON create: contact_id, group_id or both; null counts as absent.",
+                    nullable_id(),
+                ),
+                "CreateConversationForm": create_schema(
+                    "CreateConversationForm",
+                    "A form create: contact_id, group_id or both; an empty value counts as absent.",
+                    form_string(),
+                ),
                 "UpdateConversation": {
                     "description": "A JSON update: only the fields sent change; null clears.",
                     "type": "object",
@@ -291,6 +275,39 @@ fn body(schema: &str, required: bool) -> Value {
                 "schema": { "$ref": format!("#/components/schemas/{schema}") },
             },
         },
+    })
+}
+
+/// A create body: a choice of two complete objects, one that names a contact and one that
+/// names a group (a body naming both fits either). Nothing stands beside the choice, so code
+/// generators make the type a union of the two, and `{}` fits neither. `name` is the
+/// schema's, which titles its alternatives (the names generated types take); `optional` is
+/// the schema of the ID that an alternative leaves optional.
+fn create_schema(name: &str, description: &str, optional: Value) -> Value {
+    let alternative = |with: &str, named: &str| {
+        let mut properties = serde_json::Map::new();
+        for field in ["contact_id", "group_id"] {
+            let schema = if field == named {
+                id_string()
+            } else {
+                optional.clone()
+            };
+            properties.insert(field.to_owned(), schema);
+        }
+        json!({
+            "title": format!("{name}{with}"),
+            "type": "object",
+            "required": [named],
+            "additionalProperties": false,
+            "properties": properties,
+        })
+    };
+    json!({
+        "description": description,
+        "anyOf": [
+            alternative("WithContact", "contact_id"),
+            alternative("WithGroup", "group_id"),
+        ],
     })
 }
 

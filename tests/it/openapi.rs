@@ -155,3 +155,62 @@ fn every_timestamp_is_described_up_to_the_largest_one_javascript_holds() {
         assert!(!pattern.is_match(refused), "{refused:?} is not described");
     }
 }
+
+#[test]
+fn a_create_body_is_a_choice_of_complete_objects_each_naming_a_contact_or_a_group() {
+    let s = TestServer::start();
+    let doc = document(&s);
+    for name in ["CreateConversation", "CreateConversationForm"] {
+        let schema = &doc["components"]["schemas"][name];
+        // Properties beside the choice would be what code generators make the type of, and
+        // `{}` fits them: every property lives inside the alternatives.
+        assert_eq!(
+            (schema.get("properties"), schema.get("type")),
+            (None, None),
+            "{name}"
+        );
+        let alternatives = schema["anyOf"].as_array().expect("anyOf");
+        let mut named = Vec::new();
+        for alternative in alternatives {
+            assert_eq!(alternative["type"], "object", "{name}");
+            assert_eq!(alternative["additionalProperties"], false, "{name}");
+            assert_eq!(
+                keys(&alternative["properties"]),
+                ["contact_id", "group_id"],
+                "{name}"
+            );
+            let required = required(alternative);
+            let schema = &alternative["properties"][&required[0]];
+            assert_eq!(
+                schema["type"], "string",
+                "{name}: a required ID is a string"
+            );
+            assert_eq!(schema["minLength"], 1, "{name}: a required ID is not empty");
+            named.extend(required);
+        }
+        assert_eq!(named, ["contact_id", "group_id"], "{name}");
+    }
+    // The server refuses what no alternative takes, and takes what each one does.
+    for (body, status) in [
+        ("{}", 400),
+        (r#"{"contact_id": null, "group_id": null}"#, 400),
+        (r#"{"contact_id": "c"}"#, 201),
+        (r#"{"contact_id": null, "group_id": "g"}"#, 201),
+    ] {
+        s.call("POST", "/v1/conversations")
+            .json(body)
+            .send()
+            .expect(status);
+    }
+    for (body, status) in [
+        ("", 400),
+        ("contact_id=&group_id=", 400),
+        ("contact_id=c&group_id=", 201),
+        ("group_id=g", 201),
+    ] {
+        s.call("POST", "/v1/conversations")
+            .form(body)
+            .send()
+            .expect(status);
+    }
+}
