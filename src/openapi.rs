@@ -1,23 +1,44 @@
 //! The OpenAPI 3.1 description of the emulated API, served at `GET /openapi.json`.
 //!
 //! Built from the same facts the server runs on: the base paths and operations of `router`,
-//! the limits of `api` and `model`, and the running profile's error body. A test checks it
-//! against the router both ways (every route described, nothing described that is not
-//! routed).
+//! the limits of `api` and `model`, and the running profile's error body. Its examples are
+//! the documents' calls and the answers the API's own functions give them on the default
+//! fixtures, errors rendered by `error` in the running profile. A test checks it against the
+//! router both ways (every route described, nothing described that is not routed), others
+//! check the examples against the documents and the live server.
 
+use crate::api::{self, Reply};
+use crate::body::body_kind;
 use crate::config::{Auth, Profile};
-use crate::model::{MAX_ID_CHARS, MAX_TIMESTAMP};
+use crate::error::ApiError;
+use crate::fixtures::Fixtures;
+use crate::http::authenticate;
+use crate::model::{Fields, MAX_ID_CHARS, MAX_TIMESTAMP, RawValue};
 use crate::router::Base;
-use serde_json::{Value, json};
+use crate::state::{SharedWorkspace, Workspace};
+use hyper::header::HeaderMap;
+use parking_lot::RwLock;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// The conversation the documents' examples retrieve, update, delete and create.
+pub const DOCUMENTED_ID: &str = "xgQQXg3hrtjh7AvZ";
 
 /// The document for a server running `profile`; `auth` says whether a bearer token is
 /// required (it is not with `--no-auth`).
 pub fn document(profile: Profile, auth: &Auth) -> Value {
+    let examples = Examples::run(profile, auth);
     let mut paths = serde_json::Map::new();
     for base in Base::ALL {
         let prefix = base.prefix();
-        paths.insert(format!("{prefix}/conversations"), collection(base));
-        paths.insert(format!("{prefix}/conversations/{{id}}"), item(base));
+        paths.insert(
+            format!("{prefix}/conversations"),
+            collection(base, &examples),
+        );
+        paths.insert(
+            format!("{prefix}/conversations/{{id}}"),
+            item(base, &examples),
+        );
     }
     let security = match auth {
         Auth::Disabled => json!([]),
@@ -29,7 +50,9 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
             "title": "Conversations API (convmock)",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The Conversations REST API of Self (/v1) and Oblic (/external), as \
-                            convmock emulates it. Both base paths serve one API over one store.",
+                            convmock emulates it. Both base paths serve one API over one store. \
+                            The examples are the documents' calls and the answers a fresh \
+                            server gives them, errors in the running profile's shape.",
         },
         "security": security,
         "paths": paths,
@@ -93,16 +116,207 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
                 },
                 "Error": error_schema(profile),
             },
-            "responses": {
-                "BadRequest": error_response("A parameter or body field is invalid; the message names it."),
-                "Unauthorized": error_response("No bearer token, or one this server does not accept."),
-                "NotFound": error_response("No conversation has this ID (in this token's workspace)."),
-                "PayloadTooLarge": error_response("The body is larger than 1 MiB."),
-                "UnsupportedMediaType": error_response("The body is neither form-urlencoded nor JSON."),
-                "Error": error_response("Any other error, such as one injected by a fault rule."),
-            },
         },
     })
+}
+
+/// The documents' calls and what a fresh server answers them, computed by running the API's
+/// own functions on a workspace seeded with the default fixtures, as a fresh server is. The
+/// documented values are thus stated once, in the fixtures and the two request bodies below;
+/// a test compares every example with the documents and the reviewed snapshots.
+struct Examples {
+    profile: Profile,
+    /// The documented list call's `limit`.
+    limit: usize,
+    /// The documented list's answer.
+    list: Value,
+    /// The documented create's body (as JSON) and answer, with the clock at the documented
+    /// conversation's `created_at` and its ID queued.
+    create: (Value, Value),
+    /// The documented retrieve's answer.
+    retrieve: Value,
+    /// The documented update's body (as JSON) and answer.
+    update: (Value, Value),
+    /// Retrieve, update or delete of the documented conversation once it is deleted.
+    not_found: ApiError,
+    /// A list with `limit` out of range ([`INVALID_LIST_QUERY`]).
+    invalid_list: ApiError,
+    /// A create that names neither a contact nor a group.
+    invalid_create: ApiError,
+    /// An update of a read-only field.
+    invalid_update: ApiError,
+    /// A request without a token; `None` when none is needed.
+    unauthorized: Option<ApiError>,
+    /// A body that is neither form nor JSON.
+    unsupported: ApiError,
+}
+
+/// The documented list call's query string.
+const DOCUMENTED_LIST_QUERY: &str = "limit=10";
+/// A list query the server refuses, for the 400 example.
+const INVALID_LIST_QUERY: &str = "limit=0";
+
+impl Examples {
+    fn run(profile: Profile, auth: &Auth) -> Self {
+        let fixtures = Fixtures::documented();
+        let documented = fixtures
+            .conversations
+            .iter()
+            .find(|c| &*c.id == DOCUMENTED_ID)
+            .expect("the default fixtures hold the documented conversation");
+        let create_body = json!({ "contact_id": documented.contact_id });
+        let update_body = json!({ "is_muted": true });
+
+        let ws: SharedWorkspace = Arc::new(RwLock::new(Workspace::seeded(&fixtures, 0)));
+        let query = api::list_query(DOCUMENTED_LIST_QUERY).expect("a valid list query");
+        let list = answer(api::list(&ws, &query, false));
+        let retrieve = answer(api::retrieve(&ws, DOCUMENTED_ID, false));
+        let patch = api::patch(&fields(&update_body)).expect("a valid update");
+        let updated = answer(api::update(&ws, DOCUMENTED_ID, &patch, false));
+        api::delete(&ws, DOCUMENTED_ID).expect("the documented conversation is there to delete");
+        let not_found = refusal(api::retrieve(&ws, DOCUMENTED_ID, false));
+
+        let queued = Fixtures {
+            conversations: Vec::new(),
+            next_ids: vec![DOCUMENTED_ID.into()],
+        };
+        let ws: SharedWorkspace = Arc::new(RwLock::new(Workspace::seeded(&queued, 0)));
+        let new = api::new_conversation(&fields(&create_body)).expect("a valid create");
+        let created = answer(api::create(
+            &ws,
+            Base::V1,
+            new,
+            documented.created_at,
+            false,
+        ));
+
+        Examples {
+            profile,
+            limit: query.limit,
+            list,
+            create: (create_body, created),
+            retrieve,
+            update: (update_body, updated),
+            not_found,
+            invalid_list: refusal(api::list_query(INVALID_LIST_QUERY)),
+            invalid_create: refusal(api::new_conversation(&Fields::new())),
+            invalid_update: refusal(api::patch(&fields(&json!({ "created_at": 0 })))),
+            unauthorized: authenticate(auth, &HeaderMap::new()).err(),
+            unsupported: refusal(body_kind(Some(b"text/plain"))),
+        }
+    }
+
+    /// An error response whose example, named `name` and summed up by `summary`, is
+    /// `error` as the running profile renders it for a request to `url` (path and query).
+    fn error(
+        &self,
+        description: &str,
+        (name, summary): (&str, &str),
+        error: &ApiError,
+        url: &str,
+    ) -> Value {
+        let (_, body) = error.render(self.profile, url, false);
+        let example: Value = serde_json::from_slice(&body).expect("an error body is JSON");
+        json!({
+            "description": description,
+            "content": {
+                "application/json": {
+                    "schema": { "$ref": "#/components/schemas/Error" },
+                    "examples": { name: { "summary": summary, "value": example } },
+                },
+            },
+        })
+    }
+
+    /// The error responses every operation on `url` may give: 401 (when a token is needed)
+    /// and any other status, such as one a fault rule injects; 413 and 415 too for one that
+    /// reads a body.
+    fn common_errors(&self, url: &str, reads_body: bool) -> Map<String, Value> {
+        let mut responses = Map::new();
+        if let Some(unauthorized) = &self.unauthorized {
+            responses.insert(
+                "401".into(),
+                self.error(
+                    "No bearer token, or one this server does not accept.",
+                    ("missing_token", "No Authorization header"),
+                    unauthorized,
+                    url,
+                ),
+            );
+        }
+        if reads_body {
+            responses.insert(
+                "413".into(),
+                self.error(
+                    "The body is larger than 1 MiB.",
+                    ("too_large", "A body over 1 MiB"),
+                    &ApiError::PayloadTooLarge,
+                    url,
+                ),
+            );
+            responses.insert(
+                "415".into(),
+                self.error(
+                    "The body is neither form-urlencoded nor JSON.",
+                    ("unsupported_media_type", "Content-Type: text/plain"),
+                    &self.unsupported,
+                    url,
+                ),
+            );
+        }
+        responses.insert(
+            "default".into(),
+            self.error(
+                "Any other error, such as one injected by a fault rule.",
+                ("injected_fault", "A fault rule answering 503"),
+                &ApiError::Injected { status: 503 },
+                url,
+            ),
+        );
+        responses
+    }
+}
+
+/// A JSON body's fields, as the server reads them.
+fn fields(body: &Value) -> Fields {
+    body.as_object()
+        .expect("an example body is an object")
+        .iter()
+        .map(|(name, value)| (name.clone(), RawValue::Json(value.clone())))
+        .collect()
+}
+
+/// The form spelling of a JSON body: every value as text, null as the empty string.
+fn form(body: &Value) -> Value {
+    let text = |value: &Value| match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let pairs = body.as_object().expect("an example body is an object");
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::String(text(value))))
+            .collect(),
+    )
+}
+
+fn answer(reply: Result<Reply, ApiError>) -> Value {
+    let body = reply
+        .expect("the documented calls succeed on the default fixtures")
+        .body
+        .expect("a 200 or 201 has a body");
+    serde_json::from_slice(&body).expect("an answer is JSON")
+}
+
+fn refusal<T: std::fmt::Debug>(result: Result<T, ApiError>) -> ApiError {
+    result.expect_err("an example of an error is refused")
+}
+
+/// `{"documented": {"summary": …, "value": …}}`.
+fn documented(summary: &str, value: Value) -> Value {
+    json!({ "documented": { "summary": summary, "value": value } })
 }
 
 fn operation_id(base: Base, name: &str) -> String {
@@ -113,12 +327,14 @@ fn operation_id(base: Base, name: &str) -> String {
     format!("{prefix}_{name}")
 }
 
-fn collection(base: Base) -> Value {
+fn collection(base: Base, ex: &Examples) -> Value {
+    let url = format!("{}/conversations", base.prefix());
     let list_parameters = json!([
         {
             "name": "limit", "in": "query", "required": false,
             "description": "How many conversations a page holds.",
             "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 },
+            "examples": documented("The documented list call's", json!(ex.limit)),
         },
         boolean_filter("muted", "Only muted (true) or only unmuted (false) conversations."),
         boolean_filter("archived", "Only archived (true) or only unarchived (false) conversations."),
@@ -139,20 +355,63 @@ fn collection(base: Base) -> Value {
             "schema": { "type": "string", "minLength": 1 },
         },
     ]);
+    let mut list_responses = Map::new();
+    list_responses.insert(
+        "200".into(),
+        json!({
+            "description": "One page of conversations.",
+            "content": json_content(
+                "ConversationList",
+                documented("The documented list call's answer", ex.list.clone()),
+            ),
+        }),
+    );
+    list_responses.insert(
+        "400".into(),
+        ex.error(
+            "A parameter is invalid; the message names it.",
+            ("invalid_limit", "limit out of range"),
+            &ex.invalid_list,
+            &format!("{url}?{INVALID_LIST_QUERY}"),
+        ),
+    );
+    list_responses.extend(ex.common_errors(&url, false));
+
+    let (create_body, created) = &ex.create;
+    let mut create_responses = Map::new();
+    create_responses.insert(
+        "201".into(),
+        json!({
+            "description": "The new conversation.",
+            "headers": {
+                "Location": {
+                    "description": "The new conversation's path, under the same base.",
+                    "schema": { "type": "string" },
+                },
+            },
+            "content": json_content(
+                "Conversation",
+                documented("The documented create's answer", created.clone()),
+            ),
+        }),
+    );
+    create_responses.insert(
+        "400".into(),
+        ex.error(
+            "A body field is invalid or missing; the message names it.",
+            ("no_contact_or_group", "Neither contact_id nor group_id"),
+            &ex.invalid_create,
+            &url,
+        ),
+    );
+    create_responses.extend(ex.common_errors(&url, true));
+
     json!({
         "get": {
             "operationId": operation_id(base, "list_conversations"),
             "summary": "List conversations, newest first",
             "parameters": list_parameters,
-            "responses": {
-                "200": {
-                    "description": "One page of conversations.",
-                    "content": json_content("#/components/schemas/ConversationList"),
-                },
-                "400": { "$ref": "#/components/responses/BadRequest" },
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "responses": in_order(list_responses),
         },
         "head": {
             "operationId": operation_id(base, "list_conversations_head"),
@@ -168,50 +427,82 @@ fn collection(base: Base) -> Value {
         "post": {
             "operationId": operation_id(base, "create_conversation"),
             "summary": "Create a conversation with a contact or a group",
-            "requestBody": body("CreateConversation", true),
-            "responses": {
-                "201": {
-                    "description": "The new conversation.",
-                    "headers": {
-                        "Location": {
-                            "description": "The new conversation's path, under the same base.",
-                            "schema": { "type": "string" },
-                        },
-                    },
-                    "content": json_content("#/components/schemas/Conversation"),
-                },
-                "400": { "$ref": "#/components/responses/BadRequest" },
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "413": { "$ref": "#/components/responses/PayloadTooLarge" },
-                "415": { "$ref": "#/components/responses/UnsupportedMediaType" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "requestBody": body("CreateConversation", true, create_body),
+            "responses": in_order(create_responses),
         },
     })
 }
 
-fn item(base: Base) -> Value {
-    let found = |description: &str| {
+fn item(base: Base, ex: &Examples) -> Value {
+    let url = format!("{}/conversations/{DOCUMENTED_ID}", base.prefix());
+    let not_found = || {
+        ex.error(
+            "No conversation has this ID (in this token's workspace).",
+            ("not_found", "The documented conversation, once deleted"),
+            &ex.not_found,
+            &url,
+        )
+    };
+    let found = |description: &str, summary: &str, example: &Value| {
         json!({
             "description": description,
-            "content": json_content("#/components/schemas/Conversation"),
+            "content": json_content("Conversation", documented(summary, example.clone())),
         })
     };
+
+    let mut retrieve_responses = Map::new();
+    retrieve_responses.insert(
+        "200".into(),
+        found(
+            "The conversation.",
+            "The documented retrieve's answer",
+            &ex.retrieve,
+        ),
+    );
+    retrieve_responses.insert("404".into(), not_found());
+    retrieve_responses.extend(ex.common_errors(&url, false));
+
+    let (update_body, updated) = &ex.update;
+    let mut update_responses = Map::new();
+    update_responses.insert(
+        "200".into(),
+        found(
+            "The updated conversation.",
+            "The documented update's answer",
+            updated,
+        ),
+    );
+    update_responses.insert(
+        "400".into(),
+        ex.error(
+            "A body field is invalid, unknown or read-only; the message names it.",
+            ("read_only_field", "A read-only field sent"),
+            &ex.invalid_update,
+            &url,
+        ),
+    );
+    update_responses.insert("404".into(), not_found());
+    update_responses.extend(ex.common_errors(&url, true));
+
+    let mut delete_responses = Map::new();
+    delete_responses.insert(
+        "204".into(),
+        json!({ "description": "Deleted; later requests for it get 404." }),
+    );
+    delete_responses.insert("404".into(), not_found());
+    delete_responses.extend(ex.common_errors(&url, false));
+
     json!({
         "parameters": [{
             "name": "id", "in": "path", "required": true,
             "description": "The conversation's ID.",
             "schema": { "type": "string", "minLength": 1 },
+            "examples": documented("The documented conversation", json!(DOCUMENTED_ID)),
         }],
         "get": {
             "operationId": operation_id(base, "retrieve_conversation"),
             "summary": "Retrieve a conversation",
-            "responses": {
-                "200": found("The conversation."),
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "404": { "$ref": "#/components/responses/NotFound" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "responses": in_order(retrieve_responses),
         },
         "head": {
             "operationId": operation_id(base, "retrieve_conversation_head"),
@@ -226,28 +517,22 @@ fn item(base: Base) -> Value {
         "put": {
             "operationId": operation_id(base, "update_conversation"),
             "summary": "Update a conversation; only the fields sent change",
-            "requestBody": body("UpdateConversation", false),
-            "responses": {
-                "200": found("The updated conversation."),
-                "400": { "$ref": "#/components/responses/BadRequest" },
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "404": { "$ref": "#/components/responses/NotFound" },
-                "413": { "$ref": "#/components/responses/PayloadTooLarge" },
-                "415": { "$ref": "#/components/responses/UnsupportedMediaType" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "requestBody": body("UpdateConversation", false, update_body),
+            "responses": in_order(update_responses),
         },
         "delete": {
             "operationId": operation_id(base, "delete_conversation"),
             "summary": "Delete a conversation for good",
-            "responses": {
-                "204": { "description": "Deleted; later requests for it get 404." },
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "404": { "$ref": "#/components/responses/NotFound" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "responses": in_order(delete_responses),
         },
     })
+}
+
+/// Responses in the order of their status, `default` last.
+fn in_order(responses: Map<String, Value>) -> Value {
+    let mut entries: Vec<(String, Value)> = responses.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Value::Object(entries.into_iter().collect())
 }
 
 fn boolean_filter(name: &str, description: &str) -> Value {
@@ -258,21 +543,29 @@ fn boolean_filter(name: &str, description: &str) -> Value {
     })
 }
 
-fn json_content(schema: &str) -> Value {
-    json!({ "application/json": { "schema": { "$ref": schema } } })
+/// JSON content of a component schema, with its examples.
+fn json_content(schema: &str, examples: Value) -> Value {
+    json!({
+        "application/json": {
+            "schema": { "$ref": format!("#/components/schemas/{schema}") },
+            "examples": examples,
+        },
+    })
 }
 
 /// A request body in both encodings; the form one has its own schema, since form values
-/// are text and an empty one means null.
-fn body(schema: &str, required: bool) -> Value {
+/// are text and an empty one means null. `example` is the documented body, as JSON.
+fn body(schema: &str, required: bool, example: &Value) -> Value {
     json!({
         "required": required,
         "content": {
             "application/x-www-form-urlencoded": {
                 "schema": { "$ref": format!("#/components/schemas/{schema}Form") },
+                "examples": documented("The documented request", form(example)),
             },
             "application/json": {
                 "schema": { "$ref": format!("#/components/schemas/{schema}") },
+                "examples": documented("The documented request, as JSON", example.clone()),
             },
         },
     })
@@ -409,13 +702,6 @@ fn conversation_schema() -> Value {
             "created_at": timestamp(false),
             "archived_at": timestamp(true),
         },
-    })
-}
-
-fn error_response(description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": json_content("#/components/schemas/Error"),
     })
 }
 

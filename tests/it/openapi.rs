@@ -1,6 +1,8 @@
 //! `GET /openapi.json`: served without a token, consistent with what the server answers.
 
+use crate::documented::{Example, examples};
 use crate::support::{Req, TestServer};
+use convmock::error::MAX_BODY_BYTES;
 use convmock::model::MAX_TIMESTAMP;
 use convmock::{Config, Profile};
 use regex::Regex;
@@ -212,5 +214,236 @@ fn a_create_body_is_a_choice_of_complete_objects_each_naming_a_contact_or_a_grou
             .form(body)
             .send()
             .expect(status);
+    }
+}
+
+/// The value of the one example an object (a parameter, a media type) gives.
+fn example(node: &Value) -> &Value {
+    let examples = node["examples"].as_object().expect("examples");
+    assert_eq!(examples.len(), 1, "one example in {node}");
+    let (_, example) = examples.iter().next().expect("an example");
+    &example["value"]
+}
+
+/// The example of a response's JSON content.
+fn answer<'a>(operation: &'a Value, status: &str) -> &'a Value {
+    example(&operation["responses"][status]["content"]["application/json"])
+}
+
+/// A body example as the form text it stands for (`a=1&b=2`).
+fn form_text(body: &Value) -> String {
+    let pairs = body.as_object().expect("an object");
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let pairs: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", text(v)))
+        .collect();
+    pairs.join("&")
+}
+
+/// The data a documented curl command sends with `-d`, as form text.
+fn curl_data(curl: &str) -> String {
+    let data: Vec<String> = curl
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("-d "))
+        .map(|d| d.trim_end_matches('\\').trim().replace(['\'', '"'], ""))
+        .collect();
+    data.join("&")
+}
+
+/// The status and JSON body of a reviewed answer in `snapshots/`.
+fn snapshot(name: &str) -> (u16, Value) {
+    let path = format!("{}/snapshots/{name}.snap", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the snapshot exists");
+    // A header between two `---` lines, then the status line, then the body.
+    let answer = text.splitn(3, "---\n").nth(2).expect("a snapshot header");
+    let (status, body) = answer.split_once('\n').expect("a status line");
+    (
+        status.parse().expect("a status"),
+        serde_json::from_str(body).expect("a JSON body"),
+    )
+}
+
+#[test]
+fn the_examples_are_the_documented_calls_and_their_documented_answers() {
+    let s = TestServer::start();
+    let doc = document(&s);
+    for (name, text, base) in [
+        (
+            "self",
+            include_str!("../documents/self-conversations.txt"),
+            "/v1",
+        ),
+        (
+            "oblic",
+            include_str!("../documents/oblic-conversations.txt"),
+            "/external",
+        ),
+    ] {
+        let calls = examples(text);
+        let call = |method: &str, on_item: bool| -> &Example {
+            calls
+                .iter()
+                .find(|e| e.method == method && e.curl.contains("/conversations/") == on_item)
+                .expect("the documented call")
+        };
+        let documented = |e: &Example| -> Value {
+            serde_json::from_str(e.response.as_deref().expect("a documented answer"))
+                .expect("a JSON answer")
+        };
+        let collection = &doc["paths"][format!("{base}/conversations")];
+        let item = &doc["paths"][format!("{base}/conversations/{{id}}")];
+
+        // List: the documented limit; an answer that begins as documented (the documents
+        // elide the rest) and is the reviewed one in full.
+        let list = call("GET", false);
+        let limit = &collection["get"]["parameters"][0];
+        assert_eq!(
+            format!("limit={}", example(limit)),
+            curl_data(&list.curl),
+            "{name}"
+        );
+        let listed = answer(&collection["get"], "200");
+        let (shown, _) = list
+            .response
+            .as_deref()
+            .and_then(|r| r.split_once("\n      // ..."))
+            .expect("the documented list elides the rest");
+        let pretty = serde_json::to_string_pretty(listed).unwrap();
+        assert!(pretty.starts_with(shown), "{name}:\n{pretty}\n---\n{shown}");
+        assert_eq!((200, listed), (200, &snapshot(&format!("{name}_list")).1));
+
+        // Create and update: the documented body in both encodings, the documented answer.
+        for (method, operation, status) in [
+            ("POST", &collection["post"], "201"),
+            ("PUT", &item["put"], "200"),
+        ] {
+            let documented_call = call(method, method == "PUT");
+            let content = &operation["requestBody"]["content"];
+            for encoding in ["application/x-www-form-urlencoded", "application/json"] {
+                assert_eq!(
+                    form_text(example(&content[encoding])),
+                    curl_data(&documented_call.curl),
+                    "{name} {method} {encoding}"
+                );
+            }
+            assert_eq!(
+                answer(operation, status),
+                &documented(documented_call),
+                "{name} {method}"
+            );
+        }
+        assert_eq!(
+            example(&item["put"]["requestBody"]["content"]["application/json"])["is_muted"],
+            true,
+            "the JSON example keeps the JSON types"
+        );
+
+        // Retrieve, update and delete name the documented conversation.
+        let id = example(&item["parameters"][0]).as_str().expect("an ID");
+        for method in ["GET", "PUT", "DELETE"] {
+            let first_line = call(method, true).curl.lines().next().unwrap_or_default();
+            assert!(
+                first_line
+                    .trim_end_matches('\\')
+                    .trim_end()
+                    .ends_with(&format!("{base}/conversations/{id}")),
+                "{name} {method}: {first_line}"
+            );
+        }
+        assert_eq!(answer(&item["get"], "200"), &documented(call("GET", true)));
+
+        // After the delete, each of them answers the reviewed 404.
+        let (status, gone) = snapshot(&format!("{name}_retrieve_after_delete"));
+        assert_eq!(status, 404);
+        for method in ["get", "put", "delete"] {
+            assert_eq!(answer(&item[method], "404"), &gone, "{name} {method}");
+        }
+    }
+}
+
+#[test]
+fn the_error_examples_are_what_the_server_answers_in_every_profile() {
+    for profile in [Profile::SelfChat, Profile::Oblic, Profile::Protocol] {
+        let s = TestServer::with(Config {
+            profile,
+            ..Config::default()
+        });
+        let doc = document(&s);
+        for base in ["/v1", "/external"] {
+            let url = format!("{base}/conversations");
+            let item_url = format!("{url}/xgQQXg3hrtjh7AvZ");
+            let collection = &doc["paths"][&url];
+            let item = &doc["paths"][format!("{url}/{{id}}")];
+            let live = |req: Req, status: u16| req.send().expect(status).json();
+            let cases = [
+                (
+                    &collection["get"],
+                    "400",
+                    live(s.call("GET", &format!("{url}?limit=0")), 400),
+                ),
+                (
+                    &collection["post"],
+                    "400",
+                    live(s.call("POST", &url).form(""), 400),
+                ),
+                (
+                    &item["put"],
+                    "400",
+                    live(s.call("PUT", &item_url).json(r#"{"created_at": 0}"#), 400),
+                ),
+                (
+                    &collection["get"],
+                    "401",
+                    live(Req::new(s.addr, "GET", &url), 401),
+                ),
+                (
+                    &item["delete"],
+                    "401",
+                    live(Req::new(s.addr, "DELETE", &item_url), 401),
+                ),
+                (
+                    &collection["post"],
+                    "413",
+                    live(
+                        s.call("POST", &url).form(&"a".repeat(MAX_BODY_BYTES + 1)),
+                        413,
+                    ),
+                ),
+                (
+                    &item["put"],
+                    "415",
+                    live(s.call("PUT", &item_url).body_as("text/plain", b"x"), 415),
+                ),
+            ];
+            for (operation, status, answered) in &cases {
+                assert_eq!(
+                    answer(operation, status),
+                    answered,
+                    "{profile} {} {status}",
+                    operation["operationId"]
+                );
+            }
+            // The documented conversation, once deleted (by the first base path's turn).
+            s.call("DELETE", &item_url).send();
+            for method in ["GET", "PUT", "DELETE"] {
+                let answered = live(s.call(method, &item_url), 404);
+                let operation = &item[method.to_lowercase()];
+                assert_eq!(answer(operation, "404"), &answered, "{profile} {method}");
+            }
+            // Any other status, such as a fault rule's.
+            Req::new(s.addr, "POST", "/__admin/faults")
+                .json(&format!(
+                    r#"{{"path": "{url}", "status": 503, "count": 1}}"#
+                ))
+                .send()
+                .expect(201);
+            let answered = live(s.call("GET", &url), 503);
+            assert_eq!(
+                answer(&collection["get"], "default"),
+                &answered,
+                "{profile}"
+            );
+        }
     }
 }
