@@ -393,6 +393,7 @@ fn collection(base: Base, ex: &Examples) -> Value {
                 "Conversation",
                 documented("The documented create's answer", created.clone()),
             ),
+            "links": created_links(base),
         }),
     );
     create_responses.insert(
@@ -525,6 +526,26 @@ fn item(base: Base, ex: &Examples) -> Value {
             "summary": "Delete a conversation for good",
             "responses": in_order(delete_responses),
         },
+    })
+}
+
+/// Links from a create's answer to the operations on the new conversation, under the same
+/// base, its ID read from the answer's `id`: what a client (or a stateful fuzzer) does next.
+///
+/// A list's answer has none: `/data/0/id` names nothing on an empty page, which a filter
+/// often gives, and schemathesis infers the list-to-item links by itself.
+fn created_links(base: Base) -> Value {
+    let link = |operation: &str, verb: &str| {
+        json!({
+            "operationId": operation_id(base, operation),
+            "parameters": { "id": "$response.body#/id" },
+            "description": format!("{verb} the new conversation."),
+        })
+    };
+    json!({
+        "RetrieveConversation": link("retrieve_conversation", "Retrieve"),
+        "UpdateConversation": link("update_conversation", "Update"),
+        "DeleteConversation": link("delete_conversation", "Delete"),
     })
 }
 

@@ -447,3 +447,64 @@ fn the_error_examples_are_what_the_server_answers_in_every_profile() {
         }
     }
 }
+
+/// Follows the links of an answer: each linked operation's path under the same base, with
+/// its `id` read from `body` at the link's JSON pointer, sorted by method (DELETE first).
+fn follow(doc: &Value, base: &str, links: &Value, body: &Value) -> Vec<(String, String)> {
+    let mut targets = Vec::new();
+    for (name, link) in links.as_object().expect("links") {
+        let operation_id = link["operationId"].as_str().expect("an operationId");
+        let (template, method) = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(t, item)| {
+                let item = item.as_object().unwrap();
+                item.iter().map(move |(m, op)| (t, m, op))
+            })
+            .find(|(_, _, op)| op["operationId"] == operation_id)
+            .map(|(t, m, _)| (t.clone(), m.to_uppercase()))
+            .unwrap_or_else(|| panic!("{name}: no operation {operation_id}"));
+        assert!(
+            template.starts_with(&format!("{base}/")),
+            "{name}: {template}"
+        );
+        let expression = link["parameters"]["id"].as_str().expect("the id parameter");
+        let pointer = expression
+            .strip_prefix("$response.body#")
+            .expect("an id from the body");
+        let id = body
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .expect("an ID there");
+        targets.push((method, template.replace("{id}", id)));
+    }
+    targets.sort();
+    targets
+}
+
+#[test]
+fn a_created_conversation_links_to_its_retrieve_update_and_delete_under_the_same_base() {
+    let s = TestServer::start();
+    let doc = document(&s);
+    for base in ["/v1", "/external"] {
+        let url = format!("{base}/conversations");
+        let created = s.call("POST", &url).form("group_id=g").send().expect(201);
+        let id = created.id();
+        let links = &doc["paths"][&url]["post"]["responses"]["201"]["links"];
+        let targets = follow(&doc, base, links, &created.json());
+        let path = format!("{url}/{id}");
+        let expected: Vec<(String, String)> = ["DELETE", "GET", "PUT"]
+            .iter()
+            .map(|m| (m.to_string(), path.clone()))
+            .collect();
+        assert_eq!(targets, expected, "{base}");
+        // Followed in the order a client would: read, change, delete.
+        s.call("GET", &path).send().expect(200);
+        s.call("PUT", &path)
+            .form("is_pinned=true")
+            .send()
+            .expect(200);
+        s.call("DELETE", &path).send().expect(204);
+    }
+}
