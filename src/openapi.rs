@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 /// The conversation the documents' examples retrieve, update, delete and create.
-pub const DOCUMENTED_ID: &str = "xgQQXg3hrtjh7AvZ";
+const DOCUMENTED_ID: &str = "xgQQXg3hrtjh7AvZ";
 
 /// The document for a server running `profile`; `auth` says whether a bearer token is
 /// required (it is not with `--no-auth`).
@@ -334,7 +334,7 @@ fn collection(base: Base, ex: &Examples) -> Value {
             "name": "limit", "in": "query", "required": false,
             "description": "How many conversations a page holds.",
             "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 },
-            "examples": documented("The documented list call's", json!(ex.limit)),
+            "examples": documented("The documented list call's limit", json!(ex.limit)),
         },
         boolean_filter("muted", "Only muted (true) or only unmuted (false) conversations."),
         boolean_filter("archived", "Only archived (true) or only unarchived (false) conversations."),
