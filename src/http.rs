@@ -387,7 +387,7 @@ fn index() -> serde_json::Value {
 /// The bearer token, or why there is none. With `--no-auth` a missing header, or one that
 /// is not a bearer token (a client sending Basic credentials), is the empty token, which
 /// names the default workspace.
-fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<String, ApiError> {
     if *auth == Auth::Disabled {
         return Ok(headers
             .get(header::AUTHORIZATION)

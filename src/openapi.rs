@@ -1,23 +1,44 @@
 //! The OpenAPI 3.1 description of the emulated API, served at `GET /openapi.json`.
 //!
 //! Built from the same facts the server runs on: the base paths and operations of `router`,
-//! the limits of `api` and `model`, and the running profile's error body. A test checks it
-//! against the router both ways (every route described, nothing described that is not
-//! routed).
+//! the limits of `api` and `model`, and the running profile's error body. Its examples are
+//! the documents' calls and the answers the API's own functions give them on the default
+//! fixtures, errors rendered by `error` in the running profile. A test checks it against the
+//! router both ways (every route described, nothing described that is not routed), others
+//! check the examples against the documents and the live server.
 
+use crate::api::{self, Reply};
+use crate::body::body_kind;
 use crate::config::{Auth, Profile};
-use crate::model::MAX_ID_CHARS;
+use crate::error::ApiError;
+use crate::fixtures::Fixtures;
+use crate::http::authenticate;
+use crate::model::{Fields, MAX_ID_CHARS, MAX_TIMESTAMP, RawValue};
 use crate::router::Base;
-use serde_json::{Value, json};
+use crate::state::{SharedWorkspace, Workspace};
+use hyper::header::HeaderMap;
+use parking_lot::RwLock;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// The conversation the documents' examples retrieve, update, delete and create.
+const DOCUMENTED_ID: &str = "xgQQXg3hrtjh7AvZ";
 
 /// The document for a server running `profile`; `auth` says whether a bearer token is
 /// required (it is not with `--no-auth`).
 pub fn document(profile: Profile, auth: &Auth) -> Value {
+    let examples = Examples::run(profile, auth);
     let mut paths = serde_json::Map::new();
     for base in Base::ALL {
         let prefix = base.prefix();
-        paths.insert(format!("{prefix}/conversations"), collection(base));
-        paths.insert(format!("{prefix}/conversations/{{id}}"), item(base));
+        paths.insert(
+            format!("{prefix}/conversations"),
+            collection(base, &examples),
+        );
+        paths.insert(
+            format!("{prefix}/conversations/{{id}}"),
+            item(base, &examples),
+        );
     }
     let security = match auth {
         Auth::Disabled => json!([]),
@@ -29,7 +50,9 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
             "title": "Conversations API (convmock)",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The Conversations REST API of Self (/v1) and Oblic (/external), as \
-                            convmock emulates it. Both base paths serve one API over one store.",
+                            convmock emulates it. Both base paths serve one API over one store. \
+                            The examples are the documents' calls and the answers a fresh \
+                            server gives them, errors in the running profile's shape.",
         },
         "security": security,
         "paths": paths,
@@ -52,32 +75,16 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
                         },
                     },
                 },
-                "CreateConversation": {
-                    "description": "A JSON create: contact_id, group_id or both; null counts as absent.",
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "contact_id": nullable_id(),
-                        "group_id": nullable_id(),
-                    },
-                    "anyOf": [
-                        { "required": ["contact_id"], "properties": { "contact_id": id_string() } },
-                        { "required": ["group_id"], "properties": { "group_id": id_string() } },
-                    ],
-                },
-                "CreateConversationForm": {
-                    "description": "A form create: an empty value counts as absent.",
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "contact_id": form_string(),
-                        "group_id": form_string(),
-                    },
-                    "anyOf": [
-                        { "required": ["contact_id"], "properties": { "contact_id": id_string() } },
-                        { "required": ["group_id"], "properties": { "group_id": id_string() } },
-                    ],
-                },
+                "CreateConversation": create_schema(
+                    "CreateConversation",
+                    "A JSON create: contact_id, group_id or both; null counts as absent.",
+                    nullable_id(),
+                ),
+                "CreateConversationForm": create_schema(
+                    "CreateConversationForm",
+                    "A form create: contact_id, group_id or both; an empty value counts as absent.",
+                    form_string(),
+                ),
                 "UpdateConversation": {
                     "description": "A JSON update: only the fields sent change; null clears.",
                     "type": "object",
@@ -99,23 +106,217 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
                         "is_muted": form_boolean(),
                         "archived_at": {
                             "type": "string",
-                            "pattern": "^[0-9]{0,18}$",
-                            "description": "Unix time in seconds, in decimal digits; empty for null.",
+                            "pattern": form_timestamp_pattern(),
+                            "description": format!(
+                                "Unix time in seconds, in decimal digits, at most {MAX_TIMESTAMP}; \
+                                 empty for null."
+                            ),
                         },
                     },
                 },
                 "Error": error_schema(profile),
             },
-            "responses": {
-                "BadRequest": error_response("A parameter or body field is invalid; the message names it."),
-                "Unauthorized": error_response("No bearer token, or one this server does not accept."),
-                "NotFound": error_response("No conversation has this ID (in this token's workspace)."),
-                "PayloadTooLarge": error_response("The body is larger than 1 MiB."),
-                "UnsupportedMediaType": error_response("The body is neither form-urlencoded nor JSON."),
-                "Error": error_response("Any other error, such as one injected by a fault rule."),
-            },
         },
     })
+}
+
+/// The documents' calls and what a fresh server answers them, computed by running the API's
+/// own functions on a workspace seeded with the default fixtures, as a fresh server is. The
+/// documented values are thus stated once, in the fixtures and the two request bodies below;
+/// a test compares every example with the documents and the reviewed snapshots.
+struct Examples {
+    profile: Profile,
+    /// The documented list call's `limit`.
+    limit: usize,
+    /// The documented list's answer.
+    list: Value,
+    /// The documented create's body (as JSON) and answer, with the clock at the documented
+    /// conversation's `created_at` and its ID queued.
+    create: (Value, Value),
+    /// The documented retrieve's answer.
+    retrieve: Value,
+    /// The documented update's body (as JSON) and answer.
+    update: (Value, Value),
+    /// Retrieve, update or delete of the documented conversation once it is deleted.
+    not_found: ApiError,
+    /// A list with `limit` out of range ([`INVALID_LIST_QUERY`]).
+    invalid_list: ApiError,
+    /// A create that names neither a contact nor a group.
+    invalid_create: ApiError,
+    /// An update of a read-only field.
+    invalid_update: ApiError,
+    /// A request without a token; `None` when none is needed.
+    unauthorized: Option<ApiError>,
+    /// A body that is neither form nor JSON.
+    unsupported: ApiError,
+}
+
+/// The documented list call's query string.
+const DOCUMENTED_LIST_QUERY: &str = "limit=10";
+/// A list query the server refuses, for the 400 example.
+const INVALID_LIST_QUERY: &str = "limit=0";
+
+impl Examples {
+    fn run(profile: Profile, auth: &Auth) -> Self {
+        let fixtures = Fixtures::documented();
+        let documented = fixtures
+            .conversations
+            .iter()
+            .find(|c| &*c.id == DOCUMENTED_ID)
+            .expect("the default fixtures hold the documented conversation");
+        let create_body = json!({ "contact_id": documented.contact_id });
+        let update_body = json!({ "is_muted": true });
+
+        let ws: SharedWorkspace = Arc::new(RwLock::new(Workspace::seeded(&fixtures, 0)));
+        let query = api::list_query(DOCUMENTED_LIST_QUERY).expect("a valid list query");
+        let list = answer(api::list(&ws, &query, false));
+        let retrieve = answer(api::retrieve(&ws, DOCUMENTED_ID, false));
+        let patch = api::patch(&fields(&update_body)).expect("a valid update");
+        let updated = answer(api::update(&ws, DOCUMENTED_ID, &patch, false));
+        api::delete(&ws, DOCUMENTED_ID).expect("the documented conversation is there to delete");
+        let not_found = refusal(api::retrieve(&ws, DOCUMENTED_ID, false));
+
+        let queued = Fixtures {
+            conversations: Vec::new(),
+            next_ids: vec![DOCUMENTED_ID.into()],
+        };
+        let ws: SharedWorkspace = Arc::new(RwLock::new(Workspace::seeded(&queued, 0)));
+        let new = api::new_conversation(&fields(&create_body)).expect("a valid create");
+        let created = answer(api::create(
+            &ws,
+            Base::V1,
+            new,
+            documented.created_at,
+            false,
+        ));
+
+        Examples {
+            profile,
+            limit: query.limit,
+            list,
+            create: (create_body, created),
+            retrieve,
+            update: (update_body, updated),
+            not_found,
+            invalid_list: refusal(api::list_query(INVALID_LIST_QUERY)),
+            invalid_create: refusal(api::new_conversation(&Fields::new())),
+            invalid_update: refusal(api::patch(&fields(&json!({ "created_at": 0 })))),
+            unauthorized: authenticate(auth, &HeaderMap::new()).err(),
+            unsupported: refusal(body_kind(Some(b"text/plain"))),
+        }
+    }
+
+    /// An error response whose example, named `name` and summed up by `summary`, is
+    /// `error` as the running profile renders it for a request to `url` (path and query).
+    fn error(
+        &self,
+        description: &str,
+        (name, summary): (&str, &str),
+        error: &ApiError,
+        url: &str,
+    ) -> Value {
+        let (_, body) = error.render(self.profile, url, false);
+        let example: Value = serde_json::from_slice(&body).expect("an error body is JSON");
+        json!({
+            "description": description,
+            "content": {
+                "application/json": {
+                    "schema": { "$ref": "#/components/schemas/Error" },
+                    "examples": { name: { "summary": summary, "value": example } },
+                },
+            },
+        })
+    }
+
+    /// The error responses every operation on `url` may give: 401 (when a token is needed)
+    /// and any other status, such as one a fault rule injects; 413 and 415 too for one that
+    /// reads a body.
+    fn common_errors(&self, url: &str, reads_body: bool) -> Map<String, Value> {
+        let mut responses = Map::new();
+        if let Some(unauthorized) = &self.unauthorized {
+            responses.insert(
+                "401".into(),
+                self.error(
+                    "No bearer token, or one this server does not accept.",
+                    ("missing_token", "No Authorization header"),
+                    unauthorized,
+                    url,
+                ),
+            );
+        }
+        if reads_body {
+            responses.insert(
+                "413".into(),
+                self.error(
+                    "The body is larger than 1 MiB.",
+                    ("too_large", "A body over 1 MiB"),
+                    &ApiError::PayloadTooLarge,
+                    url,
+                ),
+            );
+            responses.insert(
+                "415".into(),
+                self.error(
+                    "The body is neither form-urlencoded nor JSON.",
+                    ("unsupported_media_type", "Content-Type: text/plain"),
+                    &self.unsupported,
+                    url,
+                ),
+            );
+        }
+        responses.insert(
+            "default".into(),
+            self.error(
+                "Any other error, such as one injected by a fault rule.",
+                ("injected_fault", "A fault rule answering 503"),
+                &ApiError::Injected { status: 503 },
+                url,
+            ),
+        );
+        responses
+    }
+}
+
+/// A JSON body's fields, as the server reads them.
+fn fields(body: &Value) -> Fields {
+    body.as_object()
+        .expect("an example body is an object")
+        .iter()
+        .map(|(name, value)| (name.clone(), RawValue::Json(value.clone())))
+        .collect()
+}
+
+/// The form spelling of a JSON body: every value as text, null as the empty string.
+fn form(body: &Value) -> Value {
+    let text = |value: &Value| match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let pairs = body.as_object().expect("an example body is an object");
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::String(text(value))))
+            .collect(),
+    )
+}
+
+fn answer(reply: Result<Reply, ApiError>) -> Value {
+    let body = reply
+        .expect("the documented calls succeed on the default fixtures")
+        .body
+        .expect("a 200 or 201 has a body");
+    serde_json::from_slice(&body).expect("an answer is JSON")
+}
+
+fn refusal<T: std::fmt::Debug>(result: Result<T, ApiError>) -> ApiError {
+    result.expect_err("an example of an error is refused")
+}
+
+/// `{"documented": {"summary": …, "value": …}}`.
+fn documented(summary: &str, value: Value) -> Value {
+    json!({ "documented": { "summary": summary, "value": value } })
 }
 
 fn operation_id(base: Base, name: &str) -> String {
@@ -126,12 +327,14 @@ fn operation_id(base: Base, name: &str) -> String {
     format!("{prefix}_{name}")
 }
 
-fn collection(base: Base) -> Value {
+fn collection(base: Base, ex: &Examples) -> Value {
+    let url = format!("{}/conversations", base.prefix());
     let list_parameters = json!([
         {
             "name": "limit", "in": "query", "required": false,
             "description": "How many conversations a page holds.",
             "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 },
+            "examples": documented("The documented list call's limit", json!(ex.limit)),
         },
         boolean_filter("muted", "Only muted (true) or only unmuted (false) conversations."),
         boolean_filter("archived", "Only archived (true) or only unarchived (false) conversations."),
@@ -152,20 +355,64 @@ fn collection(base: Base) -> Value {
             "schema": { "type": "string", "minLength": 1 },
         },
     ]);
+    let mut list_responses = Map::new();
+    list_responses.insert(
+        "200".into(),
+        json!({
+            "description": "One page of conversations.",
+            "content": json_content(
+                "ConversationList",
+                documented("The documented list call's answer", ex.list.clone()),
+            ),
+        }),
+    );
+    list_responses.insert(
+        "400".into(),
+        ex.error(
+            "A parameter is invalid; the message names it.",
+            ("invalid_limit", "limit out of range"),
+            &ex.invalid_list,
+            &format!("{url}?{INVALID_LIST_QUERY}"),
+        ),
+    );
+    list_responses.extend(ex.common_errors(&url, false));
+
+    let (create_body, created) = &ex.create;
+    let mut create_responses = Map::new();
+    create_responses.insert(
+        "201".into(),
+        json!({
+            "description": "The new conversation.",
+            "headers": {
+                "Location": {
+                    "description": "The new conversation's path, under the same base.",
+                    "schema": { "type": "string" },
+                },
+            },
+            "content": json_content(
+                "Conversation",
+                documented("The documented create's answer", created.clone()),
+            ),
+            "links": created_links(base),
+        }),
+    );
+    create_responses.insert(
+        "400".into(),
+        ex.error(
+            "A body field is invalid or missing; the message names it.",
+            ("no_contact_or_group", "Neither contact_id nor group_id"),
+            &ex.invalid_create,
+            &url,
+        ),
+    );
+    create_responses.extend(ex.common_errors(&url, true));
+
     json!({
         "get": {
             "operationId": operation_id(base, "list_conversations"),
             "summary": "List conversations, newest first",
             "parameters": list_parameters,
-            "responses": {
-                "200": {
-                    "description": "One page of conversations.",
-                    "content": json_content("#/components/schemas/ConversationList"),
-                },
-                "400": { "$ref": "#/components/responses/BadRequest" },
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "responses": in_order(list_responses),
         },
         "head": {
             "operationId": operation_id(base, "list_conversations_head"),
@@ -181,50 +428,82 @@ fn collection(base: Base) -> Value {
         "post": {
             "operationId": operation_id(base, "create_conversation"),
             "summary": "Create a conversation with a contact or a group",
-            "requestBody": body("CreateConversation", true),
-            "responses": {
-                "201": {
-                    "description": "The new conversation.",
-                    "headers": {
-                        "Location": {
-                            "description": "The new conversation's path, under the same base.",
-                            "schema": { "type": "string" },
-                        },
-                    },
-                    "content": json_content("#/components/schemas/Conversation"),
-                },
-                "400": { "$ref": "#/components/responses/BadRequest" },
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "413": { "$ref": "#/components/responses/PayloadTooLarge" },
-                "415": { "$ref": "#/components/responses/UnsupportedMediaType" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "requestBody": body("CreateConversation", true, create_body),
+            "responses": in_order(create_responses),
         },
     })
 }
 
-fn item(base: Base) -> Value {
-    let found = |description: &str| {
+fn item(base: Base, ex: &Examples) -> Value {
+    let url = format!("{}/conversations/{DOCUMENTED_ID}", base.prefix());
+    let not_found = || {
+        ex.error(
+            "No conversation has this ID (in this token's workspace).",
+            ("not_found", "The documented conversation, once deleted"),
+            &ex.not_found,
+            &url,
+        )
+    };
+    let found = |description: &str, summary: &str, example: &Value| {
         json!({
             "description": description,
-            "content": json_content("#/components/schemas/Conversation"),
+            "content": json_content("Conversation", documented(summary, example.clone())),
         })
     };
+
+    let mut retrieve_responses = Map::new();
+    retrieve_responses.insert(
+        "200".into(),
+        found(
+            "The conversation.",
+            "The documented retrieve's answer",
+            &ex.retrieve,
+        ),
+    );
+    retrieve_responses.insert("404".into(), not_found());
+    retrieve_responses.extend(ex.common_errors(&url, false));
+
+    let (update_body, updated) = &ex.update;
+    let mut update_responses = Map::new();
+    update_responses.insert(
+        "200".into(),
+        found(
+            "The updated conversation.",
+            "The documented update's answer",
+            updated,
+        ),
+    );
+    update_responses.insert(
+        "400".into(),
+        ex.error(
+            "A body field is invalid, unknown or read-only; the message names it.",
+            ("read_only_field", "A read-only field sent"),
+            &ex.invalid_update,
+            &url,
+        ),
+    );
+    update_responses.insert("404".into(), not_found());
+    update_responses.extend(ex.common_errors(&url, true));
+
+    let mut delete_responses = Map::new();
+    delete_responses.insert(
+        "204".into(),
+        json!({ "description": "Deleted; later requests for it get 404." }),
+    );
+    delete_responses.insert("404".into(), not_found());
+    delete_responses.extend(ex.common_errors(&url, false));
+
     json!({
         "parameters": [{
             "name": "id", "in": "path", "required": true,
             "description": "The conversation's ID.",
             "schema": { "type": "string", "minLength": 1 },
+            "examples": documented("The documented conversation", json!(DOCUMENTED_ID)),
         }],
         "get": {
             "operationId": operation_id(base, "retrieve_conversation"),
             "summary": "Retrieve a conversation",
-            "responses": {
-                "200": found("The conversation."),
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "404": { "$ref": "#/components/responses/NotFound" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "responses": in_order(retrieve_responses),
         },
         "head": {
             "operationId": operation_id(base, "retrieve_conversation_head"),
@@ -239,28 +518,42 @@ fn item(base: Base) -> Value {
         "put": {
             "operationId": operation_id(base, "update_conversation"),
             "summary": "Update a conversation; only the fields sent change",
-            "requestBody": body("UpdateConversation", false),
-            "responses": {
-                "200": found("The updated conversation."),
-                "400": { "$ref": "#/components/responses/BadRequest" },
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "404": { "$ref": "#/components/responses/NotFound" },
-                "413": { "$ref": "#/components/responses/PayloadTooLarge" },
-                "415": { "$ref": "#/components/responses/UnsupportedMediaType" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "requestBody": body("UpdateConversation", false, update_body),
+            "responses": in_order(update_responses),
         },
         "delete": {
             "operationId": operation_id(base, "delete_conversation"),
             "summary": "Delete a conversation for good",
-            "responses": {
-                "204": { "description": "Deleted; later requests for it get 404." },
-                "401": { "$ref": "#/components/responses/Unauthorized" },
-                "404": { "$ref": "#/components/responses/NotFound" },
-                "default": { "$ref": "#/components/responses/Error" },
-            },
+            "responses": in_order(delete_responses),
         },
     })
+}
+
+/// Links from a create's answer to the operations on the new conversation, under the same
+/// base, its ID read from the answer's `id`: what a client (or a stateful fuzzer) does next.
+///
+/// A list's answer has none: `/data/0/id` names nothing on an empty page, which a filter
+/// often gives, and schemathesis infers the list-to-item links by itself.
+fn created_links(base: Base) -> Value {
+    let link = |operation: &str, verb: &str| {
+        json!({
+            "operationId": operation_id(base, operation),
+            "parameters": { "id": "$response.body#/id" },
+            "description": format!("{verb} the new conversation."),
+        })
+    };
+    json!({
+        "RetrieveConversation": link("retrieve_conversation", "Retrieve"),
+        "UpdateConversation": link("update_conversation", "Update"),
+        "DeleteConversation": link("delete_conversation", "Delete"),
+    })
+}
+
+/// Responses in the order of their status, `default` last.
+fn in_order(responses: Map<String, Value>) -> Value {
+    let mut entries: Vec<(String, Value)> = responses.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Value::Object(entries.into_iter().collect())
 }
 
 fn boolean_filter(name: &str, description: &str) -> Value {
@@ -271,23 +564,64 @@ fn boolean_filter(name: &str, description: &str) -> Value {
     })
 }
 
-fn json_content(schema: &str) -> Value {
-    json!({ "application/json": { "schema": { "$ref": schema } } })
+/// JSON content of a component schema, with its examples.
+fn json_content(schema: &str, examples: Value) -> Value {
+    json!({
+        "application/json": {
+            "schema": { "$ref": format!("#/components/schemas/{schema}") },
+            "examples": examples,
+        },
+    })
 }
 
 /// A request body in both encodings; the form one has its own schema, since form values
-/// are text and an empty one means null.
-fn body(schema: &str, required: bool) -> Value {
+/// are text and an empty one means null. `example` is the documented body, as JSON.
+fn body(schema: &str, required: bool, example: &Value) -> Value {
     json!({
         "required": required,
         "content": {
             "application/x-www-form-urlencoded": {
                 "schema": { "$ref": format!("#/components/schemas/{schema}Form") },
+                "examples": documented("The documented request", form(example)),
             },
             "application/json": {
                 "schema": { "$ref": format!("#/components/schemas/{schema}") },
+                "examples": documented("The documented request, as JSON", example.clone()),
             },
         },
+    })
+}
+
+/// A create body: a choice of two complete objects, one that names a contact and one that
+/// names a group (a body naming both fits either). Nothing stands beside the choice, so code
+/// generators make the type a union of the two, and `{}` fits neither. `name` is the
+/// schema's, which titles its alternatives (the names generated types take); `optional` is
+/// the schema of the ID that an alternative leaves optional.
+fn create_schema(name: &str, description: &str, optional: Value) -> Value {
+    let alternative = |with: &str, named: &str| {
+        let mut properties = serde_json::Map::new();
+        for field in ["contact_id", "group_id"] {
+            let schema = if field == named {
+                id_string()
+            } else {
+                optional.clone()
+            };
+            properties.insert(field.to_owned(), schema);
+        }
+        json!({
+            "title": format!("{name}{with}"),
+            "type": "object",
+            "required": [named],
+            "additionalProperties": false,
+            "properties": properties,
+        })
+    };
+    json!({
+        "description": description,
+        "anyOf": [
+            alternative("WithContact", "contact_id"),
+            alternative("WithGroup", "group_id"),
+        ],
     })
 }
 
@@ -316,9 +650,53 @@ fn timestamp(nullable: bool) -> Value {
     json!({
         "type": kind,
         "minimum": 0,
-        "maximum": i64::MAX,
+        "maximum": MAX_TIMESTAMP,
         "description": "Unix time in seconds.",
     })
+}
+
+/// The form spelling of a nullable timestamp: the decimal strings of 0..=[`MAX_TIMESTAMP`]
+/// (leading zeros allowed, as the server reads them), or the empty string for null.
+fn form_timestamp_pattern() -> String {
+    let max = u64::try_from(MAX_TIMESTAMP).expect("MAX_TIMESTAMP is not negative");
+    format!("^(?:0*(?:{}))?$", decimal_at_most(max))
+}
+
+/// An unanchored alternation that matches exactly the decimal numerals of 0..=`max` without
+/// leading zeros: zero, the numerals shorter than `max`'s, and for each digit of `max` the
+/// numerals of its length that agree with it before that digit and are lower there.
+fn decimal_at_most(max: u64) -> String {
+    let digits = max.to_string();
+    let n = digits.len();
+    let any = |count: usize| match count {
+        0 => String::new(),
+        1 => "[0-9]".to_owned(),
+        _ => format!("[0-9]{{{count}}}"),
+    };
+    let mut alternatives = vec!["0".to_owned()];
+    match n {
+        1 => {}
+        2 => alternatives.push("[1-9]".to_owned()),
+        _ => alternatives.push(format!("[1-9][0-9]{{0,{}}}", n - 2)),
+    }
+    for (i, digit) in digits.bytes().enumerate() {
+        // A numeral of n digits starts with 1..=9; later places may be 0.
+        let lowest = if i == 0 { b'1' } else { b'0' };
+        if digit <= lowest {
+            continue;
+        }
+        let top = digit - 1;
+        let below = if top == lowest {
+            (top as char).to_string()
+        } else {
+            format!("[{}-{}]", lowest as char, top as char)
+        };
+        alternatives.push(format!("{}{below}{}", &digits[..i], any(n - i - 1)));
+    }
+    if max > 0 {
+        alternatives.push(digits);
+    }
+    alternatives.join("|")
 }
 
 fn nullable_string() -> Value {
@@ -345,13 +723,6 @@ fn conversation_schema() -> Value {
             "created_at": timestamp(false),
             "archived_at": timestamp(true),
         },
-    })
-}
-
-fn error_response(description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": json_content("#/components/schemas/Error"),
     })
 }
 
@@ -417,6 +788,81 @@ mod tests {
     use hyper::Method;
 
     const METHODS: [&str; 7] = ["get", "head", "post", "put", "delete", "patch", "options"];
+
+    fn full_match(alternation: &str) -> regex::Regex {
+        regex::Regex::new(&format!("^(?:{alternation})$")).unwrap()
+    }
+
+    #[test]
+    fn decimal_at_most_matches_exactly_the_numerals_up_to_its_bound() {
+        for max in (0..=1200).chain([9_999, 10_000, 10_001, 65_535, 99_099, 100_900]) {
+            let pattern = full_match(&decimal_at_most(max));
+            for n in (0..=1300).chain(max.saturating_sub(50)..=max + 50) {
+                assert_eq!(pattern.is_match(&n.to_string()), n <= max, "{n} <= {max}");
+            }
+            // Numerals only: no leading zero (the form pattern allows those separately),
+            // no sign, nothing empty.
+            for other in ["", "00", "01", "-0", "+1", "1 ", "a"] {
+                assert!(!pattern.is_match(other), "{other:?} for {max}");
+            }
+        }
+        let widest = full_match(&decimal_at_most(u64::MAX));
+        assert!(widest.is_match(&u64::MAX.to_string()));
+        assert!(widest.is_match(&(u64::MAX - 1).to_string()));
+        assert!(!widest.is_match("18446744073709551616"));
+        assert!(!widest.is_match("99999999999999999999"));
+    }
+
+    #[test]
+    fn the_form_timestamp_pattern_takes_exactly_0_to_max_timestamp_and_empty() {
+        let pattern = regex::Regex::new(&form_timestamp_pattern()).unwrap();
+        let max = MAX_TIMESTAMP;
+        let accepted = [
+            String::new(),
+            "0".into(),
+            "000".into(),
+            "9".into(),
+            "10".into(),
+            "705103200".into(),
+            "999999999999999".into(),
+            "1000000000000000".into(),
+            (max - 1).to_string(),
+            max.to_string(),
+            format!("00{max}"),
+            "8999999999999999".into(),
+            "9006999999999999".into(),
+            "9007199254740989".into(),
+        ];
+        let refused = [
+            (max + 1).to_string(),
+            (max + 9).to_string(),
+            "9007199254741000".into(),
+            "9007200000000000".into(),
+            "9999999999999999".into(),
+            "10000000000000000".into(),
+            i64::MAX.to_string(),
+            u64::MAX.to_string(),
+            "99999999999999999999".into(),
+            "-1".into(),
+            "+1".into(),
+            "1.0".into(),
+            "1e3".into(),
+            " 1".into(),
+            "1\n".into(),
+            "0x10".into(),
+        ];
+        for s in &accepted {
+            assert!(pattern.is_match(s), "{s:?} is described");
+        }
+        for s in &refused {
+            assert!(!pattern.is_match(s), "{s:?} is not described");
+        }
+        // What the pattern describes is what the server reads, once capped at MAX_TIMESTAMP.
+        for s in accepted.iter().chain(&refused).filter(|s| !s.is_empty()) {
+            let read = crate::model::parse_timestamp(s).filter(|t| *t <= max);
+            assert_eq!(pattern.is_match(s), read.is_some(), "{s:?}");
+        }
+    }
 
     #[test]
     fn every_route_is_described_and_nothing_else() {

@@ -11,14 +11,14 @@ use std::process::Command;
 
 /// One documented call: its curl command and the documented response, if any.
 #[derive(Debug)]
-struct Example {
-    method: String,
-    curl: String,
-    response: Option<String>,
+pub(crate) struct Example {
+    pub(crate) method: String,
+    pub(crate) curl: String,
+    pub(crate) response: Option<String>,
 }
 
 /// Reads the `Request` and `Response` blocks of a document, in order.
-fn examples(document: &str) -> Vec<Example> {
+pub(crate) fn examples(document: &str) -> Vec<Example> {
     let lines: Vec<&str> = document.lines().collect();
     let mut out: Vec<Example> = Vec::new();
     let mut i = 0;
