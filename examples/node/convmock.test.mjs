@@ -1,89 +1,84 @@
-// A node:test suite that runs convmock as a child process: no npm dependencies.
+// convmock in a node:test suite. In your project: `npm install --save-dev convmock`, copy this
+// file, run `node --test`. Nothing else to set up: the package brings the server.
 //
-// The server starts once on a free port (read from its ready line) with --isolate, so every
-// test uses a bearer token of its own; each test also resets the server first.
-// Run: node --test examples/node/   (CONVMOCK_BIN overrides where the binary is looked for)
+// One server for the file, on a free port, isolated per token (startConvmock's defaults): a
+// test that takes a token of its own sees only its own writes. Fault rules, the clock and the
+// journal belong to the whole server, so each test also starts from a reset.
 
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { existsSync, statSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-
-const checkout = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// The most recently built of the checkout's binaries.
-const binary = process.env.CONVMOCK_BIN
-  ?? ['release', 'debug']
-    .map((p) => path.join(checkout, 'target', p, 'convmock'))
-    .filter(existsSync)
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+import { startConvmock } from 'convmock';
 
 let server;
-let base;
-
 before(async () => {
-  assert.ok(binary, 'build convmock first (cargo build --release) or set CONVMOCK_BIN');
-  server = spawn(binary, ['--port', '0', '--isolate', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: server.stdout });
-  const [ready] = await new Promise((resolve) => lines.once('line', (l) => resolve([l])));
-  assert.match(ready, /^listening on http:\/\//);
-  base = ready.split(' ').pop();
+  server = await startConvmock();
 });
+after(() => server.close());
+beforeEach(() => server.reset());
 
-after(async () => {
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  assert.equal(await exited, 0);
-});
-
-beforeEach(async () => {
-  assert.equal((await fetch(`${base}/__admin/reset`, { method: 'POST' })).status, 200);
-});
-
-const token = () => `test-${randomUUID()}`;
-const call = (method, url, tok, form) => fetch(base + url, {
-  method,
-  headers: { Authorization: `Bearer ${tok}` },
-  body: form ? new URLSearchParams(form) : undefined,
-});
-
-test('the documented conversation is listed first', async () => {
-  const res = await call('GET', '/external/conversations?limit=10', token());
-  assert.equal(res.status, 200);
-  const page = await res.json();
-  assert.equal(page.has_more, false);
-  assert.equal(page.data[0].id, 'xgQQXg3hrtjh7AvZ');
-});
-
-test('an update is partial and shows in the journal', async () => {
-  const tok = token();
-  const res = await call('PUT', '/v1/conversations/xgQQXg3hrtjh7AvZ', tok, { is_muted: 'true' });
-  const body = await res.json();
-  assert.equal(body.is_muted, true);
-  assert.equal(body.is_pinned, false);
-  const journal = await (await fetch(`${base}/__admin/requests?method=PUT`)).json();
-  assert.equal(journal.requests.length, 1);
-  assert.equal(journal.requests[0].body, 'is_muted=true');
-  assert.equal(journal.requests[0].token, tok);
-});
-
-test('a dropped connection is seen as a network error', async () => {
-  const rule = await fetch(`${base}/__admin/faults`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ method: 'GET', path: '/v1/conversations/*', drop: true, count: 1 }),
+// What the app under test would send: a bearer token and form bodies.
+async function call(token, method, path, form) {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}` },
+    body: form && new URLSearchParams(form),
   });
-  assert.equal(rule.status, 201);
-  await assert.rejects(call('GET', '/v1/conversations/xgQQXg3hrtjh7AvZ', token()));
-  assert.equal((await call('GET', '/v1/conversations/xgQQXg3hrtjh7AvZ', token())).status, 200);
+  return { status: res.status, body: res.status === 204 ? null : await res.json() };
+}
+
+test('a created conversation is listed first', async () => {
+  const token = server.token();
+  const created = await call(token, 'POST', '/v1/conversations', { contact_id: 'WAz8eIbvDR60rouK' });
+  assert.equal(created.status, 201);
+  const list = await call(token, 'GET', '/v1/conversations?limit=10');
+  assert.equal(list.status, 200);
+  assert.equal(list.body.data[0].id, created.body.id);
+  assert.equal(list.body.data[0].contact_id, 'WAz8eIbvDR60rouK');
 });
 
-test('workspaces are isolated by token', async () => {
-  const mine = token();
-  assert.equal((await call('DELETE', '/v1/conversations/hSIhXBhNe8X1d8Et', mine)).status, 204);
-  assert.equal((await call('GET', '/v1/conversations/hSIhXBhNe8X1d8Et', mine)).status, 404);
-  assert.equal((await call('GET', '/v1/conversations/hSIhXBhNe8X1d8Et', token())).status, 200);
+test('an injected outage, then recovery', async () => {
+  const token = server.token();
+  await server.addFault({ method: 'GET', path: '/v1/conversations', status: 503, count: 1 });
+  assert.equal((await call(token, 'GET', '/v1/conversations')).status, 503);
+  assert.equal((await call(token, 'GET', '/v1/conversations')).status, 200);
+});
+
+test('what the app sent is in the journal', async () => {
+  const token = server.token();
+  const updated = await call(token, 'PUT', '/v1/conversations/xgQQXg3hrtjh7AvZ', { is_muted: 'true' });
+  assert.equal(updated.body.is_muted, true);
+  const [entry, ...more] = await server.journal({ method: 'PUT', path: '/v1/conversations/*' });
+  assert.deepEqual(more, []);
+  assert.equal(entry.body, 'is_muted=true');
+  assert.equal(entry.token, token);
+  assert.equal(entry.status, 200);
+});
+
+test('a frozen clock dates what is created', async () => {
+  const token = server.token();
+  await server.clock({ now: 1700000000 });
+  const first = await call(token, 'POST', '/v1/conversations', { contact_id: 'WAz8eIbvDR60rouK' });
+  assert.equal(first.body.created_at, 1700000000);
+  assert.deepEqual(await server.clock({ advance: 60 }), { now: 1700000060, frozen: true });
+  const second = await call(token, 'POST', '/v1/conversations', { group_id: 'Gk8nRbT2qLx4VwYe' });
+  assert.equal(second.body.created_at, 1700000060);
+});
+
+test('queued IDs are the next ones created, in this token\'s workspace', async () => {
+  const token = server.token();
+  await server.nextIds(['conv-from-my-test'], { token });
+  const other = await call(server.token(), 'POST', '/v1/conversations', { contact_id: 'WAz8eIbvDR60rouK' });
+  assert.notEqual(other.body.id, 'conv-from-my-test');
+  const mine = await call(token, 'POST', '/v1/conversations', { contact_id: 'WAz8eIbvDR60rouK' });
+  assert.equal(mine.status, 201);
+  assert.equal(mine.body.id, 'conv-from-my-test');
+});
+
+test('each token has a workspace of its own', async () => {
+  const mine = server.token();
+  assert.equal((await call(mine, 'DELETE', '/v1/conversations/hSIhXBhNe8X1d8Et')).status, 204);
+  assert.equal((await call(mine, 'GET', '/v1/conversations/hSIhXBhNe8X1d8Et')).status, 404);
+  assert.equal((await call(server.token(), 'GET', '/v1/conversations/hSIhXBhNe8X1d8Et')).status, 200);
+  const left = await server.conversations({ token: mine });
+  assert.ok(!left.some((c) => c.id === 'hSIhXBhNe8X1d8Et'));
 });

@@ -1,0 +1,2 @@
+// `import { startConvmock } from 'convmock'`: the same function as `require('convmock')`.
+export { startConvmock } from './index.cjs';
