@@ -10,6 +10,7 @@ mod embedding;
 mod errors;
 mod faults;
 mod hostile;
+mod limits;
 mod openapi;
 mod operations;
 mod pagination;
