@@ -10,7 +10,7 @@ use crate::body::parse_pairs;
 use crate::error::ApiError;
 use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
-use crate::journal::Entry;
+use crate::journal::{Entry, Listing};
 use crate::model::{Conversation, Problem, clip, describe, to_body};
 use crate::state::AppState;
 use hyper::body::Bytes;
@@ -153,9 +153,8 @@ pub fn handle(
                 method.as_ref().is_none_or(|m| m == e.method.as_str())
                     && path.is_none_or(|p| path_matches(p, e.path()))
             });
-            // Serialized after the journal's lock is released.
-            let requests = entries.iter().map(|e| &**e).collect();
-            ok(compact, &Requests { requests })
+            // Written after the journal's lock is released, as the client reads.
+            Ok(Reply::streamed(Listing::new(entries, compact)))
         }
         Call::ClearRequests => {
             no_params(query)?;
@@ -228,11 +227,6 @@ pub fn handle(
 
 fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {
     Ok(Reply::ok(to_body(value, compact)))
-}
-
-#[derive(Serialize)]
-struct Requests<'a> {
-    requests: Vec<&'a Entry>,
 }
 
 #[derive(Serialize)]

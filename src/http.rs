@@ -8,7 +8,7 @@
 //! a drop fault, which closes the connection on purpose.
 
 use crate::admin;
-use crate::api::{self, Reply};
+use crate::api::{self, Content, Pieces, Reply};
 use crate::body::{body_kind, parse_body};
 use crate::config::Auth;
 use crate::error::{ApiError, MAX_BODY_BYTES};
@@ -18,14 +18,75 @@ use crate::model::{Fields, Problem};
 use crate::router::{self, Op};
 use crate::state::AppState;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::{Body as _, Bytes, Incoming};
+use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode, Uri};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The response body type.
-pub type Body = Full<Bytes>;
+/// The response body: one buffer, or pieces made only when hyper is ready to write more
+/// (see [`Content`]). An enum, so that the one-buffer case costs no allocation of its own.
+pub enum Body {
+    /// The whole body.
+    Full(Full<Bytes>),
+    /// Pieces, made one at a time.
+    Pieces(Pieces),
+}
+
+impl Body {
+    /// A body of these bytes.
+    pub fn new(bytes: Bytes) -> Self {
+        Body::Full(Full::new(bytes))
+    }
+}
+
+impl From<Content> for Body {
+    fn from(content: Content) -> Self {
+        match content {
+            Content::Full(body) => Body::new(Bytes::from(body)),
+            Content::Pieces(pieces) => Body::Pieces(pieces),
+        }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::Full(Full::default())
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            Body::Full(full) => Pin::new(full).poll_frame(cx),
+            Body::Pieces(pieces) => {
+                Poll::Ready(pieces.next().map(|p| Ok(Frame::data(Bytes::from(p)))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Full(full) => full.is_end_stream(),
+            Body::Pieces(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(full) => full.size_hint(),
+            Body::Pieces(_) => SizeHint::default(),
+        }
+    }
+}
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const EXPOSED: HeaderValue = HeaderValue::from_static("Request-Id, Location");
@@ -271,11 +332,7 @@ enum Input {
 /// `GET /openapi.json`: the description of the emulated API, no token needed.
 fn openapi(state: &AppState, method: &Method) -> Result<Reply, ApiError> {
     match *method {
-        Method::GET | Method::HEAD => Ok(Reply {
-            status: StatusCode::OK,
-            body: Some(state.openapi_document()),
-            location: None,
-        }),
+        Method::GET | Method::HEAD => Ok(Reply::ok(state.openapi_document())),
         _ => Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
             path: OPENAPI_PATH.to_owned(),
@@ -405,7 +462,7 @@ fn response_with(body: Body) -> Response<Body> {
 fn reply_response(reply: Reply) -> Response<Body> {
     let mut response = match reply.body {
         Some(body) => {
-            let mut r = response_with(Body::new(Bytes::from(body)));
+            let mut r = response_with(body.into());
             r.headers_mut().insert(header::CONTENT_TYPE, JSON);
             r
         }

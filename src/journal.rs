@@ -223,6 +223,105 @@ impl Journal {
     }
 }
 
+/// The `GET /__admin/requests` answer, `{"requests": [...]}`, made one entry at a time as
+/// the client reads it: it holds the entries (shared pointers, taken under the journal's lock)
+/// and writes each only when asked for the next piece, so that a client that reads slowly, or
+/// not at all, costs one entry's text, not the whole answer (up to 1,000 entries of 64 KiB of
+/// control bytes, each written as six).
+///
+/// The text is byte-for-byte what `model::to_body` writes for the same entries, pretty
+/// (in the documents' layout) or compact.
+pub struct Listing {
+    entries: std::vec::IntoIter<Arc<Entry>>,
+    compact: bool,
+    started: bool,
+    written: usize,
+    done: bool,
+}
+
+impl Listing {
+    /// The answer listing `entries`, oldest first.
+    pub fn new(entries: Vec<Arc<Entry>>, compact: bool) -> Self {
+        Listing {
+            entries: entries.into_iter(),
+            compact,
+            started: false,
+            written: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for Listing {
+    type Item = Vec<u8>;
+
+    /// The next piece: the opening with the first entry, each further entry, then the close.
+    /// Never empty.
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.done {
+            return None;
+        }
+        let mut out = Vec::with_capacity(512);
+        if !self.started {
+            self.started = true;
+            out.extend_from_slice(if self.compact {
+                b"{\"requests\":["
+            } else {
+                b"{\n  \"requests\": ["
+            });
+        }
+        let written = match self.entries.next() {
+            Some(entry) if self.compact => {
+                if self.written > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, &*entry)
+            }
+            Some(entry) => {
+                out.extend_from_slice(if self.written > 0 {
+                    b",\n    "
+                } else {
+                    b"\n    "
+                });
+                // Two levels down: four more spaces after each line break (a string's own
+                // line breaks are escaped, so every raw one is the layout's).
+                serde_json::to_writer_pretty(Indented(&mut out), &*entry)
+            }
+            None => {
+                self.done = true;
+                out.extend_from_slice(match (self.compact, self.written) {
+                    (true, _) => b"]}\n",
+                    (false, 0) => b"]\n}\n",
+                    (false, _) => b"\n  ]\n}\n",
+                });
+                return Some(out);
+            }
+        };
+        written.expect("an entry is plain strings and numbers, written into a Vec");
+        self.written += 1;
+        Some(out)
+    }
+}
+
+/// Writes into a buffer, indenting each new line by four spaces.
+struct Indented<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for line in buf.split_inclusive(|b| *b == b'\n') {
+            self.0.extend_from_slice(line);
+            if line.ends_with(b"\n") {
+                self.0.extend_from_slice(b"    ");
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// `text` cut at `max` bytes (at a character boundary), and whether it was cut.
 fn cut(text: &str, max: usize) -> (&str, bool) {
     if text.len() <= max {
@@ -294,6 +393,40 @@ mod tests {
             .unwrap()
             .len();
         assert_eq!(body, MAX_JOURNAL_BODY + 3);
+    }
+
+    #[test]
+    fn the_streamed_listing_is_what_serde_writes_for_the_whole_answer() {
+        #[derive(serde::Serialize)]
+        struct Requests<'a> {
+            requests: Vec<&'a Entry>,
+        }
+        let mut odd = entry(2);
+        odd.set_body(b"line\nbreak \x01\"quoted\" \xff");
+        odd.token = Some("tok".into());
+        odd.status = Some(201);
+        odd.duration_ms = 1.25;
+        for entries in [vec![], vec![entry(1)], vec![entry(1), odd, entry(3)]] {
+            let entries: Vec<Arc<Entry>> = entries.into_iter().map(Arc::new).collect();
+            for compact in [false, true] {
+                let whole = crate::model::to_body(
+                    &Requests {
+                        requests: entries.iter().map(|e| &**e).collect(),
+                    },
+                    compact,
+                );
+                let pieces: Vec<Vec<u8>> = Listing::new(entries.clone(), compact).collect();
+                assert_eq!(
+                    pieces.len(),
+                    entries.len().max(1) + usize::from(!entries.is_empty())
+                );
+                assert!(pieces.iter().all(|p| !p.is_empty()));
+                assert_eq!(
+                    String::from_utf8(pieces.concat()).unwrap(),
+                    String::from_utf8(whole).unwrap()
+                );
+            }
+        }
     }
 
     #[test]
