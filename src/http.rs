@@ -16,13 +16,14 @@ use crate::faults::Action;
 use crate::journal::Entry;
 use crate::model::{Fields, Problem};
 use crate::router::{self, Op};
-use crate::state::AppState;
+use crate::state::{AppState, Reached};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode, Uri};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -148,6 +149,7 @@ pub async fn handle(
         }
     }
 
+    let mut reached = Reached::default();
     let preflight_for = (parts.method == Method::OPTIONS)
         .then(|| allowed_methods(path))
         .flatten();
@@ -160,7 +162,7 @@ pub async fn handle(
         let answered = if is_admin {
             admin::handle(&state, &parts, body)
         } else {
-            answer(&state, &parts, body)
+            answer(&state, &parts, body, &mut reached)
         };
         match answered {
             Ok(reply) => reply_response(reply),
@@ -172,7 +174,7 @@ pub async fn handle(
     let request_id = if is_admin {
         state.next_admin_request_id()
     } else {
-        state.next_request_id()
+        state.next_request_id(&reached)
     };
     if let Ok(id) = HeaderValue::from_maybe_shared(Bytes::from(request_id)) {
         headers.insert(REQUEST_ID, id);
@@ -269,6 +271,7 @@ fn answer(
     state: &AppState,
     parts: &Parts,
     body: Result<Bytes, ApiError>,
+    reached: &mut Reached,
 ) -> Result<Reply, ApiError> {
     let path = parts.uri.path();
     if path == OPENAPI_PATH {
@@ -282,10 +285,12 @@ fn answer(
     }
     // A preflight for a known path was answered before this; one for an unknown path gets
     // its 404 without a token, like the preflight it is.
-    let token = if parts.method == Method::OPTIONS {
-        String::new()
+    let token: &str = if parts.method == Method::OPTIONS {
+        ""
     } else {
-        authenticate(&state.config.auth, &parts.headers)?
+        reached
+            .token
+            .insert(authenticate(&state.config.auth, &parts.headers)?)
     };
     let route = router::route(&parts.method, path)?;
     let id = route.id.unwrap_or_default();
@@ -311,7 +316,8 @@ fn answer(
         Op::Update => Input::Update(api::patch(&fields)?),
         Op::Retrieve | Op::Delete => Input::Nothing,
     };
-    let ws = state.workspace(&token)?;
+    let ws = state.workspace(token)?;
+    reached.workspace = Some(Arc::clone(&ws));
     match (route.op, input) {
         (_, Input::List(q)) => api::list(&ws, &q, compact),
         (_, Input::Create(new)) => api::create(&ws, route.base, new, state.clock.now(), compact),

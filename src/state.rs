@@ -88,8 +88,44 @@ impl Workspace {
     }
 }
 
-/// A workspace behind its lock: reads (lists, retrieves) share it, writes take it alone.
-pub type SharedWorkspace = Arc<RwLock<Workspace>>;
+/// A workspace behind its lock (reads share it, writes take it alone), with its own
+/// `Request-Id` sequence beside the lock, so that numbering an answer never waits for it.
+#[derive(Debug)]
+pub struct WorkspaceCell {
+    lock: RwLock<Workspace>,
+    requests: AtomicU64,
+}
+
+impl WorkspaceCell {
+    /// A workspace, its sequence at 0.
+    pub fn new(ws: Workspace) -> Self {
+        WorkspaceCell {
+            lock: RwLock::new(ws),
+            requests: AtomicU64::new(0),
+        }
+    }
+}
+
+impl std::ops::Deref for WorkspaceCell {
+    type Target = RwLock<Workspace>;
+
+    fn deref(&self) -> &RwLock<Workspace> {
+        &self.lock
+    }
+}
+
+/// A workspace as requests share it.
+pub type SharedWorkspace = Arc<WorkspaceCell>;
+
+/// What a request reached, for its `Request-Id`: its accepted token, and the workspace it
+/// was answered in.
+#[derive(Debug, Default)]
+pub struct Reached {
+    /// The token, once accepted.
+    pub token: Option<String>,
+    /// The workspace, once looked up.
+    pub workspace: Option<SharedWorkspace>,
+}
 
 #[derive(Debug)]
 enum Workspaces {
@@ -113,6 +149,7 @@ pub struct Shared {
     /// Injected faults and latency.
     pub faults: Faults,
     workspaces: Workspaces,
+    /// The sequence of requests that reach no workspace (under `--isolate`).
     requests: AtomicU64,
     admin_requests: AtomicU64,
     openapi: OnceLock<Vec<u8>>,
@@ -137,7 +174,7 @@ impl AppState {
         let workspaces = if config.isolate {
             Workspaces::PerToken(Mutex::new(HashMap::new()))
         } else {
-            Workspaces::One(Arc::new(RwLock::new(Workspace::seeded(
+            Workspaces::One(Arc::new(WorkspaceCell::new(Workspace::seeded(
                 &config.fixtures,
                 seed,
             ))))
@@ -168,6 +205,7 @@ impl AppState {
                 // Seeded before the lock is taken; the old store is freed after it is released.
                 let fresh = Workspace::seeded(&self.config.fixtures, self.seed);
                 let old = std::mem::replace(&mut *ws.write(), fresh);
+                ws.requests.store(0, Ordering::Relaxed);
                 drop(old);
             }
             Workspaces::PerToken(map) => {
@@ -222,7 +260,7 @@ impl AppState {
         if map.len() >= limit {
             return Err(ApiError::TooManyWorkspaces { limit });
         }
-        let ws = Arc::new(RwLock::new(fresh));
+        let ws = Arc::new(WorkspaceCell::new(fresh));
         map.insert(token.into(), Arc::clone(&ws));
         Ok(ws)
     }
@@ -252,9 +290,26 @@ impl AppState {
         )
     }
 
-    /// A fresh `Request-Id` value: `req_` and a 16-digit sequence number.
-    pub fn next_request_id(&self) -> String {
-        sequence_id("req_", self.requests.fetch_add(1, Ordering::Relaxed) + 1)
+    /// A fresh `Request-Id` value for a request outside the admin API: `req_` and the next
+    /// number of its workspace's own sequence, so that under `--isolate` one token's numbers
+    /// never depend on another's requests. A request refused before its workspace was looked
+    /// up counts in its token's workspace if that exists; without `--isolate` every request
+    /// counts in the one workspace. A request that reaches none (no accepted token, or a
+    /// new token refused) gets `srv_` and the number of a server-wide sequence.
+    pub fn next_request_id(&self, reached: &Reached) -> String {
+        let looked_up;
+        let ws = match (&reached.workspace, &reached.token, &self.workspaces) {
+            (Some(ws), _, _) | (None, _, Workspaces::One(ws)) => Some(ws),
+            (None, Some(token), Workspaces::PerToken(map)) => {
+                looked_up = map.lock().get(token.as_str()).cloned();
+                looked_up.as_ref()
+            }
+            (None, None, Workspaces::PerToken(_)) => None,
+        };
+        match ws {
+            Some(ws) => sequence_id("req_", ws.requests.fetch_add(1, Ordering::Relaxed) + 1),
+            None => sequence_id("srv_", self.requests.fetch_add(1, Ordering::Relaxed) + 1),
+        }
     }
 }
 

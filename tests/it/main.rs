@@ -16,3 +16,4 @@ mod operations;
 mod pagination;
 mod properties;
 mod support;
+mod workspaces;
