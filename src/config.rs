@@ -66,6 +66,10 @@ pub enum Auth {
     Disabled,
 }
 
+/// Under `--isolate`, how many workspaces are kept by default (see the README's worst-case
+/// memory: each may hold [`DEFAULT_MAX_OBJECTS`] conversations).
+pub const DEFAULT_MAX_WORKSPACES: usize = 100;
+
 /// Everything a server is started with.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -100,7 +104,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How many connections are served at once; more wait to be accepted.
     pub max_connections: usize,
-    /// Under `--isolate`, how many workspaces may exist; a new token past that gets a 429.
+    /// Under `--isolate`, how many workspaces are kept; past that a new token's workspace
+    /// takes the place of the least recently used one no request is using (a 429 if every
+    /// one is in use).
     pub max_workspaces: usize,
 }
 
@@ -123,7 +129,7 @@ impl Default for Config {
             latency: None,
             header_timeout: Duration::from_secs(30),
             max_connections: 1024,
-            max_workspaces: 1000,
+            max_workspaces: DEFAULT_MAX_WORKSPACES,
         }
     }
 }
