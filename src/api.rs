@@ -224,15 +224,24 @@ pub fn new_conversation(fields: &Fields) -> Result<NewConversation, ApiError> {
     })
 }
 
-/// `POST {base}/conversations`: 201 with the new conversation and its `Location`.
+/// `POST {base}/conversations`: 201 with the new conversation and its `Location`; a 429
+/// when the workspace already holds `max_objects` conversations.
 pub fn create(
     ws: &SharedWorkspace,
     base: Base,
     new: NewConversation,
     now: i64,
     compact: bool,
+    max_objects: usize,
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
+    let held = ws.store.len();
+    if held >= max_objects {
+        return Err(ApiError::TooManyObjects {
+            held,
+            limit: max_objects,
+        });
+    }
     let id = ws.new_id();
     let created = ws
         .store

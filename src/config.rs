@@ -66,6 +66,10 @@ pub enum Auth {
     Disabled,
 }
 
+/// How many conversations a workspace may hold by default (see the README's worst-case
+/// memory).
+pub const DEFAULT_MAX_OBJECTS: usize = 10_000;
+
 /// Under `--isolate`, how many workspaces are kept by default (see the README's worst-case
 /// memory: each may hold [`DEFAULT_MAX_OBJECTS`] conversations).
 pub const DEFAULT_MAX_WORKSPACES: usize = 100;
@@ -108,6 +112,10 @@ pub struct Config {
     /// takes the place of the least recently used one no request is using (a 429 if every
     /// one is in use).
     pub max_workspaces: usize,
+    /// How many conversations a workspace may hold: a create past it gets a 429. A larger
+    /// fixtures file still loads whole; its workspaces take creates again once deletes
+    /// bring them under the limit.
+    pub max_objects: usize,
 }
 
 impl Default for Config {
@@ -130,6 +138,7 @@ impl Default for Config {
             header_timeout: Duration::from_secs(30),
             max_connections: 1024,
             max_workspaces: DEFAULT_MAX_WORKSPACES,
+            max_objects: DEFAULT_MAX_OBJECTS,
         }
     }
 }

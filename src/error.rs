@@ -61,6 +61,13 @@ pub enum ApiError {
         /// The bound (`--max-workspaces`).
         limit: usize,
     },
+    /// A create in a workspace that holds `--max-objects` conversations or more.
+    TooManyObjects {
+        /// How many it holds.
+        held: usize,
+        /// The bound (`--max-objects`).
+        limit: usize,
+    },
     /// A token the admin API has no workspace for.
     UnknownWorkspace {
         /// The token, decoded and clipped.
@@ -98,7 +105,9 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooManyWorkspaces { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyWorkspaces { .. } | ApiError::TooManyObjects { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Injected { status } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -142,6 +151,11 @@ impl ApiError {
                 "This token would be a new workspace, but the server already holds {limit} \
                  (--max-workspaces) and requests are using every one of them: retry when \
                  they finish, or raise the limit."
+            )],
+            ApiError::TooManyObjects { held, limit } => vec![format!(
+                "This workspace already holds {held} conversations and may hold at most \
+                 {limit} (--max-objects): delete some, reset the server (POST /__admin/reset) \
+                 or raise the limit."
             )],
             ApiError::UnknownWorkspace {
                 token,

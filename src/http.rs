@@ -320,7 +320,10 @@ fn answer(
     reached.workspace = Some(Arc::clone(&ws));
     match (route.op, input) {
         (_, Input::List(q)) => api::list(&ws, &q, compact),
-        (_, Input::Create(new)) => api::create(&ws, route.base, new, state.clock.now(), compact),
+        (_, Input::Create(new)) => {
+            let now = state.clock.now();
+            api::create(&ws, route.base, new, now, compact, state.config.max_objects)
+        }
         (_, Input::Update(patch)) => api::update(&ws, id, &patch, compact),
         (Op::Delete, _) => api::delete(&ws, id),
         _ => api::retrieve(&ws, id, compact),

@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use clap::builder::NonEmptyStringValueParser;
-use convmock::config::DEFAULT_MAX_WORKSPACES;
+use convmock::config::{DEFAULT_MAX_OBJECTS, DEFAULT_MAX_WORKSPACES};
 use convmock::{Auth, Config, Fixtures, Profile, Server, StartError, exposure_warning};
 use std::io::Write;
 use std::path::PathBuf;
@@ -115,6 +115,12 @@ struct Args {
           default_value_t = DEFAULT_MAX_WORKSPACES as u64,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_workspaces: u64,
+
+    /// The most conversations a workspace may hold; a create past it gets a 429.
+    #[arg(long, env = "CONVMOCK_MAX_OBJECTS", value_name = "N",
+          default_value_t = DEFAULT_MAX_OBJECTS as u64,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
+    max_objects: u64,
 }
 
 impl Args {
@@ -151,6 +157,7 @@ impl Args {
             header_timeout: Duration::from_secs(self.header_timeout),
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             max_workspaces: usize::try_from(self.max_workspaces).unwrap_or(usize::MAX),
+            max_objects: usize::try_from(self.max_objects).unwrap_or(usize::MAX),
         })
     }
 }

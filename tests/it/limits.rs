@@ -1,10 +1,11 @@
 //! Bounds on what the server keeps and hands out: the journal's memory, and the number of
 //! conversations a workspace holds.
 
-use crate::support::{Binary, Req, TestServer};
+use crate::support::{Binary, Req, TestServer, many_fixtures};
 use convmock::journal::{
     MAX_JOURNAL_BODY, MAX_JOURNAL_BYTES, MAX_JOURNAL_TARGET, MAX_JOURNAL_TOKEN,
 };
+use convmock::{Config, Fixtures, Profile};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -100,4 +101,72 @@ fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
         .send()
         .expect(200);
     drop(readers);
+}
+
+fn create(s: &TestServer) -> crate::support::Resp {
+    s.call("POST", "/v1/conversations")
+        .form("contact_id=c")
+        .send()
+}
+
+fn listed(s: &TestServer) -> usize {
+    s.get("/v1/conversations?limit=100").ids().len()
+}
+
+#[test]
+fn a_create_past_the_object_limit_is_a_429_naming_it_until_one_is_deleted() {
+    let s = TestServer::with(Config {
+        max_objects: 10,
+        profile: Profile::Oblic,
+        ..Config::default()
+    });
+    // Seven fixtures, three creates.
+    let mut created: Vec<String> = (0..3).map(|_| create(&s).expect(201).id()).collect();
+    let full = create(&s).expect(429);
+    assert_eq!(full.json()["errors"][0]["cd"], "RATE_LIMITED");
+    let message = full.json()["errors"][0]["message"].to_string();
+    assert!(
+        message.contains("holds 10 ") && message.contains("at most 10 (--max-objects)"),
+        "{message}"
+    );
+    assert_eq!(listed(&s), 10, "the refused create added nothing");
+    let gone = created.pop().unwrap();
+    s.call("DELETE", &format!("/v1/conversations/{gone}"))
+        .send()
+        .expect(204);
+    create(&s).expect(201);
+    create(&s).expect(429);
+}
+
+#[test]
+fn fixtures_beyond_the_object_limit_load_whole_and_take_creates_once_under_it() {
+    let s = TestServer::with(Config {
+        max_objects: 10,
+        fixtures: Fixtures::parse("inline", &many_fixtures(12)).unwrap(),
+        ..Config::default()
+    });
+    assert_eq!(listed(&s), 12);
+    assert!(create(&s).expect(429).body.contains("holds 12 "));
+    for i in 0..3 {
+        s.call("DELETE", &format!("/v1/conversations/c{i:04}"))
+            .send()
+            .expect(204);
+    }
+    create(&s).expect(201);
+    create(&s).expect(429);
+}
+
+#[test]
+fn the_object_limit_is_a_flag_and_a_variable() {
+    // The documented seven fixtures fill a limit of 7.
+    let b = Binary::start(&["--quiet", "--max-objects", "8"]);
+    let form = |b: &Binary| {
+        b.call("POST", "/v1/conversations")
+            .form("contact_id=c")
+            .send()
+    };
+    form(&b).expect(201);
+    form(&b).expect(429);
+    let b = Binary::start_with_env(&["--quiet"], &[("CONVMOCK_MAX_OBJECTS", "7")]);
+    assert!(form(&b).expect(429).body.contains("--max-objects"));
 }
