@@ -99,7 +99,8 @@ pub struct Config {
     pub quiet: bool,
     /// When set, the admin API needs `Authorization: Bearer <admin_token>`.
     pub admin_token: Option<String>,
-    /// How many requests the journal keeps (the oldest are dropped); 0 keeps none.
+    /// How many requests the journal keeps (the oldest are dropped, also past
+    /// [`crate::journal::MAX_JOURNAL_BYTES`]); 0 keeps none.
     pub journal_limit: usize,
     /// Delay every request outside the admin API by this many milliseconds (min, max).
     pub latency: Option<(u64, u64)>,

@@ -500,7 +500,8 @@ mod tests {
         }
         assert!(Arc::ptr_eq(&a, &state.workspace("a").unwrap()));
         drop(a);
-        // Now idle and least recently used against a newer one: a goes, the newer stays.
+        // Idle now, a goes only when it is the least recently used: the next new token
+        // takes fresh-99's place; once a is used again, the one after takes newest's.
         let newest = state.workspace("newest").unwrap();
         drop(newest);
         state.workspace("a").unwrap();
