@@ -1,16 +1,16 @@
 //! The admin API under `/__admin/`: how a test suite drives the server between tests.
 //!
-//! Health, reset, the request journal, the clock, the ID queue, a workspace's whole store and
-//! the fault rules. Never behind the API's bearer token (behind `--admin-token` when one is
+//! Health, reset, the request journal, the clock, the ID queue, a workspace's whole store,
+//! dropping a workspace, and the fault rules. Never behind the API's bearer token (behind `--admin-token` when one is
 //! set), never journaled, never subject to faults. Bodies are JSON; bad input is a 400 in the
 //! running profile's error shape.
 
 use crate::api::Reply;
-use crate::body::parse_pairs;
+use crate::body::{decode, parse_pairs};
 use crate::error::ApiError;
 use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
-use crate::journal::Entry;
+use crate::journal::{Entry, Listing};
 use crate::model::{
     Conversation, MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body,
 };
@@ -45,6 +45,8 @@ enum Call {
     AddFault,
     ClearFaults,
     RemoveFault(String),
+    /// The token as it is in the path, still percent-encoded.
+    RemoveWorkspace(String),
 }
 
 fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
@@ -87,6 +89,14 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
             },
             "GET, HEAD, POST, DELETE",
         ),
+        _ if let Some(token) = rest.strip_prefix("workspaces/")
+            && !token.contains('/') =>
+        {
+            (
+                (method == Method::DELETE).then(|| Call::RemoveWorkspace(token.to_owned())),
+                "DELETE",
+            )
+        }
         _ => match rest.strip_prefix("faults/") {
             Some(id) if !id.is_empty() && !id.contains('/') => (
                 (method == Method::DELETE).then(|| Call::RemoveFault(id.to_owned())),
@@ -155,9 +165,8 @@ pub fn handle(
                 method.as_ref().is_none_or(|m| m == e.method.as_str())
                     && path.is_none_or(|p| path_matches(p, e.path()))
             });
-            // Serialized after the journal's lock is released.
-            let requests = entries.iter().map(|e| &**e).collect();
-            ok(compact, &Requests { requests })
+            // Written after the journal's lock is released, as the client reads.
+            Ok(Reply::streamed(Listing::new(entries, compact)))
         }
         Call::ClearRequests => {
             no_params(query)?;
@@ -218,6 +227,10 @@ pub fn handle(
             state.faults.clear();
             Ok(Reply::no_content())
         }
+        Call::RemoveWorkspace(token) => {
+            no_params(query)?;
+            remove_workspace(state, &token)
+        }
         Call::RemoveFault(id) => {
             if state.faults.remove(&id) {
                 Ok(Reply::no_content())
@@ -228,13 +241,26 @@ pub fn handle(
     }
 }
 
-fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(to_body(value, compact)))
+/// `DELETE /__admin/workspaces/{token}`: the token is percent-decoded (`+` is itself).
+fn remove_workspace(state: &AppState, encoded: &str) -> Result<Reply, ApiError> {
+    let token = decode(encoded.replace('+', "%2B").as_bytes()).ok_or_else(|| {
+        ApiError::invalid(Problem::general(format!(
+            "The token in the path is not valid percent-encoded UTF-8: '{}'.",
+            clip(encoded)
+        )))
+    })?;
+    if state.remove_workspace(&token) {
+        Ok(Reply::no_content())
+    } else {
+        Err(ApiError::UnknownWorkspace {
+            token: clip(&token),
+            isolated: state.is_isolated(),
+        })
+    }
 }
 
-#[derive(Serialize)]
-struct Requests<'a> {
-    requests: Vec<&'a Entry>,
+fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {
+    Ok(Reply::ok(to_body(value, compact)))
 }
 
 #[derive(Serialize)]
@@ -432,6 +458,17 @@ mod tests {
             route(&Method::PUT, "/__admin/clock").unwrap(),
             Call::SetClock
         );
+        assert_eq!(
+            route(&Method::DELETE, "/__admin/workspaces/a%2Fb+c").unwrap(),
+            Call::RemoveWorkspace("a%2Fb+c".into())
+        );
+        assert!(matches!(
+            route(&Method::GET, "/__admin/workspaces/a"),
+            Err(ApiError::MethodNotAllowed {
+                allow: "DELETE",
+                ..
+            })
+        ));
         match route(&Method::GET, "/__admin/reset") {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, "POST"),
             other => panic!("{other:?}"),
@@ -441,6 +478,8 @@ mod tests {
             "/__admin/",
             "/__admin/nope",
             "/__admin/faults/a/b",
+            "/__admin/workspaces",
+            "/__admin/workspaces/a/b",
         ] {
             assert!(
                 matches!(route(&Method::GET, path), Err(ApiError::NoRoute { .. })),

@@ -14,21 +14,51 @@ use crate::store::{Cursor, ListQuery, Patch, UnknownCursor};
 use hyper::StatusCode;
 
 /// A successful answer, before the common headers are added.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Reply {
     /// The status.
     pub status: StatusCode,
     /// The JSON body; `None` for 204.
-    pub body: Option<Vec<u8>>,
+    pub body: Option<Content>,
     /// The `Location` header, for a create.
     pub location: Option<String>,
+}
+
+/// A reply's body.
+pub enum Content {
+    /// The whole body, in one buffer (every API answer).
+    Full(Vec<u8>),
+    /// An answer too large to build whole (the journal), in pieces made one at a time as
+    /// the client reads them.
+    Pieces(Pieces),
+}
+
+/// A body's pieces, each made when the one before has been taken.
+pub type Pieces = Box<dyn Iterator<Item = Vec<u8>> + Send>;
+
+impl std::fmt::Debug for Content {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Content::Full(body) => f.debug_tuple("Full").field(&body.len()).finish(),
+            Content::Pieces(_) => f.write_str("Pieces"),
+        }
+    }
 }
 
 impl Reply {
     fn json(status: StatusCode, body: Vec<u8>) -> Self {
         Reply {
             status,
-            body: Some(body),
+            body: Some(Content::Full(body)),
+            location: None,
+        }
+    }
+
+    /// 200 with a JSON body made piece by piece.
+    pub fn streamed(pieces: impl Iterator<Item = Vec<u8>> + Send + 'static) -> Self {
+        Reply {
+            status: StatusCode::OK,
+            body: Some(Content::Pieces(Box::new(pieces))),
             location: None,
         }
     }
@@ -194,15 +224,24 @@ pub fn new_conversation(fields: &Fields) -> Result<NewConversation, ApiError> {
     })
 }
 
-/// `POST {base}/conversations`: 201 with the new conversation and its `Location`.
+/// `POST {base}/conversations`: 201 with the new conversation and its `Location`; a 429
+/// when the workspace already holds `max_objects` conversations.
 pub fn create(
     ws: &SharedWorkspace,
     base: Base,
     new: NewConversation,
     now: i64,
     compact: bool,
+    max_objects: usize,
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
+    let held = ws.store.len();
+    if held >= max_objects {
+        return Err(ApiError::TooManyObjects {
+            held,
+            limit: max_objects,
+        });
+    }
     let id = ws.new_id();
     let created = ws
         .store
@@ -211,8 +250,8 @@ pub fn create(
     let location = format!("{}/conversations/{}", base.prefix(), created.id);
     Ok(Reply {
         status: StatusCode::CREATED,
-        body: Some(conversation_body(created, compact)),
         location: Some(location),
+        ..Reply::json(StatusCode::CREATED, conversation_body(created, compact))
     })
 }
 

@@ -66,6 +66,14 @@ pub enum Auth {
     Disabled,
 }
 
+/// How many conversations a workspace may hold by default (see the README's worst-case
+/// memory).
+pub const DEFAULT_MAX_OBJECTS: usize = 10_000;
+
+/// Under `--isolate`, how many workspaces are kept by default (see the README's worst-case
+/// memory: each may hold [`DEFAULT_MAX_OBJECTS`] conversations).
+pub const DEFAULT_MAX_WORKSPACES: usize = 100;
+
 /// Everything a server is started with.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -91,7 +99,8 @@ pub struct Config {
     pub quiet: bool,
     /// When set, the admin API needs `Authorization: Bearer <admin_token>`.
     pub admin_token: Option<String>,
-    /// How many requests the journal keeps (the oldest are dropped); 0 keeps none.
+    /// How many requests the journal keeps (the oldest are dropped, also past
+    /// [`crate::journal::MAX_JOURNAL_BYTES`]); 0 keeps none.
     pub journal_limit: usize,
     /// Delay every request outside the admin API by this many milliseconds (min, max).
     pub latency: Option<(u64, u64)>,
@@ -100,13 +109,19 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How many connections are served at once; more wait to be accepted.
     pub max_connections: usize,
-    /// Under `--isolate`, how many workspaces may exist; a new token past that gets a 429.
+    /// Under `--isolate`, how many workspaces are kept; past that a new token's workspace
+    /// takes the place of the least recently used one no request is using (a 429 if every
+    /// one is in use).
     pub max_workspaces: usize,
     /// More names (besides loopback and the bound address) under which the admin API may
     /// be addressed, in the `Host` header (`--allow-host`).
     pub allow_hosts: Vec<String>,
     /// Page origins allowed to call the admin API, with CORS (`--admin-allow-origin`).
     pub admin_allow_origins: Vec<String>,
+    /// How many conversations a workspace may hold: a create past it gets a 429. A larger
+    /// fixtures file still loads whole; its workspaces take creates again once deletes
+    /// bring them under the limit.
+    pub max_objects: usize,
 }
 
 impl Default for Config {
@@ -128,7 +143,8 @@ impl Default for Config {
             latency: None,
             header_timeout: Duration::from_secs(30),
             max_connections: 1024,
-            max_workspaces: 1000,
+            max_workspaces: DEFAULT_MAX_WORKSPACES,
+            max_objects: DEFAULT_MAX_OBJECTS,
             allow_hosts: Vec::new(),
             admin_allow_origins: Vec::new(),
         }

@@ -55,10 +55,25 @@ pub enum ApiError {
         /// The ID as the client sent it.
         id: String,
     },
-    /// Under `--isolate`, a new token when the workspace bound is reached.
+    /// Under `--isolate`, a new token when the workspace bound is reached and every
+    /// workspace is in use.
     TooManyWorkspaces {
         /// The bound (`--max-workspaces`).
         limit: usize,
+    },
+    /// A create in a workspace that holds `--max-objects` conversations or more.
+    TooManyObjects {
+        /// How many it holds.
+        held: usize,
+        /// The bound (`--max-objects`).
+        limit: usize,
+    },
+    /// A token the admin API has no workspace for.
+    UnknownWorkspace {
+        /// The token, decoded and clipped.
+        token: String,
+        /// Whether the server runs with `--isolate` (without it, tokens have none).
+        isolated: bool,
     },
     /// A request body that did not arrive in time.
     BodyTimeout {
@@ -104,7 +119,8 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. }
             | ApiError::NoRoute { .. }
-            | ApiError::UnknownFault { .. } => StatusCode::NOT_FOUND,
+            | ApiError::UnknownFault { .. }
+            | ApiError::UnknownWorkspace { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Invalid(_) | ApiError::BadHost { .. } => StatusCode::BAD_REQUEST,
@@ -114,7 +130,9 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooManyWorkspaces { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyWorkspaces { .. } | ApiError::TooManyObjects { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Injected { status } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -156,8 +174,27 @@ impl ApiError {
             ApiError::UnknownFault { id } => vec![format!("No such fault rule: '{id}'")],
             ApiError::TooManyWorkspaces { limit } => vec![format!(
                 "This token would be a new workspace, but the server already holds {limit} \
-                 (--max-workspaces): reuse a token, reset the server (POST /__admin/reset) \
+                 (--max-workspaces) and requests are using every one of them: retry when \
+                 they finish, or raise the limit."
+            )],
+            ApiError::TooManyObjects { held, limit } => vec![format!(
+                "This workspace already holds {held} conversations and may hold at most \
+                 {limit} (--max-objects): delete some, reset the server (POST /__admin/reset) \
                  or raise the limit."
+            )],
+            ApiError::UnknownWorkspace {
+                token,
+                isolated: true,
+            } => vec![format!(
+                "No workspace for token '{token}': a token's workspace is made on its first \
+                 request, and is gone after a reset, a delete or an eviction."
+            )],
+            ApiError::UnknownWorkspace {
+                token,
+                isolated: false,
+            } => vec![format!(
+                "No workspace for token '{token}': without --isolate every token shares the \
+                 one workspace (POST /__admin/reset restores it)."
             )],
             ApiError::BodyTimeout { seconds } => vec![format!(
                 "The request body did not arrive in full within {seconds} seconds."

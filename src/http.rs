@@ -8,7 +8,7 @@
 //! a drop fault, which closes the connection on purpose.
 
 use crate::admin;
-use crate::api::{self, Reply};
+use crate::api::{self, Content, Pieces, Reply};
 use crate::body::{BodyKind, body_kind, parse_body};
 use crate::config::Auth;
 use crate::error::{ApiError, MAX_BODY_BYTES};
@@ -17,16 +17,78 @@ use crate::guard::{self, AdminCors};
 use crate::journal::Entry;
 use crate::model::{Fields, Problem};
 use crate::router::{self, Op};
-use crate::state::AppState;
+use crate::state::{AppState, Reached};
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Body as _, Bytes, Incoming};
+use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode, Uri};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The response body type.
-pub type Body = Full<Bytes>;
+/// The response body: one buffer, or pieces made only when hyper is ready to write more
+/// (see [`Content`]). An enum, so that the one-buffer case costs no allocation of its own.
+pub enum Body {
+    /// The whole body.
+    Full(Full<Bytes>),
+    /// Pieces, made one at a time.
+    Pieces(Pieces),
+}
+
+impl Body {
+    /// A body of these bytes.
+    pub fn new(bytes: Bytes) -> Self {
+        Body::Full(Full::new(bytes))
+    }
+}
+
+impl From<Content> for Body {
+    fn from(content: Content) -> Self {
+        match content {
+            Content::Full(body) => Body::new(Bytes::from(body)),
+            Content::Pieces(pieces) => Body::Pieces(pieces),
+        }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::Full(Full::default())
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            Body::Full(full) => Pin::new(full).poll_frame(cx),
+            Body::Pieces(pieces) => {
+                Poll::Ready(pieces.next().map(|p| Ok(Frame::data(Bytes::from(p)))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Full(full) => full.is_end_stream(),
+            Body::Pieces(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(full) => full.size_hint(),
+            Body::Pieces(_) => SizeHint::default(),
+        }
+    }
+}
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const EXPOSED: HeaderValue = HeaderValue::from_static("Request-Id, Location");
@@ -79,7 +141,8 @@ pub async fn handle(
             record.note(&err);
             let response = error_response(&state, &err, url, path);
             record.outcome = Outcome::Answered(response.status());
-            return Ok(finish(&state, &parts, is_admin, AdminCors::None, response));
+            let nowhere = Reached::default();
+            return Ok(finish(&state, &parts, &nowhere, AdminCors::None, response));
         }
     };
 
@@ -124,6 +187,7 @@ pub async fn handle(
         }
     }
 
+    let mut reached = Reached::default();
     let preflight_for = (parts.method == Method::OPTIONS)
         .then(|| allowed_methods(path))
         .flatten();
@@ -138,7 +202,7 @@ pub async fn handle(
         let answered = if is_admin {
             admin::handle(&state, &parts, body)
         } else {
-            answer(&state, &parts, body)
+            answer(&state, &parts, body, &mut reached)
         };
         match answered {
             Ok(reply) => reply_response(reply),
@@ -150,7 +214,7 @@ pub async fn handle(
     };
 
     record.outcome = Outcome::Answered(response.status());
-    Ok(finish(&state, &parts, is_admin, admin_cors, response))
+    Ok(finish(&state, &parts, &reached, admin_cors, response))
 }
 
 /// Adds the headers every response carries: `Request-Id`, and CORS — open on the emulated
@@ -158,15 +222,16 @@ pub async fn handle(
 fn finish(
     state: &AppState,
     parts: &Parts,
-    is_admin: bool,
+    reached: &Reached,
     admin_cors: AdminCors,
     mut response: Response<Body>,
 ) -> Response<Body> {
+    let is_admin = admin::is_admin_path(parts.uri.path());
     let headers = response.headers_mut();
     let request_id = if is_admin {
         state.next_admin_request_id()
     } else {
-        state.next_request_id()
+        state.next_request_id(reached)
     };
     if let Ok(id) = HeaderValue::from_maybe_shared(Bytes::from(request_id)) {
         headers.insert(REQUEST_ID, id);
@@ -291,6 +356,7 @@ fn answer(
     state: &AppState,
     parts: &Parts,
     body: Result<Bytes, ApiError>,
+    reached: &mut Reached,
 ) -> Result<Reply, ApiError> {
     let path = parts.uri.path();
     if path == OPENAPI_PATH {
@@ -309,10 +375,12 @@ fn answer(
     }
     // A preflight for a known path was answered before this; one for an unknown path gets
     // its 404 without a token, like the preflight it is.
-    let token = if parts.method == Method::OPTIONS {
-        String::new()
+    let token: &str = if parts.method == Method::OPTIONS {
+        ""
     } else {
-        authenticate(&state.config.auth, &parts.headers)?
+        reached
+            .token
+            .insert(authenticate(&state.config.auth, &parts.headers)?)
     };
     let route = router::route(&parts.method, path)?;
     let id = route.id.unwrap_or_default();
@@ -338,10 +406,14 @@ fn answer(
         Op::Update => Input::Update(api::patch(&fields)?),
         Op::Retrieve | Op::Delete => Input::Nothing,
     };
-    let ws = state.workspace(&token)?;
+    let ws = state.workspace(token)?;
+    reached.workspace = Some(Arc::clone(&ws));
     match (route.op, input) {
         (_, Input::List(q)) => api::list(&ws, &q, compact),
-        (_, Input::Create(new)) => api::create(&ws, route.base, new, state.clock.now(), compact),
+        (_, Input::Create(new)) => {
+            let now = state.clock.now();
+            api::create(&ws, route.base, new, now, compact, state.config.max_objects)
+        }
         (_, Input::Update(patch)) => api::update(&ws, id, &patch, compact),
         (Op::Delete, _) => api::delete(&ws, id),
         _ => api::retrieve(&ws, id, compact),
@@ -559,7 +631,7 @@ fn response_with(body: Body) -> Response<Body> {
 fn reply_response(reply: Reply) -> Response<Body> {
     let mut response = match reply.body {
         Some(body) => {
-            let mut r = response_with(Body::new(Bytes::from(body)));
+            let mut r = response_with(body.into());
             r.headers_mut().insert(header::CONTENT_TYPE, JSON);
             r
         }

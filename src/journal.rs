@@ -1,7 +1,8 @@
 //! The request journal: what clients sent and what they got, for tests to assert on.
 //!
-//! Bounded: it keeps the latest `--journal-limit` entries (default 1000) and drops the
-//! oldest, so a long run cannot grow it without end. Request bodies are kept up to 64 KiB.
+//! Bounded: it keeps the latest `--journal-limit` entries (default 1000), and at most
+//! [`MAX_JOURNAL_BYTES`] of their bodies, targets and tokens, dropping the oldest, so a long
+//! run cannot grow it without end. Each entry's body, target and token are cut at a bound.
 
 use crate::http::bearer;
 use hyper::body::Bytes;
@@ -9,11 +10,21 @@ use hyper::header::HeaderValue;
 use hyper::{Method, Uri};
 use parking_lot::Mutex;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// How much of a request body an entry keeps.
 pub const MAX_JOURNAL_BODY: usize = 64 * 1024;
+/// How much of a request's target (path and query) an entry keeps.
+pub const MAX_JOURNAL_TARGET: usize = 8 * 1024;
+/// How much of a bearer token an entry keeps.
+pub const MAX_JOURNAL_TOKEN: usize = 256;
+/// The most the journal keeps of bodies, targets and tokens in all (32 MiB); past it the
+/// oldest entries are dropped, whatever `--journal-limit` allows.
+pub const MAX_JOURNAL_BYTES: usize = 32 << 20;
+/// What marks a kept text as cut.
+const CUT_MARK: &str = "...";
 
 /// One request as the server saw it, in compact owned copies (never the connection's own
 /// buffers, which an entry would otherwise keep alive); its text is made when it is read.
@@ -23,16 +34,20 @@ pub struct Entry {
     pub time: i64,
     /// The method.
     pub method: Method,
-    /// The path and query, as sent.
+    /// The path and query, as sent, cut at [`MAX_JOURNAL_TARGET`].
     pub target: Box<str>,
+    /// Whether the target was longer than what is kept.
+    pub target_cut: bool,
     /// The body, cut at [`MAX_JOURNAL_BODY`]; `None` when there was none.
     pub body: Option<Bytes>,
     /// Whether the body was longer than what is kept.
     pub body_cut: bool,
     /// The answer's status; `None` when no answer was sent.
     pub status: Option<u16>,
-    /// The bearer token, if one was sent.
+    /// The bearer token, if one was sent, cut at [`MAX_JOURNAL_TOKEN`].
     pub token: Option<Box<str>>,
+    /// Whether the token was longer than what is kept.
+    pub token_cut: bool,
     /// How long the answer took, in milliseconds.
     pub duration_ms: f64,
 }
@@ -40,19 +55,37 @@ pub struct Entry {
 impl Entry {
     /// A new entry, without its body and outcome yet.
     pub fn new(time: i64, method: Method, uri: &Uri, authorization: Option<&HeaderValue>) -> Self {
+        let target = uri
+            .path_and_query()
+            .map_or_else(|| uri.path(), |pq| pq.as_str());
+        let (target, target_cut) = cut(target, MAX_JOURNAL_TARGET);
+        let token = authorization.and_then(bearer);
+        let (token, token_cut) = match &token {
+            Some(t) => {
+                let (kept, was_cut) = cut(t, MAX_JOURNAL_TOKEN);
+                (Some(kept.into()), was_cut)
+            }
+            None => (None, false),
+        };
         Entry {
             time,
             method,
-            target: uri
-                .path_and_query()
-                .map_or_else(|| uri.path(), |pq| pq.as_str())
-                .into(),
+            target: target.into(),
+            target_cut,
             body: None,
             body_cut: false,
             status: None,
-            token: authorization.and_then(bearer).map(String::into_boxed_str),
+            token,
+            token_cut,
             duration_ms: 0.0,
         }
+    }
+
+    /// What the entry counts against [`MAX_JOURNAL_BYTES`]: its body, target and token.
+    pub fn kept_bytes(&self) -> usize {
+        self.target.len()
+            + self.body.as_ref().map_or(0, Bytes::len)
+            + self.token.as_ref().map_or(0, |t| t.len())
     }
 
     /// Keeps a copy of the body, cut at [`MAX_JOURNAL_BODY`] (a copy, so that the journal
@@ -84,12 +117,23 @@ impl Serialize for Entry {
         let mut s = serializer.serialize_struct("Entry", 8)?;
         s.serialize_field("time", &self.time)?;
         s.serialize_field("method", self.method.as_str())?;
-        s.serialize_field("path", self.path())?;
-        s.serialize_field("query", &self.query())?;
-        let body = self.body.as_deref().map(|b| body_text(b, self.body_cut));
+        // A cut target is marked at its end: on the query when there is one, else the path.
+        let query = self.query();
+        let path_cut = self.target_cut && query.is_none();
+        s.serialize_field("path", &marked(self.path().into(), path_cut))?;
+        let query = query.map(|q| marked(q.into(), self.target_cut));
+        s.serialize_field("query", &query)?;
+        let body = self
+            .body
+            .as_deref()
+            .map(|b| marked(String::from_utf8_lossy(b), self.body_cut));
         s.serialize_field("body", &body)?;
         s.serialize_field("status", &self.status)?;
-        s.serialize_field("token", &self.token)?;
+        let token = self
+            .token
+            .as_deref()
+            .map(|t| marked(t.into(), self.token_cut));
+        s.serialize_field("token", &token)?;
         s.serialize_field("duration_ms", &self.duration_ms)?;
         s.end()
     }
@@ -99,8 +143,15 @@ impl Serialize for Entry {
 #[derive(Debug)]
 pub struct Journal {
     limit: usize,
+    kept: Mutex<Kept>,
+}
+
+/// The entries, and what they count against [`MAX_JOURNAL_BYTES`].
+#[derive(Debug, Default)]
+struct Kept {
     /// Shared entries, so that a read copies pointers, not bodies, under the lock.
-    entries: Mutex<VecDeque<Arc<Entry>>>,
+    entries: VecDeque<Arc<Entry>>,
+    bytes: usize,
 }
 
 impl Journal {
@@ -108,7 +159,10 @@ impl Journal {
     pub fn new(limit: usize) -> Self {
         Journal {
             limit,
-            entries: Mutex::new(VecDeque::with_capacity(limit.min(1024))),
+            kept: Mutex::new(Kept {
+                entries: VecDeque::with_capacity(limit.min(1024)),
+                bytes: 0,
+            }),
         }
     }
 
@@ -117,22 +171,35 @@ impl Journal {
         self.limit > 0
     }
 
-    /// Records an entry, dropping the oldest past the limit.
+    /// Records an entry, dropping the oldest past either bound. An entry is far smaller
+    /// than [`MAX_JOURNAL_BYTES`], so the newest is always kept.
     pub fn record(&self, entry: Entry) {
         if self.limit == 0 {
             return;
         }
-        let mut entries = self.entries.lock();
-        while entries.len() >= self.limit {
-            entries.pop_front();
+        let entry = Arc::new(entry);
+        let mut dropped = Vec::new();
+        {
+            let mut kept = self.kept.lock();
+            kept.bytes += entry.kept_bytes();
+            kept.entries.push_back(entry);
+            while kept.entries.len() > self.limit || kept.bytes > MAX_JOURNAL_BYTES {
+                let Some(old) = kept.entries.pop_front() else {
+                    break;
+                };
+                kept.bytes -= old.kept_bytes();
+                dropped.push(old);
+            }
         }
-        entries.push_back(Arc::new(entry));
+        // Freed after the lock is released.
+        drop(dropped);
     }
 
     /// The entries `keep` accepts, oldest first.
     pub fn matching(&self, keep: impl Fn(&Entry) -> bool) -> Vec<Arc<Entry>> {
-        self.entries
+        self.kept
             .lock()
+            .entries
             .iter()
             .filter(|e| keep(e))
             .cloned()
@@ -141,7 +208,7 @@ impl Journal {
 
     /// How many entries it holds.
     pub fn len(&self) -> usize {
-        self.entries.lock().len()
+        self.kept.lock().entries.len()
     }
 
     /// Whether it holds no entry.
@@ -151,18 +218,130 @@ impl Journal {
 
     /// Forgets every entry.
     pub fn clear(&self) {
-        self.entries.lock().clear();
+        let old = std::mem::take(&mut *self.kept.lock());
+        drop(old);
     }
 }
 
-/// A kept body as text (invalid UTF-8 replaced), with `...` when it was cut.
-fn body_text(bytes: &[u8], cut: bool) -> String {
-    let mut text = String::from_utf8_lossy(bytes).into_owned();
-    if cut {
-        // A cut through a multi-byte character shows as U+FFFD; that is fine for a log.
-        text.push_str("...");
+/// The `GET /__admin/requests` answer, `{"requests": [...]}`, made one entry at a time as
+/// the client reads it: it holds the entries (shared pointers, taken under the journal's lock)
+/// and writes each only when asked for the next piece, so that a client that reads slowly, or
+/// not at all, costs one entry's text, not the whole answer (up to 1,000 entries of 64 KiB of
+/// control bytes, each written as six).
+///
+/// The text is byte-for-byte what `model::to_body` writes for the same entries, pretty
+/// (in the documents' layout) or compact.
+pub struct Listing {
+    entries: std::vec::IntoIter<Arc<Entry>>,
+    compact: bool,
+    started: bool,
+    written: usize,
+    done: bool,
+}
+
+impl Listing {
+    /// The answer listing `entries`, oldest first.
+    pub fn new(entries: Vec<Arc<Entry>>, compact: bool) -> Self {
+        Listing {
+            entries: entries.into_iter(),
+            compact,
+            started: false,
+            written: 0,
+            done: false,
+        }
     }
-    text
+}
+
+impl Iterator for Listing {
+    type Item = Vec<u8>;
+
+    /// The next piece: the opening with the first entry, each further entry, then the close.
+    /// Never empty.
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.done {
+            return None;
+        }
+        let mut out = Vec::with_capacity(512);
+        if !self.started {
+            self.started = true;
+            out.extend_from_slice(if self.compact {
+                b"{\"requests\":["
+            } else {
+                b"{\n  \"requests\": ["
+            });
+        }
+        let written = match self.entries.next() {
+            Some(entry) if self.compact => {
+                if self.written > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, &*entry)
+            }
+            Some(entry) => {
+                out.extend_from_slice(if self.written > 0 {
+                    b",\n    "
+                } else {
+                    b"\n    "
+                });
+                // Two levels down: four more spaces after each line break (a string's own
+                // line breaks are escaped, so every raw one is the layout's).
+                serde_json::to_writer_pretty(Indented(&mut out), &*entry)
+            }
+            None => {
+                self.done = true;
+                out.extend_from_slice(match (self.compact, self.written) {
+                    (true, _) => b"]}\n",
+                    (false, 0) => b"]\n}\n",
+                    (false, _) => b"\n  ]\n}\n",
+                });
+                return Some(out);
+            }
+        };
+        written.expect("an entry is plain strings and numbers, written into a Vec");
+        self.written += 1;
+        Some(out)
+    }
+}
+
+/// Writes into a buffer, indenting each new line by four spaces.
+struct Indented<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for line in buf.split_inclusive(|b| *b == b'\n') {
+            self.0.extend_from_slice(line);
+            if line.ends_with(b"\n") {
+                self.0.extend_from_slice(b"    ");
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `text` cut at `max` bytes (at a character boundary), and whether it was cut.
+fn cut(text: &str, max: usize) -> (&str, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let end = (0..=max)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    (&text[..end], true)
+}
+
+/// A kept text, with [`CUT_MARK`] when it was cut. (A body cut through a multi-byte
+/// character shows U+FFFD before the mark; that is fine for a log.)
+fn marked(text: Cow<'_, str>, was_cut: bool) -> Cow<'_, str> {
+    if was_cut {
+        Cow::Owned(text.into_owned() + CUT_MARK)
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
@@ -218,5 +397,90 @@ mod tests {
             .unwrap()
             .len();
         assert_eq!(body, MAX_JOURNAL_BODY + 3);
+    }
+
+    #[test]
+    fn the_streamed_listing_is_what_serde_writes_for_the_whole_answer() {
+        #[derive(serde::Serialize)]
+        struct Requests<'a> {
+            requests: Vec<&'a Entry>,
+        }
+        let mut odd = entry(2);
+        odd.set_body(b"line\nbreak \x01\"quoted\" \xff");
+        odd.token = Some("tok".into());
+        odd.status = Some(201);
+        odd.duration_ms = 1.25;
+        for entries in [vec![], vec![entry(1)], vec![entry(1), odd, entry(3)]] {
+            let entries: Vec<Arc<Entry>> = entries.into_iter().map(Arc::new).collect();
+            for compact in [false, true] {
+                let whole = crate::model::to_body(
+                    &Requests {
+                        requests: entries.iter().map(|e| &**e).collect(),
+                    },
+                    compact,
+                );
+                let pieces: Vec<Vec<u8>> = Listing::new(entries.clone(), compact).collect();
+                assert_eq!(
+                    pieces.len(),
+                    entries.len().max(1) + usize::from(!entries.is_empty())
+                );
+                assert!(pieces.iter().all(|p| !p.is_empty()));
+                assert_eq!(
+                    String::from_utf8(pieces.concat()).unwrap(),
+                    String::from_utf8(whole).unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn long_targets_and_tokens_are_cut_and_marked_where_they_end() {
+        let long_query = format!("/v1/conversations?q={}", "é".repeat(MAX_JOURNAL_TARGET));
+        let uri: Uri = long_query.replace('é', "%C3%A9").parse().unwrap();
+        let token = HeaderValue::from_str(&format!("Bearer {}", "t".repeat(1000))).unwrap();
+        let e = Entry::new(1, Method::GET, &uri, Some(&token));
+        assert!(e.target.len() <= MAX_JOURNAL_TARGET && e.target_cut && e.token_cut);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["path"], "/v1/conversations");
+        let query = json["query"].as_str().unwrap();
+        assert!(
+            query.starts_with("q=%C3%A9") && query.ends_with("..."),
+            "{query}"
+        );
+        assert_eq!(
+            json["token"],
+            format!("{}...", "t".repeat(MAX_JOURNAL_TOKEN))
+        );
+        assert_eq!(
+            e.kept_bytes(),
+            MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN,
+            "an ASCII target is cut exactly at the bound"
+        );
+
+        let long_path: Uri = format!("/{}", "p".repeat(MAX_JOURNAL_TARGET))
+            .parse()
+            .unwrap();
+        let json = serde_json::to_value(Entry::new(1, Method::GET, &long_path, None)).unwrap();
+        assert!(json["path"].as_str().unwrap().ends_with("p..."));
+        assert_eq!(json["query"], serde_json::Value::Null);
+        assert_eq!(cut("aé", 2), ("a", true));
+    }
+
+    #[test]
+    fn the_journal_drops_the_oldest_past_its_bound_in_bytes() {
+        let j = Journal::new(usize::MAX);
+        let per_entry = MAX_JOURNAL_BODY + "/v1/conversations?limit=2".len();
+        let fits = MAX_JOURNAL_BYTES / per_entry;
+        for n in 0..fits as i64 + 10 {
+            let mut e = entry(n);
+            e.set_body(&vec![b'x'; MAX_JOURNAL_BODY]);
+            j.record(e);
+        }
+        let times: Vec<i64> = j.matching(|_| true).iter().map(|e| e.time).collect();
+        assert_eq!(times.len(), fits);
+        assert_eq!(times.last(), Some(&(fits as i64 + 9)), "the newest is kept");
+        assert_eq!(j.kept.lock().bytes, fits * per_entry);
+        j.clear();
+        assert_eq!(j.kept.lock().bytes, 0);
     }
 }

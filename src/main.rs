@@ -4,6 +4,7 @@
 
 use clap::Parser;
 use clap::builder::NonEmptyStringValueParser;
+use convmock::config::{DEFAULT_MAX_OBJECTS, DEFAULT_MAX_WORKSPACES};
 use convmock::{Auth, Config, Fixtures, Profile, Server, StartError, exposure_warnings};
 use std::io::Write;
 use std::path::PathBuf;
@@ -108,8 +109,10 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
 
-    /// Under --isolate, the most workspaces (tokens) at once; a new token past it gets a 429.
-    #[arg(long, env = "CONVMOCK_MAX_WORKSPACES", value_name = "N", default_value_t = 1000,
+    /// Under --isolate, the most workspaces (tokens) kept; past it a new token takes the place
+    /// of the least recently used one that no request is using.
+    #[arg(long, env = "CONVMOCK_MAX_WORKSPACES", value_name = "N",
+          default_value_t = DEFAULT_MAX_WORKSPACES as u64,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_workspaces: u64,
 
@@ -132,6 +135,12 @@ struct Args {
         value_delimiter = ','
     )]
     admin_allow_origins: Vec<String>,
+
+    /// The most conversations a workspace may hold; a create past it gets a 429.
+    #[arg(long, env = "CONVMOCK_MAX_OBJECTS", value_name = "N",
+          default_value_t = DEFAULT_MAX_OBJECTS as u64,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
+    max_objects: u64,
 }
 
 /// Where to go next, under the flags of `--help`.
@@ -175,6 +184,7 @@ impl Args {
             max_workspaces: usize::try_from(self.max_workspaces).unwrap_or(usize::MAX),
             allow_hosts: self.allow_hosts,
             admin_allow_origins: self.admin_allow_origins,
+            max_objects: usize::try_from(self.max_objects).unwrap_or(usize::MAX),
         })
     }
 }

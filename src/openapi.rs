@@ -7,7 +7,7 @@
 //! router both ways (every route described, nothing described that is not routed), others
 //! check the examples against the documents and the live server.
 
-use crate::api::{self, Reply};
+use crate::api::{self, Content, Reply};
 use crate::body::body_kind;
 use crate::config::{Auth, Profile};
 use crate::error::ApiError;
@@ -15,9 +15,8 @@ use crate::fixtures::Fixtures;
 use crate::http::authenticate;
 use crate::model::{Fields, MAX_ID_CHARS, MAX_TIMESTAMP, RawValue};
 use crate::router::Base;
-use crate::state::{SharedWorkspace, Workspace};
+use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use hyper::header::HeaderMap;
-use parking_lot::RwLock;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -167,7 +166,7 @@ impl Examples {
         let create_body = json!({ "contact_id": documented.contact_id });
         let update_body = json!({ "is_muted": true });
 
-        let ws: SharedWorkspace = Arc::new(RwLock::new(Workspace::seeded(&fixtures, 0)));
+        let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&fixtures, 0)));
         let query = api::list_query(DOCUMENTED_LIST_QUERY).expect("a valid list query");
         let list = answer(api::list(&ws, &query, false));
         let retrieve = answer(api::retrieve(&ws, DOCUMENTED_ID, false));
@@ -180,7 +179,7 @@ impl Examples {
             conversations: Vec::new(),
             next_ids: vec![DOCUMENTED_ID.into()],
         };
-        let ws: SharedWorkspace = Arc::new(RwLock::new(Workspace::seeded(&queued, 0)));
+        let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&queued, 0)));
         let new = api::new_conversation(&fields(&create_body)).expect("a valid create");
         let created = answer(api::create(
             &ws,
@@ -188,6 +187,7 @@ impl Examples {
             new,
             documented.created_at,
             false,
+            usize::MAX,
         ));
 
         Examples {
@@ -307,6 +307,11 @@ fn answer(reply: Result<Reply, ApiError>) -> Value {
         .expect("the documented calls succeed on the default fixtures")
         .body
         .expect("a 200 or 201 has a body");
+    let body = match body {
+        Content::Full(body) => Some(body),
+        Content::Pieces(_) => None,
+    }
+    .expect("an API answer is one buffer");
     serde_json::from_slice(&body).expect("an answer is JSON")
 }
 

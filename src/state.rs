@@ -96,15 +96,117 @@ impl Workspace {
     }
 }
 
-/// A workspace behind its lock: reads (lists, retrieves) share it, writes take it alone.
-pub type SharedWorkspace = Arc<RwLock<Workspace>>;
+/// A workspace behind its lock (reads share it, writes take it alone), with its own
+/// `Request-Id` sequence beside the lock, so that numbering an answer never waits for it.
+#[derive(Debug)]
+pub struct WorkspaceCell {
+    lock: RwLock<Workspace>,
+    requests: AtomicU64,
+}
+
+impl WorkspaceCell {
+    /// A workspace, its sequence at 0.
+    pub fn new(ws: Workspace) -> Self {
+        WorkspaceCell {
+            lock: RwLock::new(ws),
+            requests: AtomicU64::new(0),
+        }
+    }
+}
+
+impl std::ops::Deref for WorkspaceCell {
+    type Target = RwLock<Workspace>;
+
+    fn deref(&self) -> &RwLock<Workspace> {
+        &self.lock
+    }
+}
+
+/// A workspace as requests share it.
+pub type SharedWorkspace = Arc<WorkspaceCell>;
+
+/// What a request reached, for its `Request-Id`: its accepted token, and the workspace it
+/// was answered in.
+#[derive(Debug, Default)]
+pub struct Reached {
+    /// The token, once accepted.
+    pub token: Option<String>,
+    /// The workspace, once looked up.
+    pub workspace: Option<SharedWorkspace>,
+}
 
 #[derive(Debug)]
 enum Workspaces {
     /// Every token sees this one.
     One(SharedWorkspace),
     /// `--isolate`: one per token, made on first use.
-    PerToken(Mutex<HashMap<Box<str>, SharedWorkspace>>),
+    PerToken(Mutex<Pool>),
+}
+
+/// Under `--isolate`: the workspaces by token, and when each was last used.
+#[derive(Debug, Default)]
+struct Pool {
+    slots: HashMap<Box<str>, Slot>,
+    /// Counts uses; a slot's `last_used` is this count at its latest use.
+    uses: u64,
+}
+
+#[derive(Debug)]
+struct Slot {
+    ws: SharedWorkspace,
+    last_used: u64,
+}
+
+impl Slot {
+    /// Whether no request holds the workspace (the pool has the only reference).
+    fn is_idle(&self) -> bool {
+        Arc::strong_count(&self.ws) == 1
+    }
+}
+
+impl Pool {
+    /// The token's workspace, marked as just used.
+    fn get(&mut self, token: &str) -> Option<SharedWorkspace> {
+        self.uses += 1;
+        let slot = self.slots.get_mut(token)?;
+        slot.last_used = self.uses;
+        Some(Arc::clone(&slot.ws))
+    }
+
+    fn insert(&mut self, token: &str, ws: SharedWorkspace) {
+        self.uses += 1;
+        let last_used = self.uses;
+        self.slots.insert(token.into(), Slot { ws, last_used });
+    }
+
+    /// The token of the least recently used idle workspace. Only the pool hands out
+    /// references, under its lock, so a workspace idle here stays idle until the lock is
+    /// released.
+    fn least_recently_used_idle(&self) -> Option<&str> {
+        self.slots
+            .iter()
+            .filter(|(_, slot)| slot.is_idle())
+            .min_by_key(|(_, slot)| slot.last_used)
+            .map(|(token, _)| &**token)
+    }
+
+    /// Whether a new workspace fits, perhaps after an eviction.
+    fn has_room(&self, limit: usize) -> bool {
+        self.slots.len() < limit || self.slots.values().any(Slot::is_idle)
+    }
+
+    /// Makes room for one more workspace past `limit` by taking out the least recently used
+    /// idle one, returned so that it is freed after the lock is released.
+    fn make_room(&mut self, limit: usize) -> Result<Option<Slot>, ApiError> {
+        if self.slots.len() < limit {
+            return Ok(None);
+        }
+        let token: Box<str> = self
+            .least_recently_used_idle()
+            .ok_or(ApiError::TooManyWorkspaces { limit })?
+            .into();
+        Ok(self.slots.remove(&token))
+    }
 }
 
 /// What every request handler can reach.
@@ -121,6 +223,7 @@ pub struct Shared {
     /// Injected faults and latency.
     pub faults: Faults,
     workspaces: Workspaces,
+    /// The sequence of requests that reach no workspace (under `--isolate`).
     requests: AtomicU64,
     admin_requests: AtomicU64,
     openapi: OnceLock<Vec<u8>>,
@@ -143,9 +246,9 @@ impl AppState {
     pub fn new(config: Config) -> Self {
         let seed = config.seed.unwrap_or_else(rand::random);
         let workspaces = if config.isolate {
-            Workspaces::PerToken(Mutex::new(HashMap::new()))
+            Workspaces::PerToken(Mutex::new(Pool::default()))
         } else {
-            Workspaces::One(Arc::new(RwLock::new(Workspace::seeded(
+            Workspaces::One(Arc::new(WorkspaceCell::new(Workspace::seeded(
                 &config.fixtures,
                 seed,
             ))))
@@ -176,10 +279,11 @@ impl AppState {
                 // Seeded before the lock is taken; the old store is freed after it is released.
                 let fresh = Workspace::seeded(&self.config.fixtures, self.seed);
                 let old = std::mem::replace(&mut *ws.write(), fresh);
+                ws.requests.store(0, Ordering::Relaxed);
                 drop(old);
             }
-            Workspaces::PerToken(map) => {
-                let old = std::mem::take(&mut *map.lock());
+            Workspaces::PerToken(pool) => {
+                let old = std::mem::take(&mut *pool.lock());
                 drop(old);
             }
         }
@@ -203,51 +307,75 @@ impl AppState {
     }
 
     /// The workspace a request with this token works in. Under `--isolate` a new token gets
-    /// a fresh copy of the fixtures; the map's lock is held only to look up or insert.
+    /// a fresh copy of the fixtures; the pool's lock is held only to look up or insert.
     ///
-    /// Past `--max-workspaces`, a new token is refused (429) and existing ones go on working.
+    /// Past `--max-workspaces`, a new token's workspace takes the place of the least
+    /// recently used idle one (no request holds it), which is dropped with its data; only
+    /// when every workspace is in use is the new token refused (429). A request holds its
+    /// workspace until it is answered, so none is dropped under a request.
     pub fn workspace(&self, token: &str) -> Result<SharedWorkspace, ApiError> {
-        let map = match &self.workspaces {
+        let pool = match &self.workspaces {
             Workspaces::One(ws) => return Ok(Arc::clone(ws)),
-            Workspaces::PerToken(map) => map,
+            Workspaces::PerToken(pool) => pool,
         };
         let limit = self.config.max_workspaces;
         {
-            let map = map.lock();
-            if let Some(ws) = map.get(token) {
-                return Ok(Arc::clone(ws));
+            let mut pool = pool.lock();
+            if let Some(ws) = pool.get(token) {
+                return Ok(ws);
             }
-            if map.len() >= limit {
+            if !pool.has_room(limit) {
                 return Err(ApiError::TooManyWorkspaces { limit });
             }
         }
-        // Seeded outside the map's lock: a large fixture set takes a while to copy.
-        let fresh = Workspace::seeded(&self.config.fixtures, workspace_seed(self.seed, token));
-        let mut map = map.lock();
-        if let Some(ws) = map.get(token) {
-            return Ok(Arc::clone(ws));
+        // Seeded outside the pool's lock: a large fixture set takes a while to copy.
+        let fresh = Arc::new(WorkspaceCell::new(Workspace::seeded(
+            &self.config.fixtures,
+            workspace_seed(self.seed, token),
+        )));
+        let mut pool = pool.lock();
+        if let Some(ws) = pool.get(token) {
+            return Ok(ws);
         }
-        if map.len() >= limit {
-            return Err(ApiError::TooManyWorkspaces { limit });
+        let evicted = pool.make_room(limit)?;
+        pool.insert(token, Arc::clone(&fresh));
+        // The evicted store is freed after the lock is released.
+        drop(pool);
+        drop(evicted);
+        Ok(fresh)
+    }
+
+    /// The token's workspace if it exists (marked as used), without creating one.
+    fn existing_workspace(&self, token: &str) -> Option<SharedWorkspace> {
+        match &self.workspaces {
+            Workspaces::One(ws) => Some(Arc::clone(ws)),
+            Workspaces::PerToken(pool) => pool.lock().get(token),
         }
-        let ws = Arc::new(RwLock::new(fresh));
-        map.insert(token.into(), Arc::clone(&ws));
-        Ok(ws)
     }
 
     /// Runs `f` on a token's workspace without creating one: a token not seen yet is shown
     /// the fixtures it would start from. For the admin API's reads.
     pub fn view_workspace<R>(&self, token: &str, f: impl FnOnce(&Workspace) -> R) -> R {
-        let existing = match &self.workspaces {
-            Workspaces::One(ws) => Some(Arc::clone(ws)),
-            Workspaces::PerToken(map) => map.lock().get(token).cloned(),
-        };
-        match existing {
+        match self.existing_workspace(token) {
             Some(ws) => f(&ws.read()),
             None => f(&Workspace::seeded(
                 &self.config.fixtures,
                 workspace_seed(self.seed, token),
             )),
+        }
+    }
+
+    /// Drops a token's workspace and its data (`DELETE /__admin/workspaces/{token}`);
+    /// `false` if it has none (always, without `--isolate`). A request that holds it
+    /// finishes in it; the token's next request gets a fresh one.
+    pub fn remove_workspace(&self, token: &str) -> bool {
+        match &self.workspaces {
+            Workspaces::One(_) => false,
+            Workspaces::PerToken(pool) => {
+                // Freed after the lock is released.
+                let removed = pool.lock().slots.remove(token);
+                removed.is_some()
+            }
         }
     }
 
@@ -260,9 +388,26 @@ impl AppState {
         )
     }
 
-    /// A fresh `Request-Id` value: `req_` and a 16-digit sequence number.
-    pub fn next_request_id(&self) -> String {
-        sequence_id("req_", self.requests.fetch_add(1, Ordering::Relaxed) + 1)
+    /// A fresh `Request-Id` value for a request outside the admin API: `req_` and the next
+    /// number of its workspace's own sequence, so that under `--isolate` one token's numbers
+    /// never depend on another's requests. A request refused before its workspace was looked
+    /// up counts in its token's workspace if that exists; without `--isolate` every request
+    /// counts in the one workspace. A request that reaches none (no accepted token, or a
+    /// new token refused) gets `srv_` and the number of a server-wide sequence.
+    pub fn next_request_id(&self, reached: &Reached) -> String {
+        let looked_up;
+        let ws = match (&reached.workspace, &reached.token, &self.workspaces) {
+            (Some(ws), _, _) | (None, _, Workspaces::One(ws)) => Some(ws),
+            (None, Some(token), Workspaces::PerToken(_)) => {
+                looked_up = self.existing_workspace(token);
+                looked_up.as_ref()
+            }
+            (None, None, Workspaces::PerToken(_)) => None,
+        };
+        match ws {
+            Some(ws) => sequence_id("req_", ws.requests.fetch_add(1, Ordering::Relaxed) + 1),
+            None => sequence_id("srv_", self.requests.fetch_add(1, Ordering::Relaxed) + 1),
+        }
     }
 }
 
@@ -340,20 +485,39 @@ mod tests {
     }
 
     #[test]
-    fn past_the_workspace_bound_new_tokens_are_refused_and_old_ones_work() {
+    fn past_the_workspace_bound_the_least_recently_used_idle_one_makes_room() {
         let state = AppState::new(Config {
             isolate: true,
             max_workspaces: 2,
             ..Config::default()
         });
-        state.workspace("a").unwrap();
-        state.workspace("b").unwrap();
+        let a = state.workspace("a").unwrap();
+        let b = state.workspace("b").unwrap();
+        // Both are held, as by requests in flight: a new token is refused, the others work.
         assert_eq!(
             state.workspace("c").err(),
             Some(ApiError::TooManyWorkspaces { limit: 2 })
         );
-        assert!(state.workspace("a").is_ok());
+        assert!(Arc::ptr_eq(&a, &state.workspace("a").unwrap()));
+        // Once b is let go, c takes its place; a, still held, is never the one evicted,
+        // however long ago it was used and however many tokens come.
+        drop(b);
+        for n in 0..100 {
+            let fresh = state.workspace(&format!("fresh-{n}")).unwrap();
+            drop(fresh);
+        }
+        assert!(Arc::ptr_eq(&a, &state.workspace("a").unwrap()));
+        drop(a);
+        // Idle now, a goes only when it is the least recently used: the next new token
+        // takes fresh-99's place; once a is used again, the one after takes newest's.
+        let newest = state.workspace("newest").unwrap();
+        drop(newest);
+        state.workspace("a").unwrap();
+        state.workspace("another").unwrap();
+        assert!(state.existing_workspace("newest").is_none());
+        assert!(state.existing_workspace("a").is_some());
+        assert!(state.remove_workspace("a") && !state.remove_workspace("a"));
         state.reset();
-        assert!(state.workspace("c").is_ok());
+        assert!(state.existing_workspace("another").is_none());
     }
 }

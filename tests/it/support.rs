@@ -203,11 +203,20 @@ impl Resp {
             .and_then(|l| l.split(' ').nth(1))
             .and_then(|s| s.parse().ok())
             .expect("a status line");
-        let headers = lines
+        let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
             .collect();
-        let body = String::from_utf8(raw[split + 4..].to_vec()).expect("a UTF-8 body");
+        let chunked = headers
+            .iter()
+            .any(|(n, v)| n == "transfer-encoding" && v == "chunked");
+        let raw_body = &raw[split + 4..];
+        let body = if chunked {
+            dechunk(raw_body)
+        } else {
+            raw_body.to_vec()
+        };
+        let body = String::from_utf8(body).expect("a UTF-8 body");
         Resp {
             status,
             headers,
@@ -250,6 +259,26 @@ impl Resp {
     pub fn expect(self, status: u16) -> Self {
         assert_eq!(self.status, status, "body: {}", self.body);
         self
+    }
+}
+
+/// A `Transfer-Encoding: chunked` body, decoded (a streamed answer is sent so).
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = raw
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size line");
+        let size = std::str::from_utf8(&raw[..eol])
+            .ok()
+            .and_then(|line| usize::from_str_radix(line.split(';').next()?.trim(), 16).ok())
+            .expect("a hexadecimal chunk size");
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
+        raw = &raw[eol + 2 + size + 2..];
     }
 }
 

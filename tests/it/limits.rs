@@ -1,0 +1,172 @@
+//! Bounds on what the server keeps and hands out: the journal's memory, and the number of
+//! conversations a workspace holds.
+
+use crate::support::{Binary, Req, TestServer, many_fixtures};
+use convmock::journal::{
+    MAX_JOURNAL_BODY, MAX_JOURNAL_BYTES, MAX_JOURNAL_TARGET, MAX_JOURNAL_TOKEN,
+};
+use convmock::{Config, Fixtures, Profile};
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+#[test]
+fn the_journal_keeps_a_bounded_number_of_bytes_and_cuts_long_targets_and_tokens() {
+    let s = TestServer::start();
+    let per_entry = MAX_JOURNAL_BODY + MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN;
+    let fits = MAX_JOURNAL_BYTES / per_entry;
+    let body = vec![b'b'; MAX_JOURNAL_BODY];
+    let token = "t".repeat(4 * MAX_JOURNAL_TOKEN);
+    let sent = fits + 20;
+    for i in 0..sent {
+        let target = format!("/elsewhere?n={i:05}&pad={}", "q".repeat(MAX_JOURNAL_TARGET));
+        Req::new(s.addr, "POST", &target)
+            .token(&token)
+            .body_as("application/octet-stream", &body)
+            .send()
+            .expect(404);
+    }
+    let journal = Req::new(s.addr, "GET", "/__admin/requests")
+        .send()
+        .expect(200);
+    let requests = journal.json()["requests"].as_array().unwrap().clone();
+    assert_eq!(requests.len(), fits, "entries kept of {sent}");
+    let newest = requests.last().unwrap();
+    let query = newest["query"].as_str().unwrap();
+    assert!(
+        query.starts_with(&format!("n={:05}&pad=qq", sent - 1)),
+        "{}",
+        &query[..20]
+    );
+    assert!(query.ends_with("q..."));
+    assert_eq!(
+        "/elsewhere?".len() + query.len(),
+        MAX_JOURNAL_TARGET + "...".len()
+    );
+    assert_eq!(
+        newest["token"],
+        format!("{}...", &token[..MAX_JOURNAL_TOKEN])
+    );
+    assert_eq!(newest["body"].as_str().unwrap().len(), MAX_JOURNAL_BODY);
+}
+/// The server process's resident memory, in KiB.
+fn rss_kib(b: &Binary) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", b.child.id()))
+        .expect("the server's /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmRSS line")
+}
+
+#[test]
+fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
+    let b = Binary::start(&["--quiet"]);
+    // Control bytes: each is six bytes (`\u0001`) in the JSON answer.
+    let body = vec![1u8; MAX_JOURNAL_BODY];
+    for _ in 0..250 {
+        Req::new(b.addr, "POST", "/elsewhere")
+            .body_as("application/octet-stream", &body)
+            .send()
+            .expect(404);
+    }
+    let before = rss_kib(&b);
+    // Eight readers of a ~100 MB answer each, that never read a byte of it.
+    let readers: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut conn = TcpStream::connect(b.addr).expect("connect");
+            write!(
+                conn,
+                "GET /__admin/requests HTTP/1.1\r\nHost: {}\r\n\r\n",
+                b.addr
+            )
+            .expect("send the request");
+            conn
+        })
+        .collect();
+    // Each answer has begun (its first bytes are waiting) once its handler has returned.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for conn in &readers {
+        conn.set_read_timeout(Some(Duration::from_secs(120)))
+            .expect("timeout");
+        let mut first = [0u8; 1];
+        assert_eq!(conn.peek(&mut first).expect("the answer begins"), 1);
+        assert!(Instant::now() < deadline);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let grown_mib = rss_kib(&b).saturating_sub(before) / 1024;
+    assert!(grown_mib < 200, "the server grew by {grown_mib} MiB");
+    b.call("GET", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+        .send()
+        .expect(200);
+    drop(readers);
+}
+
+fn create(s: &TestServer) -> crate::support::Resp {
+    s.call("POST", "/v1/conversations")
+        .form("contact_id=c")
+        .send()
+}
+
+fn listed(s: &TestServer) -> usize {
+    s.get("/v1/conversations?limit=100").ids().len()
+}
+
+#[test]
+fn a_create_past_the_object_limit_is_a_429_naming_it_until_one_is_deleted() {
+    let s = TestServer::with(Config {
+        max_objects: 10,
+        profile: Profile::Oblic,
+        ..Config::default()
+    });
+    // Seven fixtures, three creates.
+    let mut created: Vec<String> = (0..3).map(|_| create(&s).expect(201).id()).collect();
+    let full = create(&s).expect(429);
+    assert_eq!(full.json()["errors"][0]["cd"], "RATE_LIMITED");
+    let message = full.json()["errors"][0]["message"].to_string();
+    assert!(
+        message.contains("holds 10 ") && message.contains("at most 10 (--max-objects)"),
+        "{message}"
+    );
+    assert_eq!(listed(&s), 10, "the refused create added nothing");
+    let gone = created.pop().unwrap();
+    s.call("DELETE", &format!("/v1/conversations/{gone}"))
+        .send()
+        .expect(204);
+    create(&s).expect(201);
+    create(&s).expect(429);
+}
+
+#[test]
+fn fixtures_beyond_the_object_limit_load_whole_and_take_creates_once_under_it() {
+    let s = TestServer::with(Config {
+        max_objects: 10,
+        fixtures: Fixtures::parse("inline", &many_fixtures(12)).unwrap(),
+        ..Config::default()
+    });
+    assert_eq!(listed(&s), 12);
+    assert!(create(&s).expect(429).body.contains("holds 12 "));
+    for i in 0..3 {
+        s.call("DELETE", &format!("/v1/conversations/c{i:04}"))
+            .send()
+            .expect(204);
+    }
+    create(&s).expect(201);
+    create(&s).expect(429);
+}
+
+#[test]
+fn the_object_limit_is_a_flag_and_a_variable() {
+    // The documented seven fixtures fill a limit of 7.
+    let b = Binary::start(&["--quiet", "--max-objects", "8"]);
+    let form = |b: &Binary| {
+        b.call("POST", "/v1/conversations")
+            .form("contact_id=c")
+            .send()
+    };
+    form(&b).expect(201);
+    form(&b).expect(429);
+    let b = Binary::start_with_env(&["--quiet"], &[("CONVMOCK_MAX_OBJECTS", "7")]);
+    assert!(form(&b).expect(429).body.contains("--max-objects"));
+}
