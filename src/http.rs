@@ -279,11 +279,12 @@ impl Record {
     fn start(state: &AppState, parts: &Parts, is_admin: bool) -> Self {
         // Admin calls are the test's own bookkeeping: not journaled.
         let entry = (!is_admin && state.journal.is_on()).then(|| {
+            let token = parts.headers.get(header::AUTHORIZATION).and_then(bearer);
             Entry::new(
                 state.clock.now(),
                 parts.method.clone(),
                 &parts.uri,
-                parts.headers.get(header::AUTHORIZATION),
+                token.map(|t| shown_token(&state.config.auth, t)).as_deref(),
             )
         });
         Record {
@@ -487,6 +488,20 @@ pub(crate) fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<String, A
                 })
             }
         }
+    }
+}
+
+/// A bearer token as the journal shows it: as sent, except under `--token`, where tokens
+/// are secrets and anyone who may read the journal could otherwise collect them: there a
+/// listed token shows as `<token N>` (its place among the `--token` flags, from 1) and any
+/// other as `<unlisted token>`.
+pub fn shown_token(auth: &Auth, token: String) -> String {
+    match auth {
+        Auth::Tokens(listed) => match listed.iter().position(|t| *t == token) {
+            Some(i) => format!("<token {}>", i + 1),
+            None => "<unlisted token>".to_owned(),
+        },
+        Auth::AnyToken | Auth::Disabled => token,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Bearer tokens, `--token`, `--no-auth`, and workspaces under `--isolate`.
 
-use crate::support::TestServer;
+use crate::support::{Req, TestServer};
 use convmock::{Auth, Config};
 
 const DOC: &str = "/v1/conversations/xgQQXg3hrtjh7AvZ";
@@ -46,6 +46,33 @@ fn listed_tokens_are_the_only_ones_accepted() {
     assert!(r.body.contains("Invalid bearer token"), "{}", r.body);
     s.call("DELETE", DOC).token("gamma").send().expect(401);
     s.call("GET", DOC).token("alpha").send().expect(200);
+}
+
+#[test]
+fn under_listed_tokens_the_journal_never_shows_one() {
+    let s = TestServer::with(Config {
+        auth: Auth::Tokens(vec!["alpha-secret".into(), "beta-secret".into()]),
+        ..Config::default()
+    });
+    s.call("GET", DOC).token("beta-secret").send().expect(200);
+    s.call("GET", DOC).token("alpha-secret").send().expect(200);
+    s.call("GET", DOC).token("alpha-secrex").send().expect(401);
+    let journal = Req::new(s.addr, "GET", "/__admin/requests")
+        .send()
+        .expect(200);
+    assert!(!journal.body.contains("secre"), "{}", journal.body);
+    let shown: Vec<_> = journal.json()["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["token"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(shown, ["<token 2>", "<token 1>", "<unlisted token>"]);
+    // Without --token a token is a name, not a secret: shown as sent.
+    let open = TestServer::start();
+    open.call("GET", DOC).token("mine").send().expect(200);
+    let journal = Req::new(open.addr, "GET", "/__admin/requests").send();
+    assert_eq!(journal.json()["requests"][0]["token"], "mine");
 }
 
 #[test]
