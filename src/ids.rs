@@ -46,6 +46,12 @@ impl IdGen {
         self.queue.len()
     }
 
+    /// How many queued IDs were handed out (each is remembered, so that it never comes
+    /// back).
+    pub fn issued(&self) -> usize {
+        self.issued.len()
+    }
+
     /// Adds IDs to the end of the queue.
     pub fn enqueue(&mut self, ids: impl IntoIterator<Item = Box<str>>) {
         self.queue.extend(ids);

@@ -62,13 +62,18 @@ impl Workspace {
     /// Adds IDs to the queue; refuses (naming it) one that is not a valid ID, that a
     /// conversation here has, that was handed out before, or that is already queued. (That
     /// no fixture conversation has or had it is [`Fixtures::check_unused`]'s part.) Refuses
-    /// them all when the queue would pass [`MAX_QUEUED_IDS`].
+    /// them all when the workspace would take more than [`MAX_QUEUED_IDS`] queued IDs in
+    /// its life: those waiting and those handed out, which are remembered so that they
+    /// never come back, so that cycles of queueing, creating and deleting stay bounded too.
     pub fn enqueue_ids(&mut self, ids: &[String]) -> Result<(), String> {
-        let total = self.ids.queued().saturating_add(ids.len());
+        let (waiting, handed_out) = (self.ids.queued(), self.ids.issued());
+        let total = waiting.saturating_add(handed_out).saturating_add(ids.len());
         if total > MAX_QUEUED_IDS {
             return Err(format!(
-                "Invalid 'ids': the queue would hold {total} IDs, more than the limit of \
-                 {MAX_QUEUED_IDS} per workspace; none were added."
+                "Invalid 'ids': this workspace would take {total} queued IDs ({waiting} waiting, \
+                 {handed_out} handed out, {} sent), more than the limit of {MAX_QUEUED_IDS} per \
+                 workspace; none were added (a reset or a fresh token starts again).",
+                ids.len()
             ));
         }
         let mut queued: HashSet<&str> = self.ids.queue().collect();
@@ -431,6 +436,28 @@ mod tests {
     fn request_ids_are_zero_padded_sequence_numbers() {
         assert_eq!(sequence_id("req_", 1), "req_0000000000000001");
         assert_eq!(sequence_id("adm_", 1234567890123), "adm_0001234567890123");
+    }
+
+    #[test]
+    fn queued_ids_handed_out_count_toward_the_queue_limit() {
+        let mut ws = Workspace::seeded(&Fixtures::empty(), 1);
+        let batch = |from: usize, n: usize| -> Vec<String> {
+            (from..from + n).map(|i| format!("q{i}")).collect()
+        };
+        ws.enqueue_ids(&batch(0, MAX_QUEUED_IDS / 2)).unwrap();
+        for _ in 0..MAX_QUEUED_IDS / 2 {
+            let id = ws.new_id();
+            // Created, then deleted: the ID is still remembered.
+            ws.store
+                .insert(crate::model::Conversation::new(id.clone(), None, None, 1))
+                .unwrap();
+            assert!(ws.delete(&id));
+        }
+        let half = MAX_QUEUED_IDS / 2;
+        let err = ws.enqueue_ids(&batch(half, half + 1)).unwrap_err();
+        assert!(err.contains(&format!("{half} handed out")), "{err}");
+        assert_eq!(ws.ids.queued(), 0, "none were added");
+        ws.enqueue_ids(&batch(half, half)).unwrap();
     }
 
     #[test]
