@@ -410,6 +410,18 @@ fn collection(base: Base, ex: &Examples) -> Value {
             &url,
         ),
     );
+    create_responses.insert(
+        "429".into(),
+        ex.error(
+            "The workspace holds as many conversations as it may (--max-objects).",
+            ("workspace_full", "A workspace at its limit"),
+            &ApiError::TooManyObjects {
+                held: crate::config::DEFAULT_MAX_OBJECTS,
+                limit: crate::config::DEFAULT_MAX_OBJECTS,
+            },
+            &url,
+        ),
+    );
     create_responses.extend(ex.common_errors(&url, true));
 
     json!({

@@ -508,3 +508,32 @@ fn a_created_conversation_links_to_its_retrieve_update_and_delete_under_the_same
         s.call("DELETE", &path).send().expect(204);
     }
 }
+
+#[test]
+fn a_full_workspace_answers_the_described_429() {
+    let limit = convmock::config::DEFAULT_MAX_OBJECTS;
+    let conversations: Vec<String> = (0..limit)
+        .map(|i| format!(r#"{{"id": "c{i}", "created_at": {i}}}"#))
+        .collect();
+    let fixtures = convmock::Fixtures::parse(
+        "full",
+        &format!(r#"{{"conversations": [{}]}}"#, conversations.join(",")),
+    )
+    .expect("valid fixtures");
+    let s = TestServer::with(Config {
+        fixtures,
+        ..Config::default()
+    });
+    let doc = document(&s);
+    for base in ["/v1", "/external"] {
+        let url = format!("{base}/conversations");
+        let answered = s
+            .call("POST", &url)
+            .form("contact_id=a")
+            .send()
+            .expect(429)
+            .json();
+        let described = answer(&doc["paths"][&url]["post"], "429");
+        assert_eq!(described, &answered, "{base}");
+    }
+}
