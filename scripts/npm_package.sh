@@ -37,12 +37,16 @@ cleanup() {
 trap cleanup EXIT
 cp "${tarballs[@]}" "$project/"
 cp examples/node/convmock.test.mjs npm/test/types/esm.mts npm/test/types/cjs.cts "$project/"
+# The project README's node:test block, as a user would paste it.
+awk '/^```js$/ {block = ""; inside = 1; next} inside && /^```$/ {inside = 0; if (block ~ /from .convmock./ && block ~ /node:test/) {printf "%s", block; exit}} inside {block = block $0 "\n"}' \
+  README.md >"$project/readme.test.mjs"
+test -s "$project/readme.test.mjs"
 cd "$project"
 unset CONVMOCK_BIN CONVMOCK_BINARY
 export npm_config_registry=http://127.0.0.1:9 npm_config_cache=$project/.npm-cache npm_config_offline=true
 npm init -y >/dev/null
 npm install --ignore-scripts --offline --no-audit --no-fund ./*.tgz
-node --test convmock.test.mjs
+node --test convmock.test.mjs readme.test.mjs
 node -e "if (typeof require('convmock').startConvmock !== 'function') process.exit(1)"
 
 # `npx convmock --port 0` prints the ready line. npm runs the launcher in a process of its

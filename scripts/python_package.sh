@@ -40,6 +40,7 @@ py="$work/venv/bin/python"
 cp -r examples/python "$work/user-suite"
 cp -r python/tests "$work/package-tests"
 cp python/README.md "$work/README.md"  # its blocks are run by package-tests/test_readme.py
+cp README.md "$work/PROJECT_README.md" # and so are the project README's
 
 # Nothing may lead back into the checkout: no CONVMOCK_BIN, no PYTHONPATH, not the cwd.
 run() { (cd "$1" && shift && env -u CONVMOCK_BIN -u PYTHONPATH -u PYTEST_ADDOPTS "$@"); }

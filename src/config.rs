@@ -66,11 +66,11 @@ pub enum Auth {
     Disabled,
 }
 
-/// How many conversations a workspace may hold by default (see the README's worst-case
+/// How many conversations a workspace may hold by default (see docs/limits.md, worst-case
 /// memory).
 pub const DEFAULT_MAX_OBJECTS: usize = 10_000;
 
-/// Under `--isolate`, how many workspaces are kept by default (see the README's worst-case
+/// Under `--isolate`, how many workspaces are kept by default (see docs/limits.md, worst-case
 /// memory: each may hold [`DEFAULT_MAX_OBJECTS`] conversations).
 pub const DEFAULT_MAX_WORKSPACES: usize = 100;
 

@@ -466,12 +466,12 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_example_is_a_valid_fixtures_file() {
-        let readme = include_str!("../README.md");
+    fn the_documented_example_is_a_valid_fixtures_file() {
+        let readme = include_str!("../docs/fixtures.md");
         let section = &readme[readme.find("## Fixtures").expect("a Fixtures section")..];
         let start = section.find("```json\n").expect("a JSON example") + 8;
         let end = start + section[start..].find("```").expect("the example's end");
-        let f = Fixtures::parse("README.md", &section[start..end]).unwrap();
+        let f = Fixtures::parse("docs/fixtures.md", &section[start..end]).unwrap();
         assert_eq!(f.conversations.len(), 2);
         assert_eq!(f.next_ids.len(), 2);
         assert!(f.conversations[0].is_pinned);

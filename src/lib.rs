@@ -54,6 +54,11 @@ pub mod state;
 pub mod store;
 
 pub use config::{Auth, Config, Profile};
+
+/// The README's Rust examples, compiled and run as doc-tests, so that what a user pastes works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use fixtures::{FixtureError, Fixtures};
 
 use state::AppState;

@@ -16,5 +16,6 @@ mod openapi;
 mod operations;
 mod pagination;
 mod properties;
+mod readme;
 mod support;
 mod workspaces;
