@@ -299,9 +299,8 @@ impl Record {
 
     /// Keeps why the request is refused: the error's first message, on one line.
     fn note(&mut self, err: &ApiError) {
-        if self.logged.is_some() {
-            let first = err.messages().into_iter().next().unwrap_or_default();
-            self.why = Some(one_line(&first));
+        if self.logged.is_some() || self.entry.is_some() {
+            self.why = err.messages().into_iter().next();
         }
     }
 }
@@ -329,6 +328,9 @@ impl Drop for Record {
         };
         if let Some(mut entry) = self.entry.take() {
             entry.status = status.map(|s| s.as_u16());
+            if let Some(why) = &self.why {
+                entry.set_error(why);
+            }
             entry.duration_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
             self.state.journal.record(entry);
         }
@@ -339,7 +341,8 @@ impl Drop for Record {
                 Outcome::Abandoned => "abandoned".to_owned(),
             };
             let url = uri.path_and_query().map_or("/", |pq| pq.as_str());
-            log_line(method, url, &shown, self.started, self.why.as_deref());
+            let why = self.why.as_deref().map(one_line);
+            log_line(method, url, &shown, self.started, why.as_deref());
         }
     }
 }

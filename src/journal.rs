@@ -18,6 +18,8 @@ pub const MAX_JOURNAL_BODY: usize = 64 * 1024;
 pub const MAX_JOURNAL_TARGET: usize = 8 * 1024;
 /// How much of a bearer token an entry keeps.
 pub const MAX_JOURNAL_TOKEN: usize = 256;
+/// How much of an answer's error message an entry keeps.
+pub const MAX_JOURNAL_ERROR: usize = 1024;
 /// The most the journal keeps of bodies, targets and tokens in all (32 MiB); past it the
 /// oldest entries are dropped, whatever `--journal-limit` allows.
 pub const MAX_JOURNAL_BYTES: usize = 32 << 20;
@@ -42,6 +44,9 @@ pub struct Entry {
     pub body_cut: bool,
     /// The answer's status; `None` when no answer was sent.
     pub status: Option<u16>,
+    /// Why the request was refused (the error body's first message), cut at
+    /// [`MAX_JOURNAL_ERROR`]; `None` for an answer that was not an error.
+    pub error: Option<Box<str>>,
     /// The bearer token, if one was sent, cut at [`MAX_JOURNAL_TOKEN`].
     pub token: Option<Box<str>>,
     /// Whether the token was longer than what is kept.
@@ -73,17 +78,26 @@ impl Entry {
             body: None,
             body_cut: false,
             status: None,
+            error: None,
             token,
             token_cut,
             duration_ms: 0.0,
         }
     }
 
-    /// What the entry counts against [`MAX_JOURNAL_BYTES`]: its body, target and token.
+    /// What the entry counts against [`MAX_JOURNAL_BYTES`]: its body, target, token and
+    /// error message.
     pub fn kept_bytes(&self) -> usize {
         self.target.len()
             + self.body.as_ref().map_or(0, Bytes::len)
             + self.token.as_ref().map_or(0, |t| t.len())
+            + self.error.as_ref().map_or(0, |e| e.len())
+    }
+
+    /// Keeps why the request was refused, cut at [`MAX_JOURNAL_ERROR`].
+    pub fn set_error(&mut self, message: &str) {
+        let (kept, was_cut) = cut(message, MAX_JOURNAL_ERROR);
+        self.error = Some(marked(kept.into(), was_cut).into());
     }
 
     /// Keeps a copy of the body, cut at [`MAX_JOURNAL_BODY`] (a copy, so that the journal
@@ -109,10 +123,11 @@ impl Entry {
     }
 }
 
-/// The admin API's form: `time, method, path, query, body, status, token, duration_ms`.
+/// The admin API's form: `time, method, path, query, body, status, error, token,
+/// duration_ms`.
 impl Serialize for Entry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Entry", 8)?;
+        let mut s = serializer.serialize_struct("Entry", 9)?;
         s.serialize_field("time", &self.time)?;
         s.serialize_field("method", self.method.as_str())?;
         // A cut target is marked at its end: on the query when there is one, else the path.
@@ -127,6 +142,7 @@ impl Serialize for Entry {
             .map(|b| marked(String::from_utf8_lossy(b), self.body_cut));
         s.serialize_field("body", &body)?;
         s.serialize_field("status", &self.status)?;
+        s.serialize_field("error", &self.error)?;
         let token = self
             .token
             .as_deref()
@@ -385,7 +401,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"time": 5, "method": "POST", "path": "/v1/conversations",
-                "query": "x=1", "body": "contact_id=a", "status": 201, "token": "tok",
+                "query": "x=1", "body": "contact_id=a", "status": 201, "error": null, "token": "tok",
                 "duration_ms": 0.0})
         );
         let mut long = entry(1);

@@ -50,6 +50,8 @@ export interface JournalEntry {
   body: string | null;
   /** null for a dropped connection. */
   status: number | null;
+  /** Why the request was refused (the error body's first message), or null. */
+  error: string | null;
   /** The bearer token sent, or null. */
   token: string | null;
   duration_ms: number;

@@ -165,6 +165,7 @@ fn the_journal_shows_each_request_oldest_first_and_filters() {
             "query",
             "body",
             "status",
+            "error",
             "token",
             "duration_ms"
         ]

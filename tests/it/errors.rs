@@ -229,3 +229,29 @@ fn json_sent_as_a_form_is_told_to_say_it_is_json() {
         .send()
         .expect(201);
 }
+
+#[test]
+fn the_journal_keeps_why_each_request_was_refused() {
+    let s = TestServer::start();
+    s.get("/v1/conversations/nope").expect(404);
+    s.call("GET", "/v1/conversations?limit=0")
+        .send()
+        .expect(400);
+    s.get("/v1/conversations/xgQQXg3hrtjh7AvZ").expect(200);
+    let journal = Req::new(s.addr, "GET", "/__admin/requests")
+        .send()
+        .expect(200);
+    let errors: Vec<serde_json::Value> = journal.json()["requests"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| e["error"].clone())
+        .collect();
+    assert_eq!(errors[0], "No such conversation: 'nope'");
+    assert!(
+        errors[1].as_str().is_some_and(|m| m.contains("'limit'")),
+        "{}",
+        errors[1]
+    );
+    assert_eq!(errors[2], serde_json::Value::Null);
+}
