@@ -173,8 +173,8 @@ impl Fixtures {
                 for (i, id) in ids.iter().enumerate() {
                     let Some(id) = id.as_str().filter(|id| is_valid_id(id)) else {
                         return Err(fail(format!(
-                            "next_ids[{i}]: expected an ID of 1 to 255 characters from \
-                             A-Z, a-z, 0-9, '_' and '-', got {}",
+                            "next_ids[{i}]: expected an ID of {}, got {}",
+                            crate::ids::id_rule(),
                             describe(id)
                         )));
                     };
@@ -378,7 +378,8 @@ fn conversation(entry: &Value) -> Result<Conversation, FieldError> {
             return Err((
                 Some("id"),
                 format!(
-                    "expected an ID of 1 to 255 characters from A-Z, a-z, 0-9, '_' and '-', got {}",
+                    "expected an ID of {}, got {}",
+                    crate::ids::id_rule(),
                     describe(other)
                 ),
             ));

@@ -89,11 +89,21 @@ impl IdGen {
     }
 }
 
-/// Whether `id` can be a conversation ID: non-empty, at most 255 characters from
-/// `[A-Za-z0-9_-]`, so that it fits in a URL path segment unescaped.
+/// The longest ID: of a fixture, a queued ID, or one a client sends for `contact_id`,
+/// `group_id` or `pinned_message_id`.
+pub const MAX_ID_LEN: usize = 255;
+
+/// What an ID is, for messages: `1 to 255 characters from A-Z, a-z, 0-9, '_' and '-'`.
+pub fn id_rule() -> String {
+    format!("1 to {MAX_ID_LEN} characters from A-Z, a-z, 0-9, '_' and '-'")
+}
+
+/// Whether `id` can be an ID: non-empty, at most [`MAX_ID_LEN`] characters from
+/// `[A-Za-z0-9_-]`, so that it fits in a URL path segment unescaped (and its length in
+/// bytes is its length in characters).
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
-        && id.len() <= 255
+        && id.len() <= MAX_ID_LEN
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')

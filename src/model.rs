@@ -4,6 +4,7 @@
 //! field sent by a client, as a form value or as JSON, becomes a typed value. It knows nothing
 //! of HTTP or of the store; `api` decides which fields an operation accepts.
 
+use crate::ids::{id_rule, is_valid_id};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -122,16 +123,18 @@ pub type Fields = Vec<(String, RawValue)>;
 /// A nullable field's value: `Some(None)` is an explicit null.
 pub type Nullable<T> = Option<T>;
 
-/// The longest ID a client may send for `contact_id`, `group_id` or `pinned_message_id`.
-pub const MAX_ID_CHARS: usize = 255;
-
-/// A non-empty ID string, at most [`MAX_ID_CHARS`] characters.
+/// An ID a client sends for `contact_id`, `group_id` or `pinned_message_id`: like every ID,
+/// as [`id_rule`] says.
 fn id_string(name: &str, s: &str) -> Result<Option<Box<str>>, Problem> {
-    let chars = s.chars().count();
-    if chars > MAX_ID_CHARS {
+    if !is_valid_id(s) {
         return Err(Problem::param(
             name,
-            format!("Invalid value for '{name}': at most {MAX_ID_CHARS} characters, got {chars}."),
+            format!(
+                "Invalid value for '{name}': an ID is {}, got '{}' ({} characters).",
+                id_rule(),
+                clip(s),
+                s.chars().count()
+            ),
         ));
     }
     Ok(Some(s.into()))
@@ -365,7 +368,15 @@ mod tests {
         }
         assert_eq!(nullable_string("pinned_message_id", &form("")), Ok(None));
         assert_eq!(optional_id("contact_id", &form("")), Ok(None));
-        assert!(optional_id("contact_id", &form(&"é".repeat(255))).is_ok());
+        assert!(optional_id("contact_id", &form(&"x".repeat(255))).is_ok());
+        // IDs are made of the ID alphabet, so 255 characters are 255 bytes.
+        for bad in ["é", "a b", "a/b", "a?b", "a%2Fb"] {
+            let err = optional_id("contact_id", &form(bad)).unwrap_err();
+            assert!(
+                err.message.contains("an ID is 1 to 255 characters"),
+                "{err:?}"
+            );
+        }
         let long = optional_id("group_id", &form(&"x".repeat(256))).unwrap_err();
         assert_eq!(long.param.as_deref(), Some("group_id"));
         assert!(nullable_string("pinned_message_id", &form(&"x".repeat(256))).is_err());

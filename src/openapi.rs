@@ -13,7 +13,8 @@ use crate::config::{Auth, Profile};
 use crate::error::ApiError;
 use crate::fixtures::Fixtures;
 use crate::http::authenticate;
-use crate::model::{Fields, MAX_ID_CHARS, MAX_TIMESTAMP, RawValue};
+use crate::ids::MAX_ID_LEN;
+use crate::model::{Fields, MAX_TIMESTAMP, RawValue};
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use hyper::header::HeaderMap;
@@ -642,12 +643,20 @@ fn create_schema(name: &str, description: &str, optional: Value) -> Value {
     })
 }
 
-fn nullable_id() -> Value {
-    json!({ "type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID_CHARS })
+/// The pattern of an ID, as [`crate::ids::is_valid_id`] checks it.
+fn id_pattern() -> String {
+    format!("^[A-Za-z0-9_-]{{1,{MAX_ID_LEN}}}$")
 }
 
+fn nullable_id() -> Value {
+    json!({ "type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID_LEN,
+            "pattern": id_pattern() })
+}
+
+/// A form value that is an ID, or empty for null.
 fn form_string() -> Value {
-    json!({ "type": "string", "maxLength": MAX_ID_CHARS })
+    json!({ "type": "string", "maxLength": MAX_ID_LEN,
+            "pattern": format!("^[A-Za-z0-9_-]{{0,{MAX_ID_LEN}}}$") })
 }
 
 fn form_boolean() -> Value {
@@ -655,7 +664,7 @@ fn form_boolean() -> Value {
 }
 
 fn id_string() -> Value {
-    json!({ "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS })
+    json!({ "type": "string", "minLength": 1, "maxLength": MAX_ID_LEN, "pattern": id_pattern() })
 }
 
 fn timestamp(nullable: bool) -> Value {

@@ -80,8 +80,9 @@ impl Workspace {
         for id in ids {
             if !crate::ids::is_valid_id(id) {
                 return Err(format!(
-                    "'{}' is not a valid ID: use 1 to 255 characters from A-Z, a-z, 0-9, '_' and '-'.",
-                    crate::model::clip(id)
+                    "'{}' is not a valid ID: use {}.",
+                    crate::model::clip(id),
+                    crate::ids::id_rule()
                 ));
             }
             if self.store.contains(id) || self.ids.was_issued(id) {

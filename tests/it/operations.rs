@@ -290,7 +290,19 @@ fn update_rejects_read_only_unknown_and_mistyped_fields_by_name() {
     }
     let long = format!("pinned_message_id={}", "m".repeat(256));
     let r = s.call("PUT", &path).form(&long).send().expect(400);
-    assert!(r.body.contains("at most 255 characters"), "{}", r.body);
+    assert!(
+        r.body.contains("an ID is 1 to 255 characters"),
+        "{}",
+        r.body
+    );
+    // Four-byte characters would make 255 characters 1,020 bytes: IDs use the ID alphabet.
+    let wide = format!("pinned_message_id={}", "%F0%9F%98%80".repeat(255));
+    let r = s.call("PUT", &path).form(&wide).send().expect(400);
+    assert!(r.body.contains("'pinned_message_id'"), "{}", r.body);
+    s.call("POST", "/v1/conversations")
+        .json(r#"{"contact_id": "Frank McCallister"}"#)
+        .send()
+        .expect(400);
     // A refused update changes nothing, even when another field in it was valid.
     s.call("PUT", &path)
         .form("is_muted=true&id=x")
