@@ -10,10 +10,9 @@ use crate::body::{decode, parse_pairs};
 use crate::error::ApiError;
 use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
-use crate::journal::{Entry, Listing};
-use crate::model::{
-    Conversation, MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body,
-};
+use crate::journal::Entry;
+use crate::listing::Listing;
+use crate::model::{MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body};
 use crate::state::AppState;
 use hyper::body::Bytes;
 use hyper::http::request::Parts;
@@ -166,7 +165,7 @@ pub fn handle(
                     && path.is_none_or(|p| path_matches(p, e.path()))
             });
             // Written after the journal's lock is released, as the client reads.
-            Ok(Reply::streamed(Listing::new(entries, compact)))
+            Ok(Reply::streamed(Listing::new("requests", entries, compact)))
         }
         Call::ClearRequests => {
             no_params(query)?;
@@ -186,7 +185,7 @@ pub fn handle(
         Call::NextIds => {
             let token = workspace_token(state, query)?;
             let ids = state.view_workspace(&token, |ws| ws.queued_ids());
-            ok(compact, &json!({ "ids": ids }))
+            Ok(Reply::streamed(Listing::new("ids", ids, compact)))
         }
         Call::AddNextIds => {
             let ws = state.workspace(&workspace_token(state, query)?)?;
@@ -201,14 +200,17 @@ pub fn handle(
         }
         Call::Conversations => {
             let token = workspace_token(state, query)?;
-            state.view_workspace(&token, |ws| {
-                let conversations: Vec<&Conversation> = ws.store.iter().collect();
-                ok(compact, &Conversations { conversations })
-            })
+            let conversations = state.view_workspace(&token, |ws| ws.store.shared());
+            Ok(Reply::streamed(Listing::new(
+                "conversations",
+                conversations,
+                compact,
+            )))
         }
         Call::Faults => {
             no_params(query)?;
-            ok(compact, &json!({ "faults": state.faults.rules() }))
+            let rules = state.faults.rules();
+            Ok(Reply::streamed(Listing::new("faults", rules, compact)))
         }
         Call::AddFault => {
             no_params(query)?;
@@ -261,11 +263,6 @@ fn remove_workspace(state: &AppState, encoded: &str) -> Result<Reply, ApiError> 
 
 fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {
     Ok(Reply::ok(to_body(value, compact)))
-}
-
-#[derive(Serialize)]
-struct Conversations<'a> {
-    conversations: Vec<&'a Conversation>,
 }
 
 #[derive(Serialize)]

@@ -237,105 +237,6 @@ impl Journal {
     }
 }
 
-/// The `GET /__admin/requests` answer, `{"requests": [...]}`, made one entry at a time as
-/// the client reads it: it holds the entries (shared pointers, taken under the journal's lock)
-/// and writes each only when asked for the next piece, so that a client that reads slowly, or
-/// not at all, costs one entry's text, not the whole answer (up to 1,000 entries of 64 KiB of
-/// control bytes, each written as six).
-///
-/// The text is byte-for-byte what `model::to_body` writes for the same entries, pretty
-/// (in the documents' layout) or compact.
-pub struct Listing {
-    entries: std::vec::IntoIter<Arc<Entry>>,
-    compact: bool,
-    started: bool,
-    written: usize,
-    done: bool,
-}
-
-impl Listing {
-    /// The answer listing `entries`, oldest first.
-    pub fn new(entries: Vec<Arc<Entry>>, compact: bool) -> Self {
-        Listing {
-            entries: entries.into_iter(),
-            compact,
-            started: false,
-            written: 0,
-            done: false,
-        }
-    }
-}
-
-impl Iterator for Listing {
-    type Item = Vec<u8>;
-
-    /// The next piece: the opening with the first entry, each further entry, then the close.
-    /// Never empty.
-    fn next(&mut self) -> Option<Vec<u8>> {
-        if self.done {
-            return None;
-        }
-        let mut out = Vec::with_capacity(512);
-        if !self.started {
-            self.started = true;
-            out.extend_from_slice(if self.compact {
-                b"{\"requests\":["
-            } else {
-                b"{\n  \"requests\": ["
-            });
-        }
-        let written = match self.entries.next() {
-            Some(entry) if self.compact => {
-                if self.written > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut out, &*entry)
-            }
-            Some(entry) => {
-                out.extend_from_slice(if self.written > 0 {
-                    b",\n    "
-                } else {
-                    b"\n    "
-                });
-                // Two levels down: four more spaces after each line break (a string's own
-                // line breaks are escaped, so every raw one is the layout's).
-                serde_json::to_writer_pretty(Indented(&mut out), &*entry)
-            }
-            None => {
-                self.done = true;
-                out.extend_from_slice(match (self.compact, self.written) {
-                    (true, _) => b"]}\n",
-                    (false, 0) => b"]\n}\n",
-                    (false, _) => b"\n  ]\n}\n",
-                });
-                return Some(out);
-            }
-        };
-        written.expect("an entry is plain strings and numbers, written into a Vec");
-        self.written += 1;
-        Some(out)
-    }
-}
-
-/// Writes into a buffer, indenting each new line by four spaces.
-struct Indented<'a>(&'a mut Vec<u8>);
-
-impl std::io::Write for Indented<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        for line in buf.split_inclusive(|b| *b == b'\n') {
-            self.0.extend_from_slice(line);
-            if line.ends_with(b"\n") {
-                self.0.extend_from_slice(b"    ");
-            }
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// `text` cut at `max` bytes (at a character boundary), and whether it was cut.
 fn cut(text: &str, max: usize) -> (&str, bool) {
     if text.len() <= max {
@@ -433,7 +334,8 @@ mod tests {
                     },
                     compact,
                 );
-                let pieces: Vec<Vec<u8>> = Listing::new(entries.clone(), compact).collect();
+                let pieces: Vec<Vec<u8>> =
+                    crate::listing::Listing::new("requests", entries.clone(), compact).collect();
                 assert_eq!(
                     pieces.len(),
                     entries.len().max(1) + usize::from(!entries.is_empty())

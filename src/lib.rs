@@ -46,6 +46,7 @@ pub mod http;
 pub mod ids;
 pub mod journal;
 pub mod json;
+pub mod listing;
 pub mod model;
 pub mod openapi;
 pub mod router;

@@ -54,9 +54,9 @@ impl Workspace {
         self.ids.next(|id| store.contains(id))
     }
 
-    /// The IDs the next creates will take, in order.
-    pub fn queued_ids(&self) -> Vec<String> {
-        self.ids.queue().map(str::to_owned).collect()
+    /// The IDs the next creates will take, in order (shared with the queue).
+    pub fn queued_ids(&self) -> Vec<Arc<str>> {
+        self.ids.queue_shared()
     }
 
     /// Adds IDs to the queue; refuses (naming it) one that is not a valid ID, that a

@@ -222,6 +222,12 @@ impl Store {
         self.rows.values().map(|c| &**c)
     }
 
+    /// The conversations in list order, shared: a reader copies pointers, not
+    /// conversations.
+    pub fn shared(&self) -> Vec<Arc<Conversation>> {
+        self.rows.values().cloned().collect()
+    }
+
     fn key_of(&self, id: &str, q: &ListQuery) -> Result<OrderKey, UnknownCursor> {
         self.index.get(id).copied().ok_or_else(|| {
             UnknownCursor(q.cursor.clone().expect("only a cursor's ID is looked up"))

@@ -1,7 +1,7 @@
 //! Bounds on what the server keeps and hands out: the journal's memory, and the number of
 //! conversations a workspace holds.
 
-use crate::support::{Binary, Req, TestServer, many_fixtures};
+use crate::support::{Binary, Req, TempFile, TestServer, many_fixtures};
 use convmock::journal::{
     MAX_JOURNAL_BODY, MAX_JOURNAL_BYTES, MAX_JOURNAL_TARGET, MAX_JOURNAL_TOKEN,
 };
@@ -63,28 +63,15 @@ fn rss_kib(b: &Binary) -> u64 {
         .expect("a VmRSS line")
 }
 
-#[test]
-fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
-    let b = Binary::start(&["--quiet"]);
-    // Control bytes: each is six bytes (`\u0001`) in the JSON answer.
-    let body = vec![1u8; MAX_JOURNAL_BODY];
-    for _ in 0..250 {
-        Req::new(b.addr, "POST", "/elsewhere")
-            .body_as("application/octet-stream", &body)
-            .send()
-            .expect(404);
-    }
-    let before = rss_kib(&b);
-    // Eight readers of a ~100 MB answer each, that never read a byte of it.
+/// What eight clients that send `GET path` and never read a byte of the answer add to the
+/// server's memory, in MiB, once each answer has begun.
+fn grown_by_eight_non_readers(b: &Binary, path: &str) -> u64 {
+    let before = rss_kib(b);
     let readers: Vec<TcpStream> = (0..8)
         .map(|_| {
             let mut conn = TcpStream::connect(b.addr).expect("connect");
-            write!(
-                conn,
-                "GET /__admin/requests HTTP/1.1\r\nHost: {}\r\n\r\n",
-                b.addr
-            )
-            .expect("send the request");
+            write!(conn, "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", b.addr)
+                .expect("send the request");
             conn
         })
         .collect();
@@ -98,12 +85,70 @@ fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
         assert!(Instant::now() < deadline);
     }
     std::thread::sleep(Duration::from_millis(300));
-    let grown_mib = rss_kib(&b).saturating_sub(before) / 1024;
-    assert!(grown_mib < 200, "the server grew by {grown_mib} MiB");
-    b.call("GET", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+    let grown_mib = rss_kib(b).saturating_sub(before) / 1024;
+    // Others are served meanwhile.
+    b.call("GET", "/v1/conversations?limit=1")
         .send()
         .expect(200);
     drop(readers);
+    grown_mib
+}
+
+#[test]
+fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
+    let b = Binary::start(&["--quiet"]);
+    // Control bytes: each is six bytes (`\u0001`) in the JSON answer.
+    let body = vec![1u8; MAX_JOURNAL_BODY];
+    for _ in 0..250 {
+        Req::new(b.addr, "POST", "/elsewhere")
+            .body_as("application/octet-stream", &body)
+            .send()
+            .expect(404);
+    }
+    // Eight readers of a ~100 MB answer each.
+    let grown = grown_by_eight_non_readers(&b, "/__admin/requests");
+    assert!(grown < 200, "the server grew by {grown} MiB");
+}
+
+#[test]
+fn clients_that_request_full_admin_lists_and_never_read_cost_little_memory() {
+    // A workspace of 10,000 conversations with 255-character IDs: a 13 MB answer.
+    let long = |c: char, i: usize| format!("{i:05}{}", c.to_string().repeat(250));
+    let conversations: Vec<String> = (0..10_000)
+        .map(|i| {
+            format!(
+                r#"{{"id": "{}", "contact_id": "{}", "group_id": "{}", "pinned_message_id": "{}", "created_at": {i}}}"#,
+                long('i', i),
+                long('c', i),
+                long('g', i),
+                long('p', i)
+            )
+        })
+        .collect();
+    let fixtures = TempFile::new(
+        "full.json",
+        &format!(r#"{{"conversations": [{}]}}"#, conversations.join(",")),
+    );
+    let b = Binary::start(&["--quiet", "--fixtures", fixtures.path.to_str().unwrap()]);
+    let grown = grown_by_eight_non_readers(&b, "/__admin/conversations");
+    assert!(
+        grown < 40,
+        "8 readers of the conversations grew the server by {grown} MiB"
+    );
+
+    // 1,000 fault rules with 1 KiB patterns of control bytes: a 6 MB answer.
+    for i in 0..1000 {
+        let pattern = format!("/zz{i:04}{}", "\\u0001".repeat(1015));
+        Req::new(b.addr, "POST", "/__admin/faults")
+            .json(&format!(r#"{{"path": "{pattern}", "status": 503}}"#))
+            .send()
+            .expect(201);
+    }
+    let grown = grown_by_eight_non_readers(&b, "/__admin/faults");
+    assert!(
+        grown < 20,
+        "8 readers of the fault rules grew the server by {grown} MiB"
+    );
 }
 
 fn create(s: &TestServer) -> crate::support::Resp {
