@@ -305,16 +305,15 @@ impl Record {
     }
 }
 
-/// A message on one line, cut at 200 characters, for a log line.
-fn one_line(message: &str) -> String {
-    const MAX: usize = 200;
+/// A message or URL on one line, cut at `max` characters, for a log line.
+fn one_line(message: &str, max: usize) -> String {
     let mut line: String = message
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX + 1)
+        .take(max + 1)
         .collect();
-    if line.chars().count() > MAX {
-        line = line.chars().take(MAX).collect();
+    if line.chars().count() > max {
+        line = line.chars().take(max).collect();
         line.push('…');
     }
     line
@@ -341,7 +340,7 @@ impl Drop for Record {
                 Outcome::Abandoned => "abandoned".to_owned(),
             };
             let url = uri.path_and_query().map_or("/", |pq| pq.as_str());
-            let why = self.why.as_deref().map(one_line);
+            let why = self.why.as_deref().map(|why| one_line(why, 200));
             log_line(method, url, &shown, self.started, why.as_deref());
         }
     }
@@ -707,13 +706,14 @@ fn log_line(method: &Method, url: &str, status: &str, started: Instant, why: Opt
         .unwrap_or_default();
     let secs = now.as_secs() % 86_400;
     let (dash, why) = why.map_or(("", ""), |why| (" — ", why));
-    eprintln!(
+    let url = one_line(url, 2000);
+    crate::log::line(format!(
         "{:02}:{:02}:{:02}.{:03} {method} {url} {status} {elapsed:.2}ms{dash}{why}",
         secs / 3600,
         secs / 60 % 60,
         secs % 60,
         now.subsec_millis(),
-    );
+    ));
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ pub mod ids;
 pub mod journal;
 pub mod json;
 pub mod listing;
+pub mod log;
 pub mod model;
 pub mod openapi;
 pub mod router;
