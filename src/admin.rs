@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
 use crate::journal::Entry;
-use crate::listing::Listing;
+use crate::listing::{Listing, while_held};
 use crate::model::{MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body};
 use crate::state::AppState;
 use hyper::body::Bytes;
@@ -165,7 +165,11 @@ pub fn handle(
                     && path.is_none_or(|p| path_matches(p, e.path()))
             });
             // Written after the journal's lock is released, as the client reads.
-            Ok(Reply::streamed(Listing::new("requests", entries, compact)))
+            Ok(Reply::streamed(Listing::new(
+                "requests",
+                while_held(entries),
+                compact,
+            )))
         }
         Call::ClearRequests => {
             no_params(query)?;
@@ -203,7 +207,7 @@ pub fn handle(
             let conversations = state.view_workspace(&token, |ws| ws.store.shared());
             Ok(Reply::streamed(Listing::new(
                 "conversations",
-                conversations,
+                while_held(conversations),
                 compact,
             )))
         }

@@ -7,21 +7,35 @@
 //! slowly, or not at all, costs one item's text, not the whole answer.
 
 use serde::Serialize;
+use std::sync::{Arc, Weak};
+
+/// Items to list that a slow reader must not keep alive: each is taken, when its turn comes,
+/// only if its owner still holds it (a journal entry dropped meanwhile, a deleted
+/// conversation, is left out), so a reader that never reads costs a pointer per item, not
+/// the items the server has let go.
+pub fn while_held<T>(items: Vec<Arc<T>>) -> impl Iterator<Item = Arc<T>> + Send
+where
+    T: Send + Sync,
+{
+    let weak: Vec<Weak<T>> = items.iter().map(Arc::downgrade).collect();
+    drop(items);
+    weak.into_iter().filter_map(|w| w.upgrade())
+}
 
 /// The pieces of `{"KEY": [item, ...]}`, byte for byte what `model::to_body` writes for the
 /// same value, pretty (the documents' layout) or compact.
-pub struct Listing<T> {
+pub struct Listing<I> {
     key: &'static str,
-    items: std::vec::IntoIter<T>,
+    items: I,
     compact: bool,
     started: bool,
     written: usize,
     done: bool,
 }
 
-impl<T> Listing<T> {
+impl<I: Iterator> Listing<I> {
     /// The answer listing `items` under `key`, in their order.
-    pub fn new(key: &'static str, items: Vec<T>, compact: bool) -> Self {
+    pub fn new(key: &'static str, items: impl IntoIterator<IntoIter = I>, compact: bool) -> Self {
         Listing {
             key,
             items: items.into_iter(),
@@ -33,7 +47,11 @@ impl<T> Listing<T> {
     }
 }
 
-impl<T: Serialize> Iterator for Listing<T> {
+impl<I> Iterator for Listing<I>
+where
+    I: Iterator,
+    I::Item: Serialize,
+{
     type Item = Vec<u8>;
 
     /// The next piece: the opening with the first item, each further item, then the close.
@@ -135,5 +153,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn items_let_go_before_their_turn_are_left_out() {
+        let kept = Arc::new(1);
+        let let_go = Arc::new(2);
+        let mut pieces = Listing::new(
+            "n",
+            while_held(vec![Arc::clone(&kept), Arc::clone(&let_go)]),
+            true,
+        );
+        assert_eq!(pieces.next().unwrap(), b"{\"n\":[1");
+        drop(let_go);
+        assert_eq!(pieces.collect::<Vec<_>>().concat(), b"]}\n");
     }
 }

@@ -111,6 +111,43 @@ fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
 }
 
 #[test]
+fn stalled_readers_of_a_journal_that_moves_on_do_not_keep_its_old_entries() {
+    let b = Binary::start(&["--quiet"]);
+    let body = vec![1u8; MAX_JOURNAL_BODY];
+    let fill = || {
+        // More than the journal's 32 MiB: every entry a reader saw is dropped by the next.
+        for _ in 0..(MAX_JOURNAL_BYTES / MAX_JOURNAL_BODY + 10) {
+            Req::new(b.addr, "POST", "/elsewhere")
+                .body_as("application/octet-stream", &body)
+                .send()
+                .expect(404);
+        }
+    };
+    fill();
+    let before = rss_kib(&b);
+    let mut readers = Vec::new();
+    for _ in 0..6 {
+        let mut conn = TcpStream::connect(b.addr).expect("connect");
+        write!(
+            conn,
+            "GET /__admin/requests HTTP/1.1\r\nHost: {}\r\n\r\n",
+            b.addr
+        )
+        .expect("send the request");
+        let mut first = [0u8; 1];
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("timeout");
+        assert_eq!(conn.peek(&mut first).expect("the answer begins"), 1);
+        readers.push(conn);
+        fill();
+    }
+    let grown_mib = rss_kib(&b).saturating_sub(before) / 1024;
+    // Six snapshots of 32 MiB each would be 190 MiB.
+    assert!(grown_mib < 80, "the server grew by {grown_mib} MiB");
+    drop(readers);
+}
+
+#[test]
 fn clients_that_request_full_admin_lists_and_never_read_cost_little_memory() {
     // A workspace of 10,000 conversations with 255-character IDs: a 13 MB answer.
     let long = |c: char, i: usize| format!("{i:05}{}", c.to_string().repeat(250));
