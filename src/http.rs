@@ -562,7 +562,11 @@ pub async fn read_limited(
 /// A body being read: its chunks while it fits in 1 MiB, then only a count.
 #[derive(Default)]
 struct BodyRead {
-    chunks: Vec<Bytes>,
+    /// The first chunk, kept as it came (most bodies are one).
+    first: Option<Bytes>,
+    /// Every later chunk, copied: a chunk kept as it came can hold on to a whole read
+    /// buffer, so a body of a million one-byte chunks would cost far more than its size.
+    rest: Vec<u8>,
     seen: u64,
     /// Past 1 MiB: the rest is being read and thrown away.
     over: bool,
@@ -581,20 +585,28 @@ impl BodyRead {
             }
             if self.seen > MAX_BODY_BYTES as u64 {
                 self.over = true;
-                self.chunks = Vec::new();
+                self.first = None;
+                self.rest = Vec::new();
+            } else if self.first.is_none() {
+                self.first = Some(data);
             } else {
-                self.chunks.push(data);
+                self.rest.extend_from_slice(&data);
             }
         }
         Ok(())
     }
 
     /// The body, copied only when it came in more than one chunk.
-    fn into_bytes(mut self) -> Bytes {
-        match self.chunks.len() {
-            0 => Bytes::new(),
-            1 => self.chunks.remove(0),
-            _ => Bytes::from(self.chunks.concat()),
+    fn into_bytes(self) -> Bytes {
+        match self.first {
+            None => Bytes::new(),
+            Some(first) if self.rest.is_empty() => first,
+            Some(first) => {
+                let mut whole = Vec::with_capacity(first.len() + self.rest.len());
+                whole.extend_from_slice(&first);
+                whole.extend_from_slice(&self.rest);
+                Bytes::from(whole)
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use convmock::journal::{
     MAX_JOURNAL_BODY, MAX_JOURNAL_BYTES, MAX_JOURNAL_TARGET, MAX_JOURNAL_TOKEN,
 };
 use convmock::{Config, Fixtures, Profile};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -254,4 +254,41 @@ fn the_object_limit_is_a_flag_and_a_variable() {
     form(&b).expect(429);
     let b = Binary::start_with_env(&["--quiet"], &[("CONVMOCK_MAX_OBJECTS", "7")]);
     assert!(form(&b).expect(429).body.contains("--max-objects"));
+}
+
+#[test]
+fn a_body_in_one_byte_chunks_costs_about_its_size() {
+    let b = Binary::start(&["--quiet"]);
+    let before = rss_kib(&b);
+    // Two clients each send a 1 MiB body in one-byte chunks and hold back its end.
+    let chunk = b"1\r\na\r\n".repeat(1 << 20);
+    let senders: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut conn = TcpStream::connect(b.addr).expect("connect");
+            write!(
+                conn,
+                "POST /v1/conversations HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer t\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n",
+                b.addr
+            )
+            .expect("head");
+            conn.write_all(&chunk).expect("the chunks");
+            conn
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let grown_mib = rss_kib(&b).saturating_sub(before) / 1024;
+    assert!(
+        grown_mib < 20,
+        "two 1 MiB bodies grew the server by {grown_mib} MiB"
+    );
+    for mut conn in senders {
+        conn.write_all(b"0\r\n\r\n").expect("the last chunk");
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut answer = [0u8; 12];
+        conn.read_exact(&mut answer).expect("an answer");
+        assert_eq!(&answer, b"HTTP/1.1 400");
+    }
 }
