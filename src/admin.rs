@@ -6,13 +6,15 @@
 //! running profile's error shape.
 
 use crate::api::Reply;
-use crate::body::{decode, parse_pairs};
+use crate::body::{BodyKind, decode, parse_body, parse_pairs};
 use crate::error::ApiError;
 use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
 use crate::journal::Entry;
 use crate::listing::{Listing, while_held};
-use crate::model::{MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body};
+use crate::model::{
+    MAX_TIMESTAMP, Problem, RawValue, a_timestamp, clip, describe, is_timestamp, to_body,
+};
 use crate::state::AppState;
 use hyper::body::Bytes;
 use hyper::http::request::Parts;
@@ -192,12 +194,14 @@ pub fn handle(
             Ok(Reply::streamed(Listing::new("ids", ids, compact)))
         }
         Call::AddNextIds => {
-            let ws = state.workspace(&workspace_token(state, query)?)?;
+            let token = workspace_token(state, query)?;
             let body = json_object(body)?;
             let ids = id_list(&body)?;
             let invalid = |message| ApiError::invalid(Problem::param("ids", message));
-            // One pass over the fixtures, before the workspace's lock is taken.
+            // One pass over the fixtures, before the workspace's lock is taken; and only a
+            // call worth answering makes (or evicts for) a workspace.
             state.config.fixtures.check_unused(&ids).map_err(invalid)?;
+            let ws = state.workspace(&token)?;
             ws.write().enqueue_ids(&ids).map_err(invalid)?;
             // What was added, not the whole queue: that may be long (GET shows it).
             ok(compact, &json!({ "ids": ids }))
@@ -427,18 +431,16 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// An admin body: a JSON object, whatever the `Content-Type` says, so that a plain
 /// `curl -d '{"now": 0}'` works.
+/// An admin body: a JSON object, read as the API reads one (a key given twice is a 400).
 fn json_object(body: Result<Bytes, ApiError>) -> Result<Map<String, Value>, ApiError> {
-    let bytes = body?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(ApiError::invalid(Problem::general(format!(
-            "An admin body is a JSON object, got {}.",
-            describe(&other)
-        )))),
-        Err(e) => Err(ApiError::invalid(Problem::general(format!(
-            "The body is not valid JSON: {e}."
-        )))),
-    }
+    let fields = parse_body(Some(BodyKind::Json), &body?)?;
+    Ok(fields
+        .into_iter()
+        .filter_map(|(key, value)| match value {
+            RawValue::Json(value) => Some((key, value)),
+            RawValue::Form(_) => None,
+        })
+        .collect())
 }
 
 #[cfg(test)]

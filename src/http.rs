@@ -199,10 +199,12 @@ pub async fn handle(
         // Browsers send preflights without credentials: no authentication here.
         preflight(&parts.headers, methods)
     } else {
-        let answered = if is_admin {
-            admin::handle(&state, &parts, body)
-        } else {
-            answer(&state, &parts, body, &mut reached)
+        let answered = match body {
+            // Every admin write with a body must say it is JSON, whether or not the call
+            // reads it.
+            Err(refused @ ApiError::AdminNeedsJson { .. }) => Err(refused),
+            body if is_admin => admin::handle(&state, &parts, body),
+            body => answer(&state, &parts, body, &mut reached),
         };
         match answered {
             Ok(reply) => reply_response(reply),

@@ -85,10 +85,11 @@ impl Entry {
         }
     }
 
-    /// What the entry counts against [`MAX_JOURNAL_BYTES`]: its body, target, token and
-    /// error message.
+    /// What the entry counts against [`MAX_JOURNAL_BYTES`]: its method (an extension
+    /// method can be 64 KiB long), body, target, token and error message.
     pub fn kept_bytes(&self) -> usize {
-        self.target.len()
+        self.method.as_str().len()
+            + self.target.len()
             + self.body.as_ref().map_or(0, Bytes::len)
             + self.token.as_ref().map_or(0, |t| t.len())
             + self.error.as_ref().map_or(0, |e| e.len())
@@ -369,9 +370,12 @@ mod tests {
         );
         assert_eq!(
             e.kept_bytes(),
-            MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN,
+            "GET".len() + MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN,
             "an ASCII target is cut exactly at the bound"
         );
+        let long_method = Method::from_bytes(&[b'M'; 60_000]).unwrap();
+        let odd = Entry::new(1, long_method, &Uri::from_static("/"), None);
+        assert_eq!(odd.kept_bytes(), 60_001, "a long method counts too");
 
         let long_path: Uri = format!("/{}", "p".repeat(MAX_JOURNAL_TARGET))
             .parse()
@@ -385,7 +389,7 @@ mod tests {
     #[test]
     fn the_journal_drops_the_oldest_past_its_bound_in_bytes() {
         let j = Journal::new(usize::MAX);
-        let per_entry = MAX_JOURNAL_BODY + "/v1/conversations?limit=2".len();
+        let per_entry = "GET".len() + MAX_JOURNAL_BODY + "/v1/conversations?limit=2".len();
         let fits = MAX_JOURNAL_BYTES / per_entry;
         for n in 0..fits as i64 + 10 {
             let mut e = entry(n);
