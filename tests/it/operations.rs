@@ -515,3 +515,21 @@ fn creates_in_the_same_second_list_latest_first() {
     let newest_first: Vec<String> = ids.into_iter().rev().collect();
     assert_eq!(listed, newest_first);
 }
+
+#[test]
+fn an_integral_float_timestamp_is_stored_as_exactly_that_integer() {
+    let s = TestServer::start();
+    let path = "/v1/conversations/xgQQXg3hrtjh7AvZ";
+    for (sent, stored) in [
+        ("9007199254740991.0", 9_007_199_254_740_991_i64),
+        ("90071992547409910e-1", 9_007_199_254_740_991),
+        ("1234567890123457.0", 1_234_567_890_123_457),
+    ] {
+        let r = s
+            .call("PUT", path)
+            .json(&format!(r#"{{"archived_at": {sent}}}"#))
+            .send()
+            .expect(200);
+        assert_eq!(r.json()["archived_at"], stored, "{sent}");
+    }
+}
