@@ -9,7 +9,7 @@ use crate::api::Reply;
 use crate::body::{BodyKind, decode, parse_body, parse_pairs};
 use crate::error::ApiError;
 use crate::faults::{check_pattern, path_matches};
-use crate::http::bearer;
+use crate::http::{bearer, shown_token};
 use crate::journal::Entry;
 use crate::listing::{Listing, while_held};
 use crate::model::{
@@ -156,15 +156,19 @@ pub fn handle(
             ok(compact, &json!({ "status": "ok" }))
         }
         Call::Requests => {
-            let params = params(query, &["method", "path"])?;
+            let params = params(query, &["method", "path", "token"])?;
             let method = param(&params, "method").map(str::to_ascii_uppercase);
             let path = param(&params, "path");
             if let Some(pattern) = path {
                 check_pattern("path", pattern).map_err(ApiError::invalid)?;
             }
+            // The token as sent; under --token the journal shows it as <token N>.
+            let token =
+                param(&params, "token").map(|t| shown_token(&state.config.auth, t.to_owned()));
             let entries = state.journal.matching(|e: &Entry| {
                 method.as_ref().is_none_or(|m| m == e.method.as_str())
                     && path.is_none_or(|p| path_matches(p, e.path()))
+                    && token.as_deref().is_none_or(|t| e.sent_with(t))
             });
             // Written after the journal's lock is released, as the client reads.
             Ok(Reply::streamed(Listing::new(

@@ -95,6 +95,12 @@ impl Entry {
             + self.error.as_ref().map_or(0, |e| e.len())
     }
 
+    /// Whether the request carried this token (as the journal shows it, see
+    /// `http::shown_token`); compared as kept, cut at [`MAX_JOURNAL_TOKEN`].
+    pub fn sent_with(&self, shown: &str) -> bool {
+        self.token.as_deref() == Some(cut(shown, MAX_JOURNAL_TOKEN).0)
+    }
+
     /// Keeps why the request was refused, cut at [`MAX_JOURNAL_ERROR`].
     pub fn set_error(&mut self, message: &str) {
         let (kept, was_cut) = cut(message, MAX_JOURNAL_ERROR);
