@@ -33,6 +33,7 @@ pub fn is_admin_path(path: &str) -> bool {
 /// One admin call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Call {
+    Index,
     Health,
     Reset,
     Requests,
@@ -54,6 +55,7 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
     let rest = path.strip_prefix("/__admin/").unwrap_or("");
     let get = matches!(*method, Method::GET | Method::HEAD);
     let (call, allow) = match rest {
+        "" => (get.then_some(Call::Index), "GET, HEAD"),
         "health" => (get.then_some(Call::Health), "GET, HEAD"),
         "reset" => ((method == Method::POST).then_some(Call::Reset), "POST"),
         "requests" => (
@@ -146,6 +148,10 @@ pub fn handle(
     let query = parts.uri.query().unwrap_or("");
     let compact = state.config.compact;
     match call {
+        Call::Index => {
+            no_params(query)?;
+            ok(compact, &index())
+        }
         Call::Health => {
             no_params(query)?;
             ok(compact, &json!({ "status": "ok" }))
@@ -271,6 +277,28 @@ fn remove_workspace(state: &AppState, encoded: &str) -> Result<Reply, ApiError> 
             isolated: state.is_isolated(),
         })
     }
+}
+
+/// Every admin call's path, for `GET /__admin/` (a test checks each routes).
+const CALLS: [&str; 9] = [
+    "/__admin/health",
+    "/__admin/reset",
+    "/__admin/requests",
+    "/__admin/clock",
+    "/__admin/next-ids",
+    "/__admin/conversations",
+    "/__admin/faults",
+    "/__admin/faults/{id}",
+    "/__admin/workspaces/{token}",
+];
+
+/// `GET /__admin/`: each call with the methods it takes.
+fn index() -> Value {
+    let calls: Vec<Value> = CALLS
+        .iter()
+        .map(|path| json!({ "path": path, "methods": allowed(path).unwrap_or_default() }))
+        .collect();
+    json!({ "calls": calls })
 }
 
 fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {
@@ -480,9 +508,12 @@ mod tests {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, "POST"),
             other => panic!("{other:?}"),
         }
+        for path in CALLS {
+            assert!(allowed(path).is_some(), "{path} is listed but not routed");
+        }
+        assert_eq!(route(&Method::GET, "/__admin/").unwrap(), Call::Index);
+        assert_eq!(route(&Method::GET, "/__admin").unwrap(), Call::Index);
         for path in [
-            "/__admin",
-            "/__admin/",
             "/__admin/nope",
             "/__admin/faults/a/b",
             "/__admin/workspaces",

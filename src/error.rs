@@ -144,6 +144,9 @@ impl ApiError {
     pub fn messages(&self) -> Vec<String> {
         match self {
             ApiError::NotFound { id } => vec![format!("No such conversation: '{id}'")],
+            ApiError::NoRoute { method, path } if path.starts_with("/__admin") => vec![format!(
+                "Unrecognized admin call ({method} {path}): GET /__admin/ lists the calls."
+            )],
             ApiError::NoRoute { method, path } => vec![format!(
                 "Unrecognized request URL ({method} {path}): conversations are served under \
                  /v1/conversations and /external/conversations."
