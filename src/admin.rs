@@ -5,9 +5,9 @@
 //! set), never journaled, never subject to faults. Bodies are JSON; bad input is a 400 in the
 //! running profile's error shape.
 
-use crate::api::Reply;
 use crate::body::{decode, parse_pairs};
 use crate::error::ApiError;
+use crate::exchange::{Method, Reply, Request, Status};
 use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
 use crate::journal::{Entry, Listing};
@@ -15,9 +15,6 @@ use crate::model::{
     Conversation, MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body,
 };
 use crate::state::AppState;
-use hyper::body::Bytes;
-use hyper::http::request::Parts;
-use hyper::{Method, StatusCode, header};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -51,40 +48,40 @@ enum Call {
 
 fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
     let rest = path.strip_prefix("/__admin/").unwrap_or("");
-    let get = matches!(*method, Method::GET | Method::HEAD);
+    let get = method.is_read();
     let (call, allow) = match rest {
         "health" => (get.then_some(Call::Health), "GET, HEAD"),
-        "reset" => ((method == Method::POST).then_some(Call::Reset), "POST"),
+        "reset" => ((*method == Method::Post).then_some(Call::Reset), "POST"),
         "requests" => (
-            match *method {
+            match method {
                 _ if get => Some(Call::Requests),
-                Method::DELETE => Some(Call::ClearRequests),
+                Method::Delete => Some(Call::ClearRequests),
                 _ => None,
             },
             "GET, HEAD, DELETE",
         ),
         "clock" => (
-            match *method {
+            match method {
                 _ if get => Some(Call::Clock),
-                Method::PUT => Some(Call::SetClock),
+                Method::Put => Some(Call::SetClock),
                 _ => None,
             },
             "GET, HEAD, PUT",
         ),
         "next-ids" => (
-            match *method {
+            match method {
                 _ if get => Some(Call::NextIds),
-                Method::POST => Some(Call::AddNextIds),
+                Method::Post => Some(Call::AddNextIds),
                 _ => None,
             },
             "GET, HEAD, POST",
         ),
         "conversations" => (get.then_some(Call::Conversations), "GET, HEAD"),
         "faults" => (
-            match *method {
+            match method {
                 _ if get => Some(Call::Faults),
-                Method::POST => Some(Call::AddFault),
-                Method::DELETE => Some(Call::ClearFaults),
+                Method::Post => Some(Call::AddFault),
+                Method::Delete => Some(Call::ClearFaults),
                 _ => None,
             },
             "GET, HEAD, POST, DELETE",
@@ -93,13 +90,13 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
             && !token.contains('/') =>
         {
             (
-                (method == Method::DELETE).then(|| Call::RemoveWorkspace(token.to_owned())),
+                (*method == Method::Delete).then(|| Call::RemoveWorkspace(token.to_owned())),
                 "DELETE",
             )
         }
         _ => match rest.strip_prefix("faults/") {
             Some(id) if !id.is_empty() && !id.contains('/') => (
-                (method == Method::DELETE).then(|| Call::RemoveFault(id.to_owned())),
+                (*method == Method::Delete).then(|| Call::RemoveFault(id.to_owned())),
                 "DELETE",
             ),
             _ => {
@@ -120,7 +117,7 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
 /// The methods an admin path allows, for a CORS preflight; `None` for an unknown path.
 pub fn allowed(path: &str) -> Option<&'static str> {
     // No admin call takes OPTIONS, so routing it yields the path's `Allow` list.
-    match route(&Method::OPTIONS, path) {
+    match route(&Method::Options, path) {
         Err(ApiError::MethodNotAllowed { allow, .. }) => Some(allow),
         _ => None,
     }
@@ -129,11 +126,11 @@ pub fn allowed(path: &str) -> Option<&'static str> {
 /// Answers one admin request; `body` is the request body as read (or why it could not be).
 pub fn handle(
     state: &AppState,
-    parts: &Parts,
-    body: Result<Bytes, ApiError>,
+    req: &Request<'_>,
+    body: Result<&[u8], ApiError>,
 ) -> Result<Reply, ApiError> {
     if let Some(expected) = &state.config.admin_token {
-        let sent = parts.headers.get(header::AUTHORIZATION).and_then(bearer);
+        let sent = req.authorization.and_then(bearer);
         if sent.as_deref() != Some(expected.as_str()) {
             return Err(ApiError::Unauthorized {
                 reason: "The admin API needs 'Authorization: Bearer <admin token>', the token \
@@ -141,8 +138,8 @@ pub fn handle(
             });
         }
     }
-    let call = route(&parts.method, parts.uri.path())?;
-    let query = parts.uri.query().unwrap_or("");
+    let call = route(req.method, req.path)?;
+    let query = req.query.unwrap_or("");
     let compact = state.config.compact;
     match call {
         Call::Health => {
@@ -218,7 +215,7 @@ pub fn handle(
                 .add(&Value::Object(body))
                 .map_err(ApiError::Invalid)?;
             Ok(Reply {
-                status: StatusCode::CREATED,
+                status: Status::CREATED,
                 ..Reply::ok(to_body(&rule, compact))
             })
         }
@@ -426,9 +423,9 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// An admin body: a JSON object, whatever the `Content-Type` says, so that a plain
 /// `curl -d '{"now": 0}'` works.
-fn json_object(body: Result<Bytes, ApiError>) -> Result<Map<String, Value>, ApiError> {
+fn json_object(body: Result<&[u8], ApiError>) -> Result<Map<String, Value>, ApiError> {
     let bytes = body?;
-    match serde_json::from_slice::<Value>(&bytes) {
+    match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(ApiError::invalid(Problem::general(format!(
             "An admin body is a JSON object, got {}.",
@@ -447,29 +444,29 @@ mod tests {
     #[test]
     fn admin_paths_route_by_method_with_405_and_404() {
         assert_eq!(
-            route(&Method::GET, "/__admin/health").unwrap(),
+            route(&Method::Get, "/__admin/health").unwrap(),
             Call::Health
         );
         assert_eq!(
-            route(&Method::DELETE, "/__admin/faults/fault_3").unwrap(),
+            route(&Method::Delete, "/__admin/faults/fault_3").unwrap(),
             Call::RemoveFault("fault_3".into())
         );
         assert_eq!(
-            route(&Method::PUT, "/__admin/clock").unwrap(),
+            route(&Method::Put, "/__admin/clock").unwrap(),
             Call::SetClock
         );
         assert_eq!(
-            route(&Method::DELETE, "/__admin/workspaces/a%2Fb+c").unwrap(),
+            route(&Method::Delete, "/__admin/workspaces/a%2Fb+c").unwrap(),
             Call::RemoveWorkspace("a%2Fb+c".into())
         );
         assert!(matches!(
-            route(&Method::GET, "/__admin/workspaces/a"),
+            route(&Method::Get, "/__admin/workspaces/a"),
             Err(ApiError::MethodNotAllowed {
                 allow: "DELETE",
                 ..
             })
         ));
-        match route(&Method::GET, "/__admin/reset") {
+        match route(&Method::Get, "/__admin/reset") {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, "POST"),
             other => panic!("{other:?}"),
         }
@@ -482,7 +479,7 @@ mod tests {
             "/__admin/workspaces/a/b",
         ] {
             assert!(
-                matches!(route(&Method::GET, path), Err(ApiError::NoRoute { .. })),
+                matches!(route(&Method::Get, path), Err(ApiError::NoRoute { .. })),
                 "{path}"
             );
         }

@@ -6,77 +6,12 @@
 
 use crate::body::parse_pairs;
 use crate::error::ApiError;
+use crate::exchange::{Reply, Status};
 use crate::json::{conversation_body, page_body};
 use crate::model::{self, Conversation, Fields, Problem, clip, parse_bool};
 use crate::router::Base;
 use crate::state::SharedWorkspace;
 use crate::store::{Cursor, ListQuery, Patch, UnknownCursor};
-use hyper::StatusCode;
-
-/// A successful answer, before the common headers are added.
-#[derive(Debug)]
-pub struct Reply {
-    /// The status.
-    pub status: StatusCode,
-    /// The JSON body; `None` for 204.
-    pub body: Option<Content>,
-    /// The `Location` header, for a create.
-    pub location: Option<String>,
-}
-
-/// A reply's body.
-pub enum Content {
-    /// The whole body, in one buffer (every API answer).
-    Full(Vec<u8>),
-    /// An answer too large to build whole (the journal), in pieces made one at a time as
-    /// the client reads them.
-    Pieces(Pieces),
-}
-
-/// A body's pieces, each made when the one before has been taken.
-pub type Pieces = Box<dyn Iterator<Item = Vec<u8>> + Send>;
-
-impl std::fmt::Debug for Content {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Content::Full(body) => f.debug_tuple("Full").field(&body.len()).finish(),
-            Content::Pieces(_) => f.write_str("Pieces"),
-        }
-    }
-}
-
-impl Reply {
-    fn json(status: StatusCode, body: Vec<u8>) -> Self {
-        Reply {
-            status,
-            body: Some(Content::Full(body)),
-            location: None,
-        }
-    }
-
-    /// 200 with a JSON body made piece by piece.
-    pub fn streamed(pieces: impl Iterator<Item = Vec<u8>> + Send + 'static) -> Self {
-        Reply {
-            status: StatusCode::OK,
-            body: Some(Content::Pieces(Box::new(pieces))),
-            location: None,
-        }
-    }
-
-    /// 200 with a JSON body.
-    pub fn ok(body: Vec<u8>) -> Self {
-        Reply::json(StatusCode::OK, body)
-    }
-
-    /// 204, no body.
-    pub fn no_content() -> Self {
-        Reply {
-            status: StatusCode::NO_CONTENT,
-            body: None,
-            location: None,
-        }
-    }
-}
 
 /// The fields an update may change.
 const UPDATABLE: [&str; 4] = ["pinned_message_id", "is_pinned", "is_muted", "archived_at"];
@@ -104,7 +39,7 @@ pub fn list(ws: &SharedWorkspace, q: &ListQuery, compact: bool) -> Result<Reply,
             format!("Invalid '{name}': no such conversation: '{}'", clip(id)),
         ))
     })?;
-    Ok(Reply::json(StatusCode::OK, page_body(&page, compact)))
+    Ok(Reply::json(Status::OK, page_body(&page, compact)))
 }
 
 /// Validates a list's query string: every problem is reported, each by name.
@@ -249,9 +184,9 @@ pub fn create(
         .expect("new_id never returns an ID that is in the store");
     let location = format!("{}/conversations/{}", base.prefix(), created.id);
     Ok(Reply {
-        status: StatusCode::CREATED,
+        status: Status::CREATED,
         location: Some(location),
-        ..Reply::json(StatusCode::CREATED, conversation_body(created, compact))
+        ..Reply::json(Status::CREATED, conversation_body(created, compact))
     })
 }
 
@@ -259,7 +194,7 @@ pub fn create(
 pub fn retrieve(ws: &SharedWorkspace, id: &str, compact: bool) -> Result<Reply, ApiError> {
     let ws = ws.read();
     let c = ws.store.get(id).ok_or_else(|| not_found(id))?;
-    Ok(Reply::json(StatusCode::OK, conversation_body(c, compact)))
+    Ok(Reply::json(Status::OK, conversation_body(c, compact)))
 }
 
 /// `PUT {base}/conversations/{id}`: a partial update; an empty one changes nothing.
@@ -272,7 +207,7 @@ pub fn update(
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
     let c = ws.store.update(id, patch).ok_or_else(|| not_found(id))?;
-    Ok(Reply::json(StatusCode::OK, conversation_body(c, compact)))
+    Ok(Reply::json(Status::OK, conversation_body(c, compact)))
 }
 
 /// Validates an update's fields: every problem is reported, each by name.

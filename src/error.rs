@@ -5,8 +5,8 @@
 //! an error body.
 
 use crate::config::Profile;
+use crate::exchange::Status;
 use crate::model::{Problem, to_body};
-use hyper::StatusCode;
 use serde::Serialize;
 
 /// The largest request body the API reads, in bytes (1 MiB).
@@ -115,27 +115,27 @@ impl ApiError {
     }
 
     /// The HTTP status this error answers with.
-    pub fn status(&self) -> StatusCode {
+    pub fn status(&self) -> Status {
         match self {
             ApiError::NotFound { .. }
             | ApiError::NoRoute { .. }
             | ApiError::UnknownFault { .. }
-            | ApiError::UnknownWorkspace { .. } => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Invalid(_) | ApiError::BadHost { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::HeadTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            | ApiError::UnknownWorkspace { .. } => Status::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => Status::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized { .. } => Status::UNAUTHORIZED,
+            ApiError::Invalid(_) | ApiError::BadHost { .. } => Status::BAD_REQUEST,
+            ApiError::Forbidden { .. } => Status::FORBIDDEN,
+            ApiError::HeadTooLarge { .. } => Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } | ApiError::AdminNeedsJson { .. } => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
+                Status::UNSUPPORTED_MEDIA_TYPE
             }
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge => Status::PAYLOAD_TOO_LARGE,
             ApiError::TooManyWorkspaces { .. } | ApiError::TooManyObjects { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
+                Status::TOO_MANY_REQUESTS
             }
-            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::BodyTimeout { .. } => Status::REQUEST_TIMEOUT,
             ApiError::Injected { status } => {
-                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                Status::from_u16(*status).unwrap_or(Status::INTERNAL_SERVER_ERROR)
             }
         }
     }
@@ -216,18 +216,19 @@ impl ApiError {
     }
 
     /// The status and the profile's error body. `url` is the request's path and query.
-    pub fn render(&self, profile: Profile, url: &str, compact: bool) -> (StatusCode, Vec<u8>) {
+    pub fn render(&self, profile: Profile, url: &str, compact: bool) -> (Status, Vec<u8>) {
         let status = self.status();
         let messages = self.messages();
         // The single-message profiles report the first problem; `oblic` lists them all.
         let first = messages.first().cloned().unwrap_or_default();
         let kind = error_type(status);
+        let code = status.to_string();
         let body = match profile {
             Profile::SelfChat => to_body(
                 &SelfError {
                     url,
                     r#type: kind,
-                    error_code: status.as_str(),
+                    error_code: &code,
                     error_message: &first,
                 },
                 compact,
@@ -260,7 +261,7 @@ impl ApiError {
 }
 
 /// `invalid_request` for 4xx, `api_error` for 5xx.
-fn error_type(status: StatusCode) -> &'static str {
+fn error_type(status: Status) -> &'static str {
     if status.is_server_error() {
         "api_error"
     } else {
@@ -269,7 +270,7 @@ fn error_type(status: StatusCode) -> &'static str {
 }
 
 /// Oblic's `cd` for a status.
-fn oblic_code(status: StatusCode) -> &'static str {
+fn oblic_code(status: Status) -> &'static str {
     match status.as_u16() {
         401 => "NOT_AUTHENTICATED",
         404 => "RESOURCE_NOT_FOUND",
@@ -319,7 +320,7 @@ mod tests {
     #[test]
     fn not_found_matches_the_contracts_examples_in_every_profile() {
         let err = ApiError::NotFound { id: "nope".into() };
-        assert_eq!(err.status(), StatusCode::NOT_FOUND);
+        assert_eq!(err.status(), Status::NOT_FOUND);
         assert_eq!(
             rendered(Profile::SelfChat, &err),
             r#"{"url":"/v1/conversations/nope","type":"invalid_request","error_code":"404","error_message":"No such conversation: 'nope'"}"#
@@ -356,21 +357,15 @@ mod tests {
 
     #[test]
     fn oblic_codes_follow_the_status() {
-        assert_eq!(oblic_code(StatusCode::UNAUTHORIZED), "NOT_AUTHENTICATED");
-        assert_eq!(
-            oblic_code(StatusCode::METHOD_NOT_ALLOWED),
-            "INVALID_REQUEST"
-        );
-        assert_eq!(oblic_code(StatusCode::PAYLOAD_TOO_LARGE), "INVALID_REQUEST");
-        assert_eq!(oblic_code(StatusCode::TOO_MANY_REQUESTS), "RATE_LIMITED");
-        assert_eq!(
-            oblic_code(StatusCode::SERVICE_UNAVAILABLE),
-            "INTERNAL_ERROR"
-        );
-        assert_eq!(error_type(StatusCode::BAD_GATEWAY), "api_error");
+        assert_eq!(oblic_code(Status::UNAUTHORIZED), "NOT_AUTHENTICATED");
+        assert_eq!(oblic_code(Status::METHOD_NOT_ALLOWED), "INVALID_REQUEST");
+        assert_eq!(oblic_code(Status::PAYLOAD_TOO_LARGE), "INVALID_REQUEST");
+        assert_eq!(oblic_code(Status::TOO_MANY_REQUESTS), "RATE_LIMITED");
+        assert_eq!(oblic_code(Status::from_u16(503).unwrap()), "INTERNAL_ERROR");
+        assert_eq!(error_type(Status::from_u16(502).unwrap()), "api_error");
         let (status, body) =
             ApiError::Injected { status: 503 }.render(Profile::Protocol, "/", true);
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status.as_u16(), 503);
         assert!(
             String::from_utf8(body)
                 .unwrap()

@@ -39,6 +39,7 @@ pub mod body;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod exchange;
 pub mod faults;
 pub mod fixtures;
 pub mod guard;

@@ -7,16 +7,16 @@
 //! router both ways (every route described, nothing described that is not routed), others
 //! check the examples against the documents and the live server.
 
-use crate::api::{self, Content, Reply};
+use crate::api;
 use crate::body::body_kind;
 use crate::config::{Auth, Profile};
 use crate::error::ApiError;
+use crate::exchange::{Content, Reply};
 use crate::fixtures::Fixtures;
 use crate::http::authenticate;
 use crate::model::{Fields, MAX_ID_CHARS, MAX_TIMESTAMP, RawValue};
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
-use hyper::header::HeaderMap;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -201,7 +201,7 @@ impl Examples {
             invalid_list: refusal(api::list_query(INVALID_LIST_QUERY)),
             invalid_create: refusal(api::new_conversation(&Fields::new())),
             invalid_update: refusal(api::patch(&fields(&json!({ "created_at": 0 })))),
-            unauthorized: authenticate(auth, &HeaderMap::new()).err(),
+            unauthorized: authenticate(auth, None).err(),
             unsupported: refusal(body_kind(Some(b"text/plain"))),
         }
     }
@@ -801,8 +801,8 @@ fn error_schema(profile: Profile) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::Method;
     use crate::router::route;
-    use hyper::Method;
 
     const METHODS: [&str; 7] = ["get", "head", "post", "put", "delete", "patch", "options"];
 
@@ -900,7 +900,7 @@ mod tests {
             let path = template.replace("{id}", "some-id");
             for method in METHODS {
                 let described = item.get(method).is_some();
-                let http = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let http = Method::from_name(&method.to_uppercase());
                 // OPTIONS is the CORS preflight, answered before routing; not an operation.
                 let routed = method != "options" && route(&http, &path).is_ok();
                 assert_eq!(described, routed, "{method} {template}");

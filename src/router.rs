@@ -4,7 +4,7 @@
 //! an unserved method is a 405 with its `Allow` list; anything else is a 404. No logic here.
 
 use crate::error::ApiError;
-use hyper::Method;
+use crate::exchange::Method;
 
 /// The base path a request came in on; `Location` headers keep it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,11 +87,11 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, ApiError> 
         },
     };
     let op = match (method, id) {
-        (&Method::GET | &Method::HEAD, None) => Op::List,
-        (&Method::POST, None) => Op::Create,
-        (&Method::GET | &Method::HEAD, Some(_)) => Op::Retrieve,
-        (&Method::PUT, Some(_)) => Op::Update,
-        (&Method::DELETE, Some(_)) => Op::Delete,
+        (Method::Get | Method::Head, None) => Op::List,
+        (Method::Post, None) => Op::Create,
+        (Method::Get | Method::Head, Some(_)) => Op::Retrieve,
+        (Method::Put, Some(_)) => Op::Update,
+        (Method::Delete, Some(_)) => Op::Delete,
         _ => {
             return Err(ApiError::MethodNotAllowed {
                 method: method.to_string(),
@@ -105,7 +105,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, ApiError> 
 
 /// The `Allow` list of a known path, for a CORS preflight; `None` for an unknown one.
 pub fn allowed(path: &str) -> Option<&'static str> {
-    match route(&Method::GET, path) {
+    match route(&Method::Get, path) {
         Ok(Route { id: None, .. }) => Some(COLLECTION_ALLOW),
         Ok(Route { id: Some(_), .. }) => Some(ITEM_ALLOW),
         Err(_) => None,
@@ -121,24 +121,24 @@ mod tests {
         for base in ["/v1", "/external"] {
             let coll = format!("{base}/conversations");
             let path = format!("{base}/conversations/abc");
-            let list = route(&Method::GET, &coll).unwrap();
+            let list = route(&Method::Get, &coll).unwrap();
             assert_eq!((list.op, list.id), (Op::List, None));
             assert_eq!(list.base.prefix(), base);
-            let head = route(&Method::HEAD, &path).unwrap();
+            let head = route(&Method::Head, &path).unwrap();
             assert_eq!((head.op, head.id), (Op::Retrieve, Some("abc")));
-            assert_eq!(route(&Method::PUT, &path).unwrap().op, Op::Update);
-            assert_eq!(route(&Method::DELETE, &path).unwrap().op, Op::Delete);
-            assert_eq!(route(&Method::POST, &coll).unwrap().op, Op::Create);
+            assert_eq!(route(&Method::Put, &path).unwrap().op, Op::Update);
+            assert_eq!(route(&Method::Delete, &path).unwrap().op, Op::Delete);
+            assert_eq!(route(&Method::Post, &coll).unwrap().op, Op::Create);
         }
     }
 
     #[test]
     fn wrong_methods_are_405_with_allow_and_unknown_paths_404() {
-        match route(&Method::DELETE, "/v1/conversations") {
+        match route(&Method::Delete, "/v1/conversations") {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, COLLECTION_ALLOW),
             other => panic!("{other:?}"),
         }
-        match route(&Method::PATCH, "/external/conversations/x") {
+        match route(&Method::from_name("PATCH"), "/external/conversations/x") {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, ITEM_ALLOW),
             other => panic!("{other:?}"),
         }
@@ -154,7 +154,7 @@ mod tests {
             "/v1/conversationsx",
         ] {
             assert!(
-                matches!(route(&Method::GET, path), Err(ApiError::NoRoute { .. })),
+                matches!(route(&Method::Get, path), Err(ApiError::NoRoute { .. })),
                 "{path}"
             );
         }
