@@ -11,9 +11,8 @@ use crate::exchange::{Method, Reply, Request, Status};
 use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
 use crate::journal::{Entry, Listing};
-use crate::model::{
-    Conversation, MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body,
-};
+use crate::model::{MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body};
+use crate::resources::Conversation;
 use crate::state::AppState;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -199,7 +198,7 @@ pub fn handle(
         Call::Conversations => {
             let token = workspace_token(state, query)?;
             state.view_workspace(&token, |ws| {
-                let conversations: Vec<&Conversation> = ws.store.iter().collect();
+                let conversations: Vec<&Conversation> = ws.conversations.iter().collect();
                 ok(compact, &Conversations { conversations })
             })
         }

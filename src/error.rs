@@ -7,6 +7,8 @@
 use crate::config::Profile;
 use crate::exchange::Status;
 use crate::model::{Problem, to_body};
+use crate::resources::{Resource, join_and};
+use crate::router::Base;
 use serde::Serialize;
 
 /// The largest request body the API reads, in bytes (1 MiB).
@@ -15,8 +17,10 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// A request the API refuses, named for the situation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {
-    /// A conversation ID that does not exist (in this workspace).
+    /// An ID that no record of the resource has (in this workspace).
     NotFound {
+        /// The resource's singular name.
+        resource: &'static str,
         /// The ID as the client sent it.
         id: String,
     },
@@ -61,8 +65,10 @@ pub enum ApiError {
         /// The bound (`--max-workspaces`).
         limit: usize,
     },
-    /// A create in a workspace that holds `--max-objects` conversations or more.
+    /// A create in a workspace that holds `--max-objects` records of the resource or more.
     TooManyObjects {
+        /// The resource's plural name.
+        resource: &'static str,
         /// How many it holds.
         held: usize,
         /// The bound (`--max-objects`).
@@ -143,10 +149,10 @@ impl ApiError {
     /// One sentence per problem; every variant but [`ApiError::Invalid`] has exactly one.
     pub fn messages(&self) -> Vec<String> {
         match self {
-            ApiError::NotFound { id } => vec![format!("No such conversation: '{id}'")],
+            ApiError::NotFound { resource, id } => vec![format!("No such {resource}: '{id}'")],
             ApiError::NoRoute { method, path } => vec![format!(
-                "Unrecognized request URL ({method} {path}): conversations are served under \
-                 /v1/conversations and /external/conversations."
+                "Unrecognized request URL ({method} {path}): {}.",
+                served_under()
             )],
             ApiError::MethodNotAllowed {
                 method,
@@ -177,8 +183,12 @@ impl ApiError {
                  (--max-workspaces) and requests are using every one of them: retry when \
                  they finish, or raise the limit."
             )],
-            ApiError::TooManyObjects { held, limit } => vec![format!(
-                "This workspace already holds {held} conversations and may hold at most \
+            ApiError::TooManyObjects {
+                resource,
+                held,
+                limit,
+            } => vec![format!(
+                "This workspace already holds {held} {resource} and may hold at most \
                  {limit} (--max-objects): delete some, reset the server (POST /__admin/reset) \
                  or raise the limit."
             )],
@@ -260,6 +270,26 @@ impl ApiError {
     }
 }
 
+/// Where the API's resources are: `conversations are served under /v1/conversations and
+/// /external/conversations`.
+fn served_under() -> String {
+    let plurals: Vec<&str> = Resource::ALL.iter().map(|r| r.describe().plural).collect();
+    let paths: Vec<String> = Base::ALL
+        .iter()
+        .flat_map(|base| {
+            plurals
+                .iter()
+                .map(move |p| format!("{}/{p}", base.prefix()))
+        })
+        .collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    format!(
+        "{} are served under {}",
+        join_and(&plurals),
+        join_and(&paths)
+    )
+}
+
 /// `invalid_request` for 4xx, `api_error` for 5xx.
 fn error_type(status: Status) -> &'static str {
     if status.is_server_error() {
@@ -319,7 +349,10 @@ mod tests {
 
     #[test]
     fn not_found_matches_the_contracts_examples_in_every_profile() {
-        let err = ApiError::NotFound { id: "nope".into() };
+        let err = ApiError::NotFound {
+            resource: "conversation",
+            id: "nope".into(),
+        };
         assert_eq!(err.status(), Status::NOT_FOUND);
         assert_eq!(
             rendered(Profile::SelfChat, &err),

@@ -7,7 +7,8 @@
 //! are embedded as the default set.
 
 use crate::ids::is_valid_id;
-use crate::model::{Conversation, a_timestamp, describe, is_timestamp};
+use crate::model::{a_timestamp, describe, is_timestamp};
+use crate::resources::Conversation;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
@@ -453,7 +454,7 @@ mod tests {
         let order: Vec<&str> = store.iter().map(|c| &*c.id).collect();
         assert_eq!(&order[..2], ["xgQQXg3hrtjh7AvZ", "hSIhXBhNe8X1d8Et"]);
         let documented = store.get("xgQQXg3hrtjh7AvZ").unwrap();
-        assert_eq!(*documented, crate::model::documented_conversation());
+        assert_eq!(*documented, crate::resources::conversations::documented());
         let c = &f.conversations;
         assert!(c.iter().any(|c| c.group_id.is_some()));
         assert!(c.iter().any(|c| c.contact_id.is_some()));

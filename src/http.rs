@@ -17,7 +17,7 @@ use crate::faults::Action;
 use crate::guard::{self, AdminCors};
 use crate::journal::Entry;
 use crate::model::{Fields, Problem};
-use crate::router::{self, Op};
+use crate::router;
 use crate::state::{AppState, Reached};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
@@ -399,49 +399,28 @@ fn answer(
         )?)
     };
     let route = router::route(method, path)?;
-    let id = route.id.unwrap_or_default();
-    let query = parts.uri.query();
-    let compact = state.config.compact;
     // Everything the request says is checked before its workspace is looked up, so that a
     // refused request under `--isolate` does not create (or count as) a workspace.
-    let fields = match route.op {
-        Op::Create | Op::Update => {
-            let kind = body_kind(
-                parts
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .map(HeaderValue::as_bytes),
-            )?;
-            parse_body(kind, &body?)?
-        }
-        _ => Fields::new(),
+    let fields = if route.op.reads_body() {
+        let kind = body_kind(
+            parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .map(HeaderValue::as_bytes),
+        )?;
+        parse_body(kind, &body?)?
+    } else {
+        Fields::new()
     };
-    let input = match route.op {
-        Op::List => Input::List(api::list_query(query.unwrap_or(""))?),
-        Op::Create => Input::Create(api::new_conversation(&fields)?),
-        Op::Update => Input::Update(api::patch(&fields)?),
-        Op::Retrieve | Op::Delete => Input::Nothing,
-    };
+    let call = api::check(&route, parts.uri.query(), &fields)?;
     let ws = state.workspace(token)?;
     reached.workspace = Some(Arc::clone(&ws));
-    match (route.op, input) {
-        (_, Input::List(q)) => api::list(&ws, &q, compact),
-        (_, Input::Create(new)) => {
-            let now = state.clock.now();
-            api::create(&ws, route.base, new, now, compact, state.config.max_objects)
-        }
-        (_, Input::Update(patch)) => api::update(&ws, id, &patch, compact),
-        (Op::Delete, _) => api::delete(&ws, id),
-        _ => api::retrieve(&ws, id, compact),
-    }
-}
-
-/// An operation's validated input.
-enum Input {
-    List(crate::store::ListQuery),
-    Create(api::NewConversation),
-    Update(crate::store::Patch),
-    Nothing,
+    let cx = api::Context {
+        compact: state.config.compact,
+        max_objects: state.config.max_objects,
+        clock: &state.clock,
+    };
+    api::serve(&ws, &route, call, &cx)
 }
 
 /// A document anyone may read, no token needed: `GET /openapi.json`, `GET /`.

@@ -49,10 +49,12 @@ pub mod journal;
 pub mod json;
 pub mod model;
 pub mod openapi;
+pub mod resources;
 pub mod router;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod workspace;
 
 pub use config::{Auth, Config, Profile};
 

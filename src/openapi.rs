@@ -7,14 +7,17 @@
 //! router both ways (every route described, nothing described that is not routed), others
 //! check the examples against the documents and the live server.
 
-use crate::api;
+use crate::api::{self, Context};
 use crate::body::body_kind;
+use crate::clock::Clock;
 use crate::config::{Auth, Profile};
 use crate::error::ApiError;
 use crate::exchange::{Content, Reply};
 use crate::fixtures::Fixtures;
 use crate::http::authenticate;
 use crate::model::{Fields, MAX_ID_CHARS, MAX_TIMESTAMP, RawValue};
+use crate::resources::Conversation;
+use crate::resources::conversations::DESCRIPTION;
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use serde_json::{Map, Value, json};
@@ -167,28 +170,33 @@ impl Examples {
         let update_body = json!({ "is_muted": true });
 
         let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&fixtures, 0)));
-        let query = api::list_query(DOCUMENTED_LIST_QUERY).expect("a valid list query");
-        let list = answer(api::list(&ws, &query, false));
-        let retrieve = answer(api::retrieve(&ws, DOCUMENTED_ID, false));
-        let patch = api::patch(&fields(&update_body)).expect("a valid update");
-        let updated = answer(api::update(&ws, DOCUMENTED_ID, &patch, false));
-        api::delete(&ws, DOCUMENTED_ID).expect("the documented conversation is there to delete");
-        let not_found = refusal(api::retrieve(&ws, DOCUMENTED_ID, false));
+        let query =
+            api::list_query(&DESCRIPTION, DOCUMENTED_LIST_QUERY).expect("a valid list query");
+        let list = answer(api::list::<Conversation>(&ws, &query, false));
+        let retrieve = answer(api::retrieve::<Conversation>(&ws, DOCUMENTED_ID, false));
+        let patch = api::patch(&DESCRIPTION, &fields(&update_body)).expect("a valid update");
+        let updated = answer(api::update::<Conversation>(
+            &ws,
+            DOCUMENTED_ID,
+            &patch,
+            false,
+        ));
+        api::delete::<Conversation>(&ws, DOCUMENTED_ID)
+            .expect("the documented conversation is there to delete");
+        let not_found = refusal(api::retrieve::<Conversation>(&ws, DOCUMENTED_ID, false));
 
         let queued = Fixtures {
             conversations: Vec::new(),
             next_ids: vec![DOCUMENTED_ID.into()],
         };
         let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&queued, 0)));
-        let new = api::new_conversation(&fields(&create_body)).expect("a valid create");
-        let created = answer(api::create(
-            &ws,
-            Base::V1,
-            new,
-            documented.created_at,
-            false,
-            usize::MAX,
-        ));
+        let new = api::new_record(&DESCRIPTION, &fields(&create_body)).expect("a valid create");
+        let cx = Context {
+            compact: false,
+            max_objects: usize::MAX,
+            clock: &Clock::new(Some(documented.created_at)),
+        };
+        let created = answer(api::create::<Conversation>(&ws, Base::V1, &new, &cx));
 
         Examples {
             profile,
@@ -198,9 +206,12 @@ impl Examples {
             retrieve,
             update: (update_body, updated),
             not_found,
-            invalid_list: refusal(api::list_query(INVALID_LIST_QUERY)),
-            invalid_create: refusal(api::new_conversation(&Fields::new())),
-            invalid_update: refusal(api::patch(&fields(&json!({ "created_at": 0 })))),
+            invalid_list: refusal(api::list_query(&DESCRIPTION, INVALID_LIST_QUERY)),
+            invalid_create: refusal(api::new_record(&DESCRIPTION, &Fields::new())),
+            invalid_update: refusal(api::patch(
+                &DESCRIPTION,
+                &fields(&json!({ "created_at": 0 })),
+            )),
             unauthorized: authenticate(auth, None).err(),
             unsupported: refusal(body_kind(Some(b"text/plain"))),
         }
@@ -416,6 +427,7 @@ fn collection(base: Base, ex: &Examples) -> Value {
             "The workspace holds as many conversations as it may (--max-objects).",
             ("workspace_full", "A workspace at its limit"),
             &ApiError::TooManyObjects {
+                resource: DESCRIPTION.plural,
                 held: crate::config::DEFAULT_MAX_OBJECTS,
                 limit: crate::config::DEFAULT_MAX_OBJECTS,
             },

@@ -1,10 +1,13 @@
 //! (method, path) to the operation it names, or why there is none.
 //!
-//! Both base paths, `/v1` and `/external`, lead to the same operations. A known path with
-//! an unserved method is a 405 with its `Allow` list; anything else is a 404. No logic here.
+//! Both base paths, `/v1` and `/external`, lead to the same operations, and every resource
+//! (`resources`) is served at `{base}/{plural}` and `{base}/{plural}/{id}`. A known path
+//! with an unserved method is a 405 with its `Allow` list; anything else is a 404. No logic
+//! here.
 
 use crate::error::ApiError;
 use crate::exchange::Method;
+use crate::resources::Resource;
 
 /// The base path a request came in on; `Location` headers keep it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,19 +31,26 @@ impl Base {
     }
 }
 
-/// The five documented operations.
+/// The five operations every resource serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
-    /// `GET {base}/conversations`.
+    /// `GET {base}/{plural}`.
     List,
-    /// `POST {base}/conversations`.
+    /// `POST {base}/{plural}`.
     Create,
-    /// `GET {base}/conversations/{id}`.
+    /// `GET {base}/{plural}/{id}`.
     Retrieve,
-    /// `PUT {base}/conversations/{id}`.
+    /// `PUT {base}/{plural}/{id}`.
     Update,
-    /// `DELETE {base}/conversations/{id}`.
+    /// `DELETE {base}/{plural}/{id}`.
     Delete,
+}
+
+impl Op {
+    /// Whether the operation reads a request body.
+    pub fn reads_body(self) -> bool {
+        matches!(self, Op::Create | Op::Update)
+    }
 }
 
 /// A matched API request.
@@ -48,15 +58,17 @@ pub enum Op {
 pub struct Route<'a> {
     /// Which base path it came in on.
     pub base: Base,
+    /// The resource.
+    pub resource: Resource,
     /// The operation.
     pub op: Op,
-    /// The conversation ID, for the operations on one conversation.
+    /// The record's ID, for the operations on one record.
     pub id: Option<&'a str>,
 }
 
-/// The `Allow` list of `{base}/conversations`.
+/// The `Allow` list of `{base}/{plural}`.
 pub const COLLECTION_ALLOW: &str = "GET, HEAD, POST, OPTIONS";
-/// The `Allow` list of `{base}/conversations/{id}`.
+/// The `Allow` list of `{base}/{plural}/{id}`.
 pub const ITEM_ALLOW: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
 
 /// Whether a path is under one of the API's base paths, where a bearer token is required.
@@ -78,13 +90,17 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, ApiError> 
         path: path.to_owned(),
     };
     let (base, rest) = split_base(path).ok_or_else(no_route)?;
-    let rest = rest.strip_prefix("/conversations").ok_or_else(no_route)?;
-    let (id, allow) = match rest {
-        "" => (None, COLLECTION_ALLOW),
-        _ => match rest.strip_prefix('/') {
-            Some(id) if !id.is_empty() && !id.contains('/') => (Some(id), ITEM_ALLOW),
-            _ => return Err(no_route()),
-        },
+    let rest = rest.strip_prefix('/').ok_or_else(no_route)?;
+    let (plural, id) = match rest.split_once('/') {
+        None => (rest, None),
+        Some((plural, id)) if !id.is_empty() && !id.contains('/') => (plural, Some(id)),
+        Some(_) => return Err(no_route()),
+    };
+    let resource = Resource::from_plural(plural).ok_or_else(no_route)?;
+    let allow = if id.is_some() {
+        ITEM_ALLOW
+    } else {
+        COLLECTION_ALLOW
     };
     let op = match (method, id) {
         (Method::Get | Method::Head, None) => Op::List,
@@ -100,7 +116,12 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, ApiError> 
             });
         }
     };
-    Ok(Route { base, op, id })
+    Ok(Route {
+        base,
+        resource,
+        op,
+        id,
+    })
 }
 
 /// The `Allow` list of a known path, for a CORS preflight; `None` for an unknown one.
@@ -122,7 +143,10 @@ mod tests {
             let coll = format!("{base}/conversations");
             let path = format!("{base}/conversations/abc");
             let list = route(&Method::Get, &coll).unwrap();
-            assert_eq!((list.op, list.id), (Op::List, None));
+            assert_eq!(
+                (list.resource, list.op, list.id),
+                (Resource::Conversations, Op::List, None)
+            );
             assert_eq!(list.base.prefix(), base);
             let head = route(&Method::Head, &path).unwrap();
             assert_eq!((head.op, head.id), (Op::Retrieve, Some("abc")));
@@ -152,6 +176,9 @@ mod tests {
             "/v1/conversations/",
             "/v1/conversations/a/b",
             "/v1/conversationsx",
+            "/v1/conversationsx/a",
+            "/v1//a",
+            "/v1/contacts",
         ] {
             assert!(
                 matches!(route(&Method::Get, path), Err(ApiError::NoRoute { .. })),
