@@ -477,6 +477,8 @@ macro_rules! record {
             }
 
             const COUNT: usize = [stringify!(id) $(, stringify!($field))*].len();
+            // Fixtures reading keeps the fields an entry gave as bits of a u64.
+            const _: () = assert!(COUNT <= 64, "a record has at most 64 fields");
 
             /// Each field's lead-in, by [`Layout::index`]: compact, then pretty at each
             /// depth.
