@@ -1,6 +1,6 @@
 //! The admin API under `/__admin/`: how a test suite drives the server between tests.
 //!
-//! Health, reset, the request journal, the clock, the ID queue, a workspace's whole store,
+//! Health, reset, the request journal, the clock, the ID queue, each resource of a workspace,
 //! dropping a workspace, and the fault rules. Never behind the API's bearer token (behind `--admin-token` when one is
 //! set), never journaled, never subject to faults. Bodies are JSON; bad input is a 400 in the
 //! running profile's error shape.
@@ -12,8 +12,9 @@ use crate::faults::{check_pattern, path_matches};
 use crate::http::bearer;
 use crate::journal::{Entry, Listing};
 use crate::model::{MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body};
-use crate::resources::Conversation;
+use crate::resources::{Conversation, Resource};
 use crate::state::AppState;
+use crate::workspace::{Held, Workspace};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -36,7 +37,8 @@ enum Call {
     SetClock,
     NextIds,
     AddNextIds,
-    Conversations,
+    /// A resource's records in a workspace, in list order.
+    Records(Resource),
     Faults,
     AddFault,
     ClearFaults,
@@ -75,7 +77,9 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
             },
             "GET, HEAD, POST",
         ),
-        "conversations" => (get.then_some(Call::Conversations), "GET, HEAD"),
+        _ if let Some(resource) = Resource::from_plural(rest) => {
+            (get.then_some(Call::Records(resource)), "GET, HEAD")
+        }
         "faults" => (
             match method {
                 _ if get => Some(Call::Faults),
@@ -195,11 +199,10 @@ pub fn handle(
             // What was added, not the whole queue: that may be long (GET shows it).
             ok(compact, &json!({ "ids": ids }))
         }
-        Call::Conversations => {
+        Call::Records(resource) => {
             let token = workspace_token(state, query)?;
-            state.view_workspace(&token, |ws| {
-                let conversations: Vec<&Conversation> = ws.conversations.iter().collect();
-                ok(compact, &Conversations { conversations })
+            state.view_workspace(&token, |ws| match resource {
+                Resource::Conversations => records::<Conversation>(ws, compact),
             })
         }
         Call::Faults => {
@@ -259,9 +262,24 @@ fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError
     Ok(Reply::ok(to_body(value, compact)))
 }
 
-#[derive(Serialize)]
-struct Conversations<'a> {
-    conversations: Vec<&'a Conversation>,
+/// `GET /__admin/{plural}`: `{"conversations": [...]}`, in list order.
+fn records<R: Held>(ws: &Workspace, compact: bool) -> Result<Reply, ApiError> {
+    ok(
+        compact,
+        &Records(R::DESCRIPTION.plural, ws.store::<R>().iter().collect()),
+    )
+}
+
+/// A resource's records under its plural.
+struct Records<'a, R>(&'static str, Vec<&'a R>);
+
+impl<R: Serialize> Serialize for Records<'_, R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, &self.1)?;
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -453,6 +471,10 @@ mod tests {
         assert_eq!(
             route(&Method::Put, "/__admin/clock").unwrap(),
             Call::SetClock
+        );
+        assert_eq!(
+            route(&Method::Head, "/__admin/conversations").unwrap(),
+            Call::Records(Resource::Conversations)
         );
         assert_eq!(
             route(&Method::Delete, "/__admin/workspaces/a%2Fb+c").unwrap(),
