@@ -621,12 +621,11 @@ mod tests {
     #[test]
     fn timestamps_past_2_53_minus_1_are_refused_by_field_in_both_readings() {
         let max = crate::model::MAX_TIMESTAMP;
-        for field in [
-            "created_at",
-            "last_active_at",
-            "last_opened_at",
-            "archived_at",
-        ] {
+        let timestamps = Conversation::FIELDS
+            .iter()
+            .filter(|f| f.kind == Kind::Timestamp)
+            .map(|f| f.name);
+        for field in timestamps {
             let entry = |t: i64| {
                 let created = if field == "created_at" { t } else { 1 };
                 let extra = if field == "created_at" {

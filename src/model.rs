@@ -358,6 +358,42 @@ mod tests {
     }
 
     #[test]
+    fn messages_say_or_null_only_where_null_clears() {
+        let message = |null: Null| {
+            let text = text("f", &RawValue::Json(json!(7)), null)
+                .unwrap_err()
+                .message;
+            let time = timestamp("f", &RawValue::Json(json!("x")), null)
+                .unwrap_err()
+                .message;
+            (text, time)
+        };
+        let (text_clears, time_clears) = message(Null::Clears);
+        assert_eq!(
+            text_clears,
+            "Invalid value for 'f': expected a non-empty string or null, got 7."
+        );
+        assert!(
+            time_clears.ends_with(" or null, got the string 'x'."),
+            "{time_clears}"
+        );
+        for null in [Null::Absent, Null::Refused] {
+            let (text, time) = message(null);
+            assert_eq!(
+                text,
+                "Invalid value for 'f': expected a non-empty string, got 7."
+            );
+            assert!(!time.contains("or null"), "{time}");
+        }
+        // Only where null is refused is it an error.
+        let null = RawValue::Json(Value::Null);
+        assert_eq!(text("f", &null, Null::Absent), Ok(None));
+        assert!(text("f", &null, Null::Refused).is_err());
+        assert!(text("f", &RawValue::Form(String::new()), Null::Refused).is_err());
+        assert!(timestamp("f", &null, Null::Refused).is_err());
+    }
+
+    #[test]
     fn echoed_values_are_clipped() {
         let long = "x".repeat(1000);
         assert_eq!(clip(&long).len(), 67);

@@ -9,9 +9,9 @@
 //! time comes in as an argument.
 
 use crate::error::ApiError;
-use crate::fixtures::Fixtures;
+use crate::fixtures::{Fixtures, Listed};
 use crate::ids::{IdGen, MAX_QUEUED_IDS};
-use crate::resources::{Conversation, Patch, Record};
+use crate::resources::{Conversation, Patch, Record, Resource};
 use crate::store::Store;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -61,22 +61,22 @@ macro_rules! held {
 
 held!(Conversation => conversations);
 
-/// Adds `records`, shared with the fixtures until changed. Fixture IDs are checked for
-/// duplicates when the fixtures are parsed.
-fn seed<R: Record>(store: &mut Store<R>, records: &[Arc<R>]) {
-    for record in records {
+/// A store of the fixtures' records of `R`, shared with the fixtures until changed.
+fn seeded<R: Listed>(fixtures: &Fixtures) -> Store<R> {
+    let mut store = Store::new();
+    for record in R::listed(fixtures) {
+        // Fixture IDs are checked for duplicates when the fixtures are parsed.
         let _ = store.insert_shared(Arc::clone(record));
     }
+    store
 }
 
 impl Workspace {
     /// A workspace holding the fixtures, its IDs drawn from `seed`.
-    pub fn seeded(fixtures: &Fixtures, seed_value: u64) -> Self {
-        let mut conversations = Store::new();
-        seed(&mut conversations, &fixtures.conversations);
+    pub fn seeded(fixtures: &Fixtures, seed: u64) -> Self {
         Workspace {
-            conversations,
-            ids: IdGen::new(seed_value, fixtures.next_ids.iter().cloned()),
+            conversations: seeded(fixtures),
+            ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
         }
     }
 
@@ -87,7 +87,9 @@ impl Workspace {
 
     /// Whether any record here has this ID.
     fn holds(&self, id: &str) -> bool {
-        self.conversations.contains(id)
+        Resource::ALL.into_iter().any(|resource| match resource {
+            Resource::Conversations => self.conversations.contains(id),
+        })
     }
 
     /// An ID no record of `R` here has.

@@ -603,6 +603,24 @@ mod tests {
     }
 
     #[test]
+    fn the_generated_writer_lays_a_record_out_as_serde_does_at_every_depth() {
+        let mut c = conversations::documented();
+        c.group_id = Some("g\"1\\\n\u{1}é".into());
+        let pretty = String::from_utf8(serde_json::to_vec_pretty(&c).unwrap()).unwrap();
+        for depth in 0..=MAX_DEPTH {
+            // serde's layout, as if written `depth` levels down: each line after the first
+            // indented two spaces a level.
+            let indented = pretty.replace('\n', &format!("\n{}", "  ".repeat(depth)));
+            let mut out = Vec::new();
+            c.write_json(&mut out, Layout::Pretty(depth));
+            assert_eq!(String::from_utf8(out).unwrap(), indented, "depth {depth}");
+        }
+        let mut out = Vec::new();
+        c.write_json(&mut out, Layout::Compact);
+        assert_eq!(out, serde_json::to_vec(&c).unwrap());
+    }
+
+    #[test]
     fn names_join_as_in_a_sentence() {
         assert_eq!(join_and(&["a"]), "a");
         assert_eq!(join_and(&["a", "b"]), "a and b");
