@@ -522,15 +522,22 @@ pub fn shown_token(auth: &Auth, token: String) -> String {
 }
 
 /// The token of a `Bearer` header's value; `None` for another scheme, an empty token, or a
-/// value that is not visible ASCII.
+/// value that is not visible ASCII (as `HeaderValue::to_str` has it).
 pub fn bearer(value: &[u8]) -> Option<String> {
-    let visible = value
+    if !value
         .iter()
-        .all(|b| *b == b'\t' || (b' '..=b'~').contains(b));
-    let text = std::str::from_utf8(value).ok().filter(|_| visible)?.trim();
-    let (scheme, token) = text.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+        .all(|b| *b == b'\t' || (b' '..=b'~').contains(b))
+    {
+        return None;
+    }
+    let text = value.trim_ascii();
+    let space = text.iter().position(|b| *b == b' ')?;
+    let (scheme, token) = (&text[..space], text[space + 1..].trim_ascii());
+    if !scheme.eq_ignore_ascii_case(b"bearer") || token.is_empty() {
+        return None;
+    }
+    // Visible ASCII, so this is the text as is.
+    Some(token.iter().map(|b| char::from(*b)).collect())
 }
 
 /// How much of an oversized body is read and thrown away before its 413 is sent. A client
@@ -760,5 +767,10 @@ mod tests {
             authenticate(&Auth::Disabled, headers("Basic dTpw")).unwrap(),
             ""
         );
+        // Read as HeaderValue::to_str reads a value: visible ASCII and tabs only.
+        assert_eq!(bearer(b"Bearer \tt\t").as_deref(), Some("t"));
+        assert_eq!(bearer(b"Bearer t\xe9"), None);
+        assert_eq!(bearer(b"Bearer t\x01"), None);
+        assert_eq!(bearer(b"Bearer\tt"), None);
     }
 }

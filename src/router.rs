@@ -91,12 +91,18 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, ApiError> 
     };
     let (base, rest) = split_base(path).ok_or_else(no_route)?;
     let rest = rest.strip_prefix('/').ok_or_else(no_route)?;
-    let (plural, id) = match rest.split_once('/') {
-        None => (rest, None),
-        Some((plural, id)) if !id.is_empty() && !id.contains('/') => (plural, Some(id)),
+    let (resource, rest) = Resource::ALL
+        .into_iter()
+        .find_map(|resource| {
+            let rest = rest.strip_prefix(resource.describe().plural)?;
+            (rest.is_empty() || rest.starts_with('/')).then_some((resource, rest))
+        })
+        .ok_or_else(no_route)?;
+    let id = match rest.strip_prefix('/') {
+        None => None,
+        Some(id) if !id.is_empty() && !id.contains('/') => Some(id),
         Some(_) => return Err(no_route()),
     };
-    let resource = Resource::from_plural(plural).ok_or_else(no_route)?;
     let allow = if id.is_some() {
         ITEM_ALLOW
     } else {

@@ -132,18 +132,17 @@ impl Condition {
     /// Whether `record` passes.
     pub fn keeps<R: Record>(&self, record: &R) -> bool {
         match *self {
-            Condition::Is { field, value } => record.value(field) == Some(Value::Bool(value)),
-            Condition::IsSet { field, set } => {
-                let is_set = match record.value(field) {
-                    Some(Value::Text(t)) => t.is_some(),
-                    Some(Value::Time(t)) => t.is_some(),
-                    Some(Value::Bool(_)) => true,
-                    None => false,
-                };
-                is_set == set
+            Condition::Is { field, value } => {
+                matches!(record.value(field), Some(Value::Bool(b)) if b == value)
             }
+            Condition::IsSet { field, set } => match record.value(field) {
+                Some(Value::Text(t)) => t.is_some() == set,
+                Some(Value::Time(t)) => t.is_some() == set,
+                Some(Value::Bool(_)) => set,
+                None => !set,
+            },
             Condition::Equals { field, ref value } => {
-                record.value(field) == Some(Value::Text(Some(value)))
+                matches!(record.value(field), Some(Value::Text(Some(t))) if t == value)
             }
         }
     }
