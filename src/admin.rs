@@ -5,16 +5,19 @@
 //! set), never journaled, never subject to faults. Bodies are JSON; bad input is a 400 in the
 //! running profile's error shape.
 
-use crate::body::{decode, parse_pairs};
+use crate::body::{BodyKind, decode, parse_body, parse_pairs};
 use crate::error::ApiError;
 use crate::exchange::{Method, Reply, Request, Status};
 use crate::faults::{check_pattern, path_matches};
-use crate::http::bearer;
-use crate::journal::{Entry, Listing};
-use crate::model::{MAX_TIMESTAMP, Problem, a_timestamp, clip, describe, is_timestamp, to_body};
+use crate::http::{bearer, shown_token};
+use crate::journal::Entry;
+use crate::listing::{Listing, while_held};
+use crate::model::{
+    MAX_TIMESTAMP, Problem, RawValue, a_timestamp, clip, describe, is_timestamp, to_body,
+};
 use crate::resources::{Conversation, Resource};
 use crate::state::AppState;
-use crate::workspace::{Held, Workspace};
+use crate::workspace::Held;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -29,6 +32,7 @@ pub fn is_admin_path(path: &str) -> bool {
 /// One admin call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Call {
+    Index,
     Health,
     Reset,
     Requests,
@@ -51,6 +55,7 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
     let rest = path.strip_prefix("/__admin/").unwrap_or("");
     let get = method.is_read();
     let (call, allow) = match rest {
+        "" => (get.then_some(Call::Index), "GET, HEAD"),
         "health" => (get.then_some(Call::Health), "GET, HEAD"),
         "reset" => ((*method == Method::Post).then_some(Call::Reset), "POST"),
         "requests" => (
@@ -145,6 +150,10 @@ pub fn handle(
     let query = req.query.unwrap_or("");
     let compact = state.config.compact;
     match call {
+        Call::Index => {
+            no_params(query)?;
+            ok(compact, &index())
+        }
         Call::Health => {
             no_params(query)?;
             ok(compact, &json!({ "status": "ok" }))
@@ -155,18 +164,26 @@ pub fn handle(
             ok(compact, &json!({ "status": "ok" }))
         }
         Call::Requests => {
-            let params = params(query, &["method", "path"])?;
+            let params = params(query, &["method", "path", "token"])?;
             let method = param(&params, "method").map(str::to_ascii_uppercase);
             let path = param(&params, "path");
             if let Some(pattern) = path {
                 check_pattern("path", pattern).map_err(ApiError::invalid)?;
             }
+            // The token as sent; under --token the journal shows it as <token N>.
+            let token =
+                param(&params, "token").map(|t| shown_token(&state.config.auth, t.to_owned()));
             let entries = state.journal.matching(|e: &Entry| {
                 method.as_ref().is_none_or(|m| m == e.method.as_str())
                     && path.is_none_or(|p| path_matches(p, e.path()))
+                    && token.as_deref().is_none_or(|t| e.sent_with(t))
             });
             // Written after the journal's lock is released, as the client reads.
-            Ok(Reply::streamed(Listing::new(entries, compact)))
+            Ok(Reply::streamed(Listing::new(
+                "requests",
+                while_held(entries),
+                compact,
+            )))
         }
         Call::ClearRequests => {
             no_params(query)?;
@@ -186,28 +203,31 @@ pub fn handle(
         Call::NextIds => {
             let token = workspace_token(state, query)?;
             let ids = state.view_workspace(&token, |ws| ws.queued_ids());
-            ok(compact, &json!({ "ids": ids }))
+            Ok(Reply::streamed(Listing::new("ids", ids, compact)))
         }
         Call::AddNextIds => {
-            let ws = state.workspace(&workspace_token(state, query)?)?;
+            let token = workspace_token(state, query)?;
             let body = json_object(body)?;
             let ids = id_list(&body)?;
             let invalid = |message| ApiError::invalid(Problem::param("ids", message));
-            // One pass over the fixtures, before the workspace's lock is taken.
+            // One pass over the fixtures, before the workspace's lock is taken; and only a
+            // call worth answering makes (or evicts for) a workspace.
             state.config.fixtures.check_unused(&ids).map_err(invalid)?;
+            let ws = state.workspace(&token)?;
             ws.write().enqueue_ids(&ids).map_err(invalid)?;
             // What was added, not the whole queue: that may be long (GET shows it).
             ok(compact, &json!({ "ids": ids }))
         }
         Call::Records(resource) => {
             let token = workspace_token(state, query)?;
-            state.view_workspace(&token, |ws| match resource {
-                Resource::Conversations => records::<Conversation>(ws, compact),
+            Ok(match resource {
+                Resource::Conversations => records::<Conversation>(state, &token, compact),
             })
         }
         Call::Faults => {
             no_params(query)?;
-            ok(compact, &json!({ "faults": state.faults.rules() }))
+            let rules = state.faults.rules();
+            Ok(Reply::streamed(Listing::new("faults", rules, compact)))
         }
         Call::AddFault => {
             no_params(query)?;
@@ -258,28 +278,41 @@ fn remove_workspace(state: &AppState, encoded: &str) -> Result<Reply, ApiError> 
     }
 }
 
+/// Every admin call's path, for `GET /__admin/` (a test checks each routes).
+const CALLS: [&str; 9] = [
+    "/__admin/health",
+    "/__admin/reset",
+    "/__admin/requests",
+    "/__admin/clock",
+    "/__admin/next-ids",
+    "/__admin/conversations",
+    "/__admin/faults",
+    "/__admin/faults/{id}",
+    "/__admin/workspaces/{token}",
+];
+
+/// `GET /__admin/`: each call with the methods it takes.
+fn index() -> Value {
+    let calls: Vec<Value> = CALLS
+        .iter()
+        .map(|path| json!({ "path": path, "methods": allowed(path).unwrap_or_default() }))
+        .collect();
+    json!({ "calls": calls })
+}
+
+/// `GET /__admin/{plural}`: `{"conversations": [...]}`, in list order, written as the
+/// client reads it; the records are taken under the workspace's lock, written after.
+fn records<R: Held>(state: &AppState, token: &str, compact: bool) -> Reply {
+    let records = state.view_workspace(token, |ws| ws.store::<R>().shared());
+    Reply::streamed(Listing::new(
+        R::DESCRIPTION.plural,
+        while_held(records),
+        compact,
+    ))
+}
+
 fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {
     Ok(Reply::ok(to_body(value, compact)))
-}
-
-/// `GET /__admin/{plural}`: `{"conversations": [...]}`, in list order.
-fn records<R: Held>(ws: &Workspace, compact: bool) -> Result<Reply, ApiError> {
-    ok(
-        compact,
-        &Records(R::DESCRIPTION.plural, ws.store::<R>().iter().collect()),
-    )
-}
-
-/// A resource's records under its plural.
-struct Records<'a, R>(&'static str, Vec<&'a R>);
-
-impl<R: Serialize> Serialize for Records<'_, R> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry(self.0, &self.1)?;
-        map.end()
-    }
 }
 
 #[derive(Serialize)]
@@ -440,18 +473,16 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// An admin body: a JSON object, whatever the `Content-Type` says, so that a plain
 /// `curl -d '{"now": 0}'` works.
+/// An admin body: a JSON object, read as the API reads one (a key given twice is a 400).
 fn json_object(body: Result<&[u8], ApiError>) -> Result<Map<String, Value>, ApiError> {
-    let bytes = body?;
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(ApiError::invalid(Problem::general(format!(
-            "An admin body is a JSON object, got {}.",
-            describe(&other)
-        )))),
-        Err(e) => Err(ApiError::invalid(Problem::general(format!(
-            "The body is not valid JSON: {e}."
-        )))),
-    }
+    let fields = parse_body(Some(BodyKind::Json), body?)?;
+    Ok(fields
+        .into_iter()
+        .filter_map(|(key, value)| match value {
+            RawValue::Json(value) => Some((key, value)),
+            RawValue::Form(_) => None,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -491,9 +522,12 @@ mod tests {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, "POST"),
             other => panic!("{other:?}"),
         }
+        for path in CALLS {
+            assert!(allowed(path).is_some(), "{path} is listed but not routed");
+        }
+        assert_eq!(route(&Method::Get, "/__admin/").unwrap(), Call::Index);
+        assert_eq!(route(&Method::Get, "/__admin").unwrap(), Call::Index);
         for path in [
-            "/__admin",
-            "/__admin/",
             "/__admin/nope",
             "/__admin/faults/a/b",
             "/__admin/workspaces",

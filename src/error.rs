@@ -150,6 +150,9 @@ impl ApiError {
     pub fn messages(&self) -> Vec<String> {
         match self {
             ApiError::NotFound { resource, id } => vec![format!("No such {resource}: '{id}'")],
+            ApiError::NoRoute { method, path } if path.starts_with("/__admin") => vec![format!(
+                "Unrecognized admin call ({method} {path}): GET /__admin/ lists the calls."
+            )],
             ApiError::NoRoute { method, path } => vec![format!(
                 "Unrecognized request URL ({method} {path}): {}.",
                 served_under()

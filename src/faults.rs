@@ -12,6 +12,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The longest delay a rule or `--latency` may ask for, in milliseconds (10 minutes).
@@ -116,7 +117,7 @@ pub struct Faults {
 
 #[derive(Debug)]
 struct Inner {
-    rules: Vec<Rule>,
+    rules: Vec<Arc<Rule>>,
     added: u64,
     rng: ChaCha8Rng,
 }
@@ -145,13 +146,14 @@ impl Faults {
         }
         inner.added += 1;
         rule.id = format!("fault_{}", inner.added);
-        inner.rules.push(rule.clone());
+        inner.rules.push(Arc::new(rule.clone()));
         self.armed.store(true, Ordering::Release);
         Ok(rule)
     }
 
-    /// The rules in force, in the order they were added.
-    pub fn rules(&self) -> Vec<Rule> {
+    /// The rules in force, in the order they were added: shared, so that a reader copies
+    /// pointers, not patterns (a rule that fires meanwhile is copied then, on write).
+    pub fn rules(&self) -> Vec<Arc<Rule>> {
         self.inner.lock().rules.clone()
     }
 
@@ -191,7 +193,7 @@ impl Faults {
             // Only a rule short of certainty draws, so certain rules leave the stream alone.
             r.matches(method, path) && (r.probability >= 1.0 || rng.random::<f64>() < r.probability)
         })?;
-        let rule = &mut rules[index];
+        let rule = Arc::make_mut(&mut rules[index]);
         rule.fired += 1;
         let action = rule.action();
         if rule.count.is_some_and(|n| rule.fired >= n) {

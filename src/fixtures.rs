@@ -313,7 +313,8 @@ type FieldError = (Option<&'static str>, String);
 /// The message for an ID that is not one.
 fn not_an_id(got: &Value) -> String {
     format!(
-        "expected an ID of 1 to 255 characters from A-Z, a-z, 0-9, '_' and '-', got {}",
+        "expected an ID of {}, got {}",
+        crate::ids::id_rule(),
         describe(got)
     )
 }

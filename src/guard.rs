@@ -71,9 +71,13 @@ pub enum AdminCors {
 /// page is refused. `port` is the port the server listens on.
 pub fn check_admin(parts: &Parts, config: &Config, port: u16) -> Result<AdminCors, ApiError> {
     let headers = &parts.headers;
-    // `check_head` ran first: at most one Host.
-    let host = text(headers, header::HOST).unwrap_or("");
-    if !host.is_empty() && !is_own_host(host, config, port) {
+    // The target's own authority when it has one (RFC 9112: then `Host` is ignored), else
+    // the one `Host` (`check_head` ran first). Without either, nothing names this server.
+    let host = match parts.uri.authority() {
+        Some(authority) => authority.as_str(),
+        None => text(headers, header::HOST).unwrap_or(""),
+    };
+    if !is_own_host(host, config, port) {
         return Err(ApiError::Forbidden {
             reason: format!(
                 "The admin API answers only requests addressed to this server (Host \
@@ -83,8 +87,11 @@ pub fn check_admin(parts: &Parts, config: &Config, port: u16) -> Result<AdminCor
             ),
         });
     }
-    let origin = text(headers, header::ORIGIN);
-    if let Some(origin) = origin {
+    // An Origin that is not text is still a page's: it is compared, and refused, as sent.
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()));
+    if let Some(origin) = origin.as_deref() {
         let allowed = config
             .admin_allow_origins
             .iter()
@@ -105,7 +112,9 @@ pub fn check_admin(parts: &Parts, config: &Config, port: u16) -> Result<AdminCor
     }
     // A browser marks every request it sends; `same-site` is another port or subdomain.
     let site = text(headers, "sec-fetch-site");
-    if site.is_some_and(|s| !s.eq_ignore_ascii_case("same-origin") && s != "none") {
+    if site
+        .is_some_and(|s| !s.eq_ignore_ascii_case("same-origin") && !s.eq_ignore_ascii_case("none"))
+    {
         return Err(ApiError::Forbidden {
             reason: "The admin API is refused to requests a page on another origin makes \
                      (Sec-Fetch-Site): it is for this server's own page and for clients \
@@ -245,6 +254,37 @@ mod tests {
         refused(&[("Host", "127.0.0.1:9999")]);
         refused(&[("Host", "127.0.0.1:x")]);
         refused(&[("Host", "192.168.1.2:8080")]);
+        // Nothing names this server: no Host (HTTP/1.0), or an empty one.
+        refused(&[]);
+        refused(&[("Host", "")]);
+        ok(&[("Host", "127.0.0.1:8080"), ("Sec-Fetch-Site", "NONE")]);
+    }
+
+    #[test]
+    fn an_absolute_target_names_the_server_instead_of_host() {
+        let config = Config::default();
+        let target = |uri: &str| {
+            let req = Request::builder()
+                .method("POST")
+                .uri(uri)
+                .header("Host", "127.0.0.1:8080");
+            check_admin(&req.body(()).unwrap().into_parts().0, &config, 8080)
+        };
+        assert!(target("http://evil.test:8080/__admin/reset").is_err());
+        assert_eq!(
+            target("http://127.0.0.1:8080/__admin/reset"),
+            Ok(AdminCors::None)
+        );
+    }
+
+    #[test]
+    fn an_origin_that_is_not_text_is_refused() {
+        let mut p = parts(&[("Host", "127.0.0.1:8080")]);
+        p.headers.insert(
+            header::ORIGIN,
+            header::HeaderValue::from_bytes(b"http://\xff").unwrap(),
+        );
+        assert!(check_admin(&p, &Config::default(), 8080).is_err());
     }
 
     #[test]

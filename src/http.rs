@@ -201,16 +201,20 @@ pub async fn handle(
         // Browsers send preflights without credentials: no authentication here.
         preflight(&parts.headers, methods)
     } else {
-        let answered = if is_admin {
-            let request = exchange::Request {
-                method: &method,
-                path,
-                query: parts.uri.query(),
-                authorization: authorization(&parts.headers),
-            };
-            admin::handle(&state, &request, body.as_deref().map_err(ApiError::clone))
-        } else {
-            answer(&state, &parts, &method, body, &mut reached)
+        let answered = match body {
+            // Every admin write with a body must say it is JSON, whether or not the call
+            // reads it.
+            Err(refused @ ApiError::AdminNeedsJson { .. }) => Err(refused),
+            body if is_admin => {
+                let request = exchange::Request {
+                    method: &method,
+                    path,
+                    query: parts.uri.query(),
+                    authorization: authorization(&parts.headers),
+                };
+                admin::handle(&state, &request, body.as_deref().map_err(ApiError::clone))
+            }
+            body => answer(&state, &parts, &method, body, &mut reached),
         };
         match answered {
             Ok(reply) => reply_response(reply),
@@ -315,16 +319,15 @@ impl Record {
     }
 }
 
-/// A message on one line, cut at 200 characters, for a log line.
-fn one_line(message: &str) -> String {
-    const MAX: usize = 200;
+/// A message or URL on one line, cut at `max` characters, for a log line.
+fn one_line(message: &str, max: usize) -> String {
     let mut line: String = message
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX + 1)
+        .take(max + 1)
         .collect();
-    if line.chars().count() > MAX {
-        line = line.chars().take(MAX).collect();
+    if line.chars().count() > max {
+        line = line.chars().take(max).collect();
         line.push('…');
     }
     line
@@ -351,7 +354,7 @@ impl Drop for Record {
                 Outcome::Abandoned => "abandoned".to_owned(),
             };
             let url = uri.path_and_query().map_or("/", |pq| pq.as_str());
-            let why = self.why.as_deref().map(one_line);
+            let why = self.why.as_deref().map(|why| one_line(why, 200));
             log_line(method, url, &shown, self.started, why.as_deref());
         }
     }
@@ -587,7 +590,11 @@ pub async fn read_limited(
 /// A body being read: its chunks while it fits in 1 MiB, then only a count.
 #[derive(Default)]
 struct BodyRead {
-    chunks: Vec<Bytes>,
+    /// The first chunk, kept as it came (most bodies are one).
+    first: Option<Bytes>,
+    /// Every later chunk, copied: a chunk kept as it came can hold on to a whole read
+    /// buffer, so a body of a million one-byte chunks would cost far more than its size.
+    rest: Vec<u8>,
     seen: u64,
     /// Past 1 MiB: the rest is being read and thrown away.
     over: bool,
@@ -606,20 +613,28 @@ impl BodyRead {
             }
             if self.seen > MAX_BODY_BYTES as u64 {
                 self.over = true;
-                self.chunks = Vec::new();
+                self.first = None;
+                self.rest = Vec::new();
+            } else if self.first.is_none() {
+                self.first = Some(data);
             } else {
-                self.chunks.push(data);
+                self.rest.extend_from_slice(&data);
             }
         }
         Ok(())
     }
 
     /// The body, copied only when it came in more than one chunk.
-    fn into_bytes(mut self) -> Bytes {
-        match self.chunks.len() {
-            0 => Bytes::new(),
-            1 => self.chunks.remove(0),
-            _ => Bytes::from(self.chunks.concat()),
+    fn into_bytes(self) -> Bytes {
+        match self.first {
+            None => Bytes::new(),
+            Some(first) if self.rest.is_empty() => first,
+            Some(first) => {
+                let mut whole = Vec::with_capacity(first.len() + self.rest.len());
+                whole.extend_from_slice(&first);
+                whole.extend_from_slice(&self.rest);
+                Bytes::from(whole)
+            }
         }
     }
 }
@@ -631,15 +646,17 @@ fn preflight(headers: &HeaderMap, methods: &'static str) -> Response<Body> {
         .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
         .and_then(|v| v.to_str().ok())
     {
+        // Each name once, found in a set: a head can ask for 15,000 names.
+        let mut known: std::collections::HashSet<String> = PREFLIGHT_HEADERS
+            .split(", ")
+            .map(str::to_ascii_lowercase)
+            .collect();
         for name in requested
             .split(',')
             .map(str::trim)
             .filter(|n| !n.is_empty())
         {
-            let known = allow_headers
-                .split(", ")
-                .any(|have| have.eq_ignore_ascii_case(name));
-            if !known {
+            if known.insert(name.to_ascii_lowercase()) {
                 allow_headers.push_str(", ");
                 allow_headers.push_str(name);
             }
@@ -729,13 +746,14 @@ fn log_line(method: &Method, url: &str, status: &str, started: Instant, why: Opt
         .unwrap_or_default();
     let secs = now.as_secs() % 86_400;
     let (dash, why) = why.map_or(("", ""), |why| (" — ", why));
-    eprintln!(
+    let url = one_line(url, 2000);
+    crate::log::line(format!(
         "{:02}:{:02}:{:02}.{:03} {method} {url} {status} {elapsed:.2}ms{dash}{why}",
         secs / 3600,
         secs / 60 % 60,
         secs % 60,
         now.subsec_millis(),
-    );
+    ));
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -20,7 +21,7 @@ pub const MAX_QUEUED_IDS: usize = 10_000;
 /// Hands out new conversation IDs.
 #[derive(Debug)]
 pub struct IdGen {
-    queue: VecDeque<Box<str>>,
+    queue: VecDeque<Arc<str>>,
     /// Queued IDs already handed out (as many as were ever queued, no more).
     issued: HashSet<Box<str>>,
     rng: ChaCha8Rng,
@@ -30,7 +31,7 @@ impl IdGen {
     /// A generator that first hands out `queue`, in order, then random IDs from `seed`.
     pub fn new(seed: u64, queue: impl IntoIterator<Item = Box<str>>) -> Self {
         IdGen {
-            queue: queue.into_iter().collect(),
+            queue: queue.into_iter().map(Arc::from).collect(),
             issued: HashSet::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
@@ -39,6 +40,11 @@ impl IdGen {
     /// The queued IDs, in the order they will be handed out.
     pub fn queue(&self) -> impl Iterator<Item = &str> {
         self.queue.iter().map(|id| &**id)
+    }
+
+    /// The queued IDs, shared: a reader copies pointers, not IDs.
+    pub fn queue_shared(&self) -> Vec<Arc<str>> {
+        self.queue.iter().cloned().collect()
     }
 
     /// How many IDs are queued.
@@ -54,7 +60,7 @@ impl IdGen {
 
     /// Adds IDs to the end of the queue.
     pub fn enqueue(&mut self, ids: impl IntoIterator<Item = Box<str>>) {
-        self.queue.extend(ids);
+        self.queue.extend(ids.into_iter().map(Arc::from));
     }
 
     /// Whether a queued ID was handed out already.
@@ -66,7 +72,8 @@ impl IdGen {
     /// handed out before, is skipped.
     pub fn next(&mut self, taken: impl Fn(&str) -> bool) -> Box<str> {
         while let Some(id) = self.queue.pop_front() {
-            if !taken(&id) && !self.issued.contains(&id) {
+            if !taken(&id) && !self.issued.contains(&*id) {
+                let id: Box<str> = id.as_ref().into();
                 self.issued.insert(id.clone());
                 return id;
             }
@@ -89,11 +96,21 @@ impl IdGen {
     }
 }
 
-/// Whether `id` can be a conversation ID: non-empty, at most 255 characters from
-/// `[A-Za-z0-9_-]`, so that it fits in a URL path segment unescaped.
+/// The longest ID: of a fixture, a queued ID, or one a client sends for `contact_id`,
+/// `group_id` or `pinned_message_id`.
+pub const MAX_ID_LEN: usize = 255;
+
+/// What an ID is, for messages: `1 to 255 characters from A-Z, a-z, 0-9, '_' and '-'`.
+pub fn id_rule() -> String {
+    format!("1 to {MAX_ID_LEN} characters from A-Z, a-z, 0-9, '_' and '-'")
+}
+
+/// Whether `id` can be an ID: non-empty, at most [`MAX_ID_LEN`] characters from
+/// `[A-Za-z0-9_-]`, so that it fits in a URL path segment unescaped (and its length in
+/// bytes is its length in characters).
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
-        && id.len() <= 255
+        && id.len() <= MAX_ID_LEN
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')

@@ -82,13 +82,20 @@ impl Entry {
         }
     }
 
-    /// What the entry counts against [`MAX_JOURNAL_BYTES`]: its body, target, token and
-    /// error message.
+    /// What the entry counts against [`MAX_JOURNAL_BYTES`]: its method (an extension
+    /// method can be 64 KiB long), body, target, token and error message.
     pub fn kept_bytes(&self) -> usize {
-        self.target.len()
+        self.method.as_str().len()
+            + self.target.len()
             + self.body.as_ref().map_or(0, |b| b.len())
             + self.token.as_ref().map_or(0, |t| t.len())
             + self.error.as_ref().map_or(0, |e| e.len())
+    }
+
+    /// Whether the request carried this token (as the journal shows it, see
+    /// `http::shown_token`); compared as kept, cut at [`MAX_JOURNAL_TOKEN`].
+    pub fn sent_with(&self, shown: &str) -> bool {
+        self.token.as_deref() == Some(cut(shown, MAX_JOURNAL_TOKEN).0)
     }
 
     /// Keeps why the request was refused, cut at [`MAX_JOURNAL_ERROR`].
@@ -234,105 +241,6 @@ impl Journal {
     }
 }
 
-/// The `GET /__admin/requests` answer, `{"requests": [...]}`, made one entry at a time as
-/// the client reads it: it holds the entries (shared pointers, taken under the journal's lock)
-/// and writes each only when asked for the next piece, so that a client that reads slowly, or
-/// not at all, costs one entry's text, not the whole answer (up to 1,000 entries of 64 KiB of
-/// control bytes, each written as six).
-///
-/// The text is byte-for-byte what `model::to_body` writes for the same entries, pretty
-/// (in the documents' layout) or compact.
-pub struct Listing {
-    entries: std::vec::IntoIter<Arc<Entry>>,
-    compact: bool,
-    started: bool,
-    written: usize,
-    done: bool,
-}
-
-impl Listing {
-    /// The answer listing `entries`, oldest first.
-    pub fn new(entries: Vec<Arc<Entry>>, compact: bool) -> Self {
-        Listing {
-            entries: entries.into_iter(),
-            compact,
-            started: false,
-            written: 0,
-            done: false,
-        }
-    }
-}
-
-impl Iterator for Listing {
-    type Item = Vec<u8>;
-
-    /// The next piece: the opening with the first entry, each further entry, then the close.
-    /// Never empty.
-    fn next(&mut self) -> Option<Vec<u8>> {
-        if self.done {
-            return None;
-        }
-        let mut out = Vec::with_capacity(512);
-        if !self.started {
-            self.started = true;
-            out.extend_from_slice(if self.compact {
-                b"{\"requests\":["
-            } else {
-                b"{\n  \"requests\": ["
-            });
-        }
-        let written = match self.entries.next() {
-            Some(entry) if self.compact => {
-                if self.written > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut out, &*entry)
-            }
-            Some(entry) => {
-                out.extend_from_slice(if self.written > 0 {
-                    b",\n    "
-                } else {
-                    b"\n    "
-                });
-                // Two levels down: four more spaces after each line break (a string's own
-                // line breaks are escaped, so every raw one is the layout's).
-                serde_json::to_writer_pretty(Indented(&mut out), &*entry)
-            }
-            None => {
-                self.done = true;
-                out.extend_from_slice(match (self.compact, self.written) {
-                    (true, _) => b"]}\n",
-                    (false, 0) => b"]\n}\n",
-                    (false, _) => b"\n  ]\n}\n",
-                });
-                return Some(out);
-            }
-        };
-        written.expect("an entry is plain strings and numbers, written into a Vec");
-        self.written += 1;
-        Some(out)
-    }
-}
-
-/// Writes into a buffer, indenting each new line by four spaces.
-struct Indented<'a>(&'a mut Vec<u8>);
-
-impl std::io::Write for Indented<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        for line in buf.split_inclusive(|b| *b == b'\n') {
-            self.0.extend_from_slice(line);
-            if line.ends_with(b"\n") {
-                self.0.extend_from_slice(b"    ");
-            }
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// `text` cut at `max` bytes (at a character boundary), and whether it was cut.
 fn cut(text: &str, max: usize) -> (&str, bool) {
     if text.len() <= max {
@@ -420,7 +328,8 @@ mod tests {
                     },
                     compact,
                 );
-                let pieces: Vec<Vec<u8>> = Listing::new(entries.clone(), compact).collect();
+                let pieces: Vec<Vec<u8>> =
+                    crate::listing::Listing::new("requests", entries.clone(), compact).collect();
                 assert_eq!(
                     pieces.len(),
                     entries.len().max(1) + usize::from(!entries.is_empty())
@@ -454,9 +363,12 @@ mod tests {
         );
         assert_eq!(
             e.kept_bytes(),
-            MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN,
+            "GET".len() + MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN,
             "an ASCII target is cut exactly at the bound"
         );
+        let long_method = Method::from_name(&"M".repeat(60_000));
+        let odd = Entry::new(1, long_method, "/", None);
+        assert_eq!(odd.kept_bytes(), 60_001, "a long method counts too");
 
         let long_path = format!("/{}", "p".repeat(MAX_JOURNAL_TARGET));
         let json = serde_json::to_value(Entry::new(1, Method::Get, &long_path, None)).unwrap();
@@ -468,7 +380,7 @@ mod tests {
     #[test]
     fn the_journal_drops_the_oldest_past_its_bound_in_bytes() {
         let j = Journal::new(usize::MAX);
-        let per_entry = MAX_JOURNAL_BODY + "/v1/conversations?limit=2".len();
+        let per_entry = "GET".len() + MAX_JOURNAL_BODY + "/v1/conversations?limit=2".len();
         let fits = MAX_JOURNAL_BYTES / per_entry;
         for n in 0..fits as i64 + 10 {
             let mut e = entry(n);

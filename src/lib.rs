@@ -47,6 +47,8 @@ pub mod http;
 pub mod ids;
 pub mod journal;
 pub mod json;
+pub mod listing;
+pub mod log;
 pub mod model;
 pub mod openapi;
 pub mod resources;

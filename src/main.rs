@@ -221,6 +221,8 @@ async fn run(args: Args) -> Result<(), StartError> {
     }
     signals.wait().await;
     server.shutdown().await;
+    // The last requests' log lines, unless nobody reads stderr.
+    convmock::log::flush(Duration::from_secs(1));
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! knows nothing of HTTP or of the store; which fields an operation accepts is the
 //! resource's description's affair (`resources`), read by `api`.
 
+use crate::ids::{id_rule, is_valid_id};
 use crate::resources::{Field, Kind, Owned};
 use serde::Serialize;
 use serde_json::Value;
@@ -74,16 +75,18 @@ pub type Fields = Vec<(String, RawValue)>;
 /// A nullable field's value: `Some(None)` is an explicit null.
 pub type Nullable<T> = Option<T>;
 
-/// The longest ID a client may send for `contact_id`, `group_id` or `pinned_message_id`.
-pub const MAX_ID_CHARS: usize = 255;
-
-/// A non-empty ID string, at most [`MAX_ID_CHARS`] characters.
+/// An ID a client sends for `contact_id`, `group_id` or `pinned_message_id`: like every ID,
+/// as [`id_rule`] says.
 fn id_string(name: &str, s: &str) -> Result<Option<Box<str>>, Problem> {
-    let chars = s.chars().count();
-    if chars > MAX_ID_CHARS {
+    if !is_valid_id(s) {
         return Err(Problem::param(
             name,
-            format!("Invalid value for '{name}': at most {MAX_ID_CHARS} characters, got {chars}."),
+            format!(
+                "Invalid value for '{name}': an ID is {}, got '{}' ({} characters).",
+                id_rule(),
+                clip(s),
+                s.chars().count()
+            ),
         ));
     }
     Ok(Some(s.into()))
@@ -130,7 +133,7 @@ pub fn field_value(field: &Field, null: Null, raw: &RawValue) -> Result<Owned, P
 }
 
 /// Types a text field such as `contact_id` or `pinned_message_id`: a non-empty string of
-/// at most [`MAX_ID_CHARS`] characters, or null as `null` allows.
+/// an ID as [`id_rule`] says, or null as `null` allows.
 pub fn text(name: &str, raw: &RawValue, null: Null) -> Result<Option<Box<str>>, Problem> {
     let expected = |got: String| {
         Problem::param(
@@ -310,7 +313,15 @@ mod tests {
         }
         assert_eq!(text("pinned_message_id", &form(""), Null::Clears), Ok(None));
         assert_eq!(text("contact_id", &form(""), Null::Absent), Ok(None));
-        assert!(text("contact_id", &form(&"é".repeat(255)), Null::Absent).is_ok());
+        assert!(text("contact_id", &form(&"x".repeat(255)), Null::Absent).is_ok());
+        // IDs are made of the ID alphabet, so 255 characters are 255 bytes.
+        for bad in ["é", "a b", "a/b", "a?b", "a%2Fb"] {
+            let err = text("contact_id", &form(bad), Null::Absent).unwrap_err();
+            assert!(
+                err.message.contains("an ID is 1 to 255 characters"),
+                "{err:?}"
+            );
+        }
         let long = text("group_id", &form(&"x".repeat(256)), Null::Absent).unwrap_err();
         assert_eq!(long.param.as_deref(), Some("group_id"));
         assert!(text("pinned_message_id", &form(&"x".repeat(256)), Null::Clears).is_err());

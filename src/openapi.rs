@@ -16,7 +16,8 @@ use crate::error::ApiError;
 use crate::exchange::{Content, Reply};
 use crate::fixtures::{Fixtures, Listed};
 use crate::http::authenticate;
-use crate::model::{Fields, MAX_ID_CHARS, MAX_TIMESTAMP, Null, RawValue};
+use crate::ids::MAX_ID_LEN;
+use crate::model::{Fields, MAX_TIMESTAMP, Null, RawValue};
 use crate::resources::{Conversation, Description, Field, Kind, Resource, Test};
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
@@ -740,12 +741,20 @@ fn id_parameter(name: &str, description: &str) -> Value {
     })
 }
 
-fn nullable_id() -> Value {
-    json!({ "type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID_CHARS })
+/// The pattern of an ID, as [`crate::ids::is_valid_id`] checks it.
+fn id_pattern() -> String {
+    format!("^[A-Za-z0-9_-]{{1,{MAX_ID_LEN}}}$")
 }
 
+fn nullable_id() -> Value {
+    json!({ "type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID_LEN,
+            "pattern": id_pattern() })
+}
+
+/// A form value that is an ID, or empty for null.
 fn form_string() -> Value {
-    json!({ "type": "string", "maxLength": MAX_ID_CHARS })
+    json!({ "type": "string", "maxLength": MAX_ID_LEN,
+            "pattern": format!("^[A-Za-z0-9_-]{{0,{MAX_ID_LEN}}}$") })
 }
 
 fn form_boolean() -> Value {
@@ -753,7 +762,7 @@ fn form_boolean() -> Value {
 }
 
 fn id_string() -> Value {
-    json!({ "type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS })
+    json!({ "type": "string", "minLength": 1, "maxLength": MAX_ID_LEN, "pattern": id_pattern() })
 }
 
 fn timestamp(nullable: bool) -> Value {

@@ -69,7 +69,7 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
                 }
                 Err(e) => {
                     // Out of file descriptors, say: back off briefly instead of spinning.
-                    eprintln!("convmock: accept failed: {e}");
+                    crate::log::line(format!("convmock: accept failed: {e}"));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
@@ -80,7 +80,9 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {
-            eprintln!("convmock: in-flight requests did not finish within {SHUTDOWN_GRACE:?}");
+            crate::log::line(format!(
+                "convmock: in-flight requests did not finish within {SHUTDOWN_GRACE:?}"
+            ));
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The state every request shares: the configuration, the clock and the workspaces.
 //!
 //! [`AppState`] is a cheap clone around one `Arc`. A workspace (`workspace`) sits behind its
-//! own lock, so requests for different tokens under `--isolate` never wait for each other. Locks are `parking_lot` and are never held across an `.await`.
+//! own lock, so requests for different tokens under `--isolate` never wait for each other.
+//! Locks are `parking_lot` and are never held across an `.await`.
 
 use crate::clock::Clock;
 use crate::config::Config;

@@ -240,6 +240,11 @@ impl<R: Record> Store<R> {
         self.rows.values().map(|r| &**r)
     }
 
+    /// The records in list order, shared: a reader copies pointers, not records.
+    pub fn shared(&self) -> Vec<Arc<R>> {
+        self.rows.values().cloned().collect()
+    }
+
     fn key_of(&self, id: &str, q: &ListQuery) -> Result<OrderKey, UnknownCursor> {
         self.index.get(id).copied().ok_or_else(|| {
             UnknownCursor(q.cursor.clone().expect("only a cursor's ID is looked up"))

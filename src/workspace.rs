@@ -98,9 +98,9 @@ impl Workspace {
         ids.next(|id| store.contains(id))
     }
 
-    /// The IDs the next creates will take, in order.
-    pub fn queued_ids(&self) -> Vec<String> {
-        self.ids.queue().map(str::to_owned).collect()
+    /// The IDs the next creates will take, in order (shared with the queue).
+    pub fn queued_ids(&self) -> Vec<Arc<str>> {
+        self.ids.queue_shared()
     }
 
     /// Adds IDs to the queue; refuses (naming it) one that is not a valid ID, that a
@@ -124,8 +124,9 @@ impl Workspace {
         for id in ids {
             if !crate::ids::is_valid_id(id) {
                 return Err(format!(
-                    "'{}' is not a valid ID: use 1 to 255 characters from A-Z, a-z, 0-9, '_' and '-'.",
-                    crate::model::clip(id)
+                    "'{}' is not a valid ID: use {}.",
+                    crate::model::clip(id),
+                    crate::ids::id_rule()
                 ));
             }
             if self.holds(id) || self.ids.was_issued(id) {

@@ -160,12 +160,13 @@ class ConvmockServer {
   }
 
   /**
-   * The requests the server received, oldest first; `method` and `path` (a pattern where `*`
-   * is one segment) filter on the server, `token` here.
+   * The requests the server received, oldest first, filtered by `method`, `path` (a pattern
+   * where `*` is one segment) and the `token` they were sent with (which matches also under
+   * `--token`, where the journal shows `<token N>` instead).
    */
   async journal({ method, path, token } = {}) {
-    const { requests } = await this.#admin('GET', 'requests', { query: { method, path } });
-    return token === undefined ? requests : requests.filter((r) => r.token === token);
+    const { requests } = await this.#admin('GET', 'requests', { query: { method, path, token } });
+    return requests;
   }
 
   /** Adds a fault rule (for every token) and resolves to it, with its `id`. */

@@ -112,6 +112,15 @@ test('the journal filters by method and path on the server, and by token', async
   assert.equal((await server.journal({ path: '/v1/conversations/hSIhXBhNe8X1d8Et' })).length, 1);
 });
 
+test('under listed tokens the journal finds a token\'s requests, and never shows it', async (t) => {
+  const server = await start(t, { flags: ['--token', 'secret-a', '--token', 'secret-b'] });
+  await get(server, 'secret-b', 'xgQQXg3hrtjh7AvZ');
+  await get(server, 'secret-a', 'xgQQXg3hrtjh7AvZ');
+  const mine = await server.journal({ token: 'secret-a' });
+  assert.deepEqual(mine.map((e) => e.token), ['<token 1>']);
+  assert.ok(!JSON.stringify(await server.journal()).includes('secret'));
+});
+
 test('close() stops the server, a second close() is harmless, and asyncDispose closes too', async () => {
   const first = await startConvmock();
   await first.close();

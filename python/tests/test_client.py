@@ -86,6 +86,16 @@ def test_the_journal_shows_this_clients_requests(convmock, convmock_server):
     other.close()
 
 
+def test_under_listed_tokens_the_journal_still_finds_this_clients_requests():
+    with cm.start("--token", "secret-a", "--token", "secret-b") as server:
+        mine, theirs = server.client("secret-a"), server.client("secret-b")
+        create(mine, "mine")
+        create(theirs, "theirs")
+        [entry] = mine.journal()
+        assert entry["body"] == "contact_id=mine"
+        assert entry["token"] == "<token 1>"  # the secret itself is never shown
+
+
 def test_the_clock_freezes_advances_and_is_put_back_by_close(convmock_server):
     with convmock_server.client() as client:
         before = client.clock()

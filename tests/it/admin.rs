@@ -577,3 +577,50 @@ fn an_empty_token_names_the_workspace_of_requests_without_one() {
         .expect(200);
     assert_eq!(other.json()["conversations"].as_array().unwrap().len(), 7);
 }
+
+#[test]
+fn admin_bodies_are_read_as_strictly_as_the_apis() {
+    let s = TestServer::start();
+    let r = admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"now": 5, "now": 9}"#)
+        .send()
+        .expect(400);
+    assert!(
+        r.body.contains("'now' is given more than once"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        admin(&s, "GET", "/__admin/clock").send().json()["frozen"],
+        false
+    );
+    admin(&s, "POST", "/__admin/faults")
+        .json(r#"{"path": "/*", "status": 500, "status": 503}"#)
+        .send()
+        .expect(400);
+}
+
+#[test]
+fn a_refused_next_ids_call_takes_no_workspace_slot() {
+    let s = TestServer::with(Config {
+        isolate: true,
+        max_workspaces: 1,
+        ..Config::default()
+    });
+    let mine = s
+        .call("POST", "/v1/conversations")
+        .token("a")
+        .form("contact_id=mine")
+        .send()
+        .expect(201)
+        .id();
+    admin(&s, "POST", "/__admin/next-ids?token=b")
+        .json(r#"{"ids": 5}"#)
+        .send()
+        .expect(400);
+    // Had the refused call made b's workspace, a's (the least recently used) was evicted.
+    s.call("GET", &format!("/v1/conversations/{mine}"))
+        .token("a")
+        .send()
+        .expect(200);
+}

@@ -68,11 +68,19 @@ fn under_listed_tokens_the_journal_never_shows_one() {
         .map(|e| e["token"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(shown, ["<token 2>", "<token 1>", "<unlisted token>"]);
+    // A suite that knows its token finds its own requests by it.
+    let mine = Req::new(s.addr, "GET", "/__admin/requests?token=alpha-secret").send();
+    let mine = mine.json()["requests"].as_array().unwrap().clone();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["token"], "<token 1>");
     // Without --token a token is a name, not a secret: shown as sent.
     let open = TestServer::start();
     open.call("GET", DOC).token("mine").send().expect(200);
-    let journal = Req::new(open.addr, "GET", "/__admin/requests").send();
-    assert_eq!(journal.json()["requests"][0]["token"], "mine");
+    open.call("GET", DOC).token("theirs").send().expect(200);
+    let journal = Req::new(open.addr, "GET", "/__admin/requests?token=mine").send();
+    let entries = journal.json()["requests"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["token"], "mine");
 }
 
 #[test]

@@ -513,3 +513,21 @@ fn help_points_at_the_admin_api_and_the_openapi_document() {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
 }
+
+#[test]
+fn a_harness_that_never_reads_stderr_does_not_stall_the_server() {
+    // stderr is a pipe this test reads only after the process ends: it fills after about a
+    // thousand log lines.
+    let b = Binary::start(&[]);
+    for i in 0..6000 {
+        let r = b.call("GET", "/v1/conversations/xgQQXg3hrtjh7AvZ").send();
+        assert_eq!(r.status, 200, "request {i}");
+    }
+    // And it still exits promptly, leaving what stderr could not take.
+    let (code, stderr) = b.signal_and_wait("TERM");
+    assert_eq!(code, Some(0));
+    assert!(
+        stderr.starts_with(|c: char| c.is_ascii_digit()),
+        "log lines came first"
+    );
+}

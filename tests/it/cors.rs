@@ -100,3 +100,25 @@ fn a_preflight_for_an_unknown_path_is_a_404_the_page_can_read() {
     );
     assert_eq!(r.header("access-control-allow-methods"), None);
 }
+
+#[test]
+fn a_preflight_asking_for_thousands_of_headers_is_answered_at_once() {
+    let s = TestServer::start();
+    // About 50 KB of distinct names: quadratic matching took a second of CPU per request.
+    let names: Vec<String> = (0..9_000).map(|i| format!("x{i:x}")).collect();
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let r = s
+            .call("OPTIONS", "/v1/conversations")
+            .no_token()
+            .header("Origin", "http://localhost:5173")
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", &names.join(","))
+            .send()
+            .expect(204);
+        let allowed = r.header("access-control-allow-headers").unwrap();
+        assert_eq!(allowed.split(", ").count(), 2 + names.len());
+    }
+    // A bound against a hang, not a speed target.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -145,6 +145,19 @@ fn admin_writes_with_a_body_must_say_it_is_json() {
         serde_json::json!([])
     );
     s.get("/v1/conversations").expect(200);
+    // So must a write whose call reads no body: it changes nothing either.
+    for (method, path) in [
+        ("POST", "/__admin/reset"),
+        ("DELETE", "/__admin/requests"),
+        ("DELETE", "/__admin/faults"),
+    ] {
+        admin(&s, method, path)
+            .body_as("text/plain", b"{}")
+            .send()
+            .expect(415);
+    }
+    let journal = admin(&s, "GET", "/__admin/requests").send().json();
+    assert_eq!(journal["requests"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]

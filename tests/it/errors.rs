@@ -198,8 +198,25 @@ fn the_root_lists_where_everything_is_instead_of_a_404() {
     assert_eq!(index["api"], serde_json::json!(["/v1", "/external"]));
     assert_eq!(index["openapi"], "/openapi.json");
     assert_eq!(index["admin"], "/__admin/");
-    // Each place it names answers.
+    // Each place it names answers; the admin API's lists its calls.
     Req::new(s.addr, "GET", "/openapi.json").send().expect(200);
+    let admin = Req::new(s.addr, "GET", "/__admin/")
+        .send()
+        .expect(200)
+        .json();
+    let calls = admin["calls"].as_array().expect("a list of calls");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c["path"] == "/__admin/reset" && c["methods"] == "POST"),
+        "{admin}"
+    );
+    let unknown = Req::new(s.addr, "GET", "/__admin/nope").send().expect(404);
+    assert!(
+        unknown.body.contains("GET /__admin/ lists the calls"),
+        "{}",
+        unknown.body
+    );
     Req::new(s.addr, "GET", "/__admin/health")
         .send()
         .expect(200);

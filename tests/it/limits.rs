@@ -1,12 +1,12 @@
 //! Bounds on what the server keeps and hands out: the journal's memory, and the number of
 //! conversations a workspace holds.
 
-use crate::support::{Binary, Req, TestServer, many_fixtures};
+use crate::support::{Binary, Req, TempFile, TestServer, many_fixtures};
 use convmock::journal::{
     MAX_JOURNAL_BODY, MAX_JOURNAL_BYTES, MAX_JOURNAL_TARGET, MAX_JOURNAL_TOKEN,
 };
 use convmock::{Config, Fixtures, Profile};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -63,28 +63,15 @@ fn rss_kib(b: &Binary) -> u64 {
         .expect("a VmRSS line")
 }
 
-#[test]
-fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
-    let b = Binary::start(&["--quiet"]);
-    // Control bytes: each is six bytes (`\u0001`) in the JSON answer.
-    let body = vec![1u8; MAX_JOURNAL_BODY];
-    for _ in 0..250 {
-        Req::new(b.addr, "POST", "/elsewhere")
-            .body_as("application/octet-stream", &body)
-            .send()
-            .expect(404);
-    }
-    let before = rss_kib(&b);
-    // Eight readers of a ~100 MB answer each, that never read a byte of it.
+/// What eight clients that send `GET path` and never read a byte of the answer add to the
+/// server's memory, in MiB, once each answer has begun.
+fn grown_by_eight_non_readers(b: &Binary, path: &str) -> u64 {
+    let before = rss_kib(b);
     let readers: Vec<TcpStream> = (0..8)
         .map(|_| {
             let mut conn = TcpStream::connect(b.addr).expect("connect");
-            write!(
-                conn,
-                "GET /__admin/requests HTTP/1.1\r\nHost: {}\r\n\r\n",
-                b.addr
-            )
-            .expect("send the request");
+            write!(conn, "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", b.addr)
+                .expect("send the request");
             conn
         })
         .collect();
@@ -98,12 +85,107 @@ fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
         assert!(Instant::now() < deadline);
     }
     std::thread::sleep(Duration::from_millis(300));
-    let grown_mib = rss_kib(&b).saturating_sub(before) / 1024;
-    assert!(grown_mib < 200, "the server grew by {grown_mib} MiB");
-    b.call("GET", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+    let grown_mib = rss_kib(b).saturating_sub(before) / 1024;
+    // Others are served meanwhile.
+    b.call("GET", "/v1/conversations?limit=1")
         .send()
         .expect(200);
     drop(readers);
+    grown_mib
+}
+
+#[test]
+fn clients_that_request_a_full_journal_and_never_read_cost_little_memory() {
+    let b = Binary::start(&["--quiet"]);
+    // Control bytes: each is six bytes (`\u0001`) in the JSON answer.
+    let body = vec![1u8; MAX_JOURNAL_BODY];
+    for _ in 0..250 {
+        Req::new(b.addr, "POST", "/elsewhere")
+            .body_as("application/octet-stream", &body)
+            .send()
+            .expect(404);
+    }
+    // Eight readers of a ~100 MB answer each.
+    let grown = grown_by_eight_non_readers(&b, "/__admin/requests");
+    assert!(grown < 200, "the server grew by {grown} MiB");
+}
+
+#[test]
+fn stalled_readers_of_a_journal_that_moves_on_do_not_keep_its_old_entries() {
+    let b = Binary::start(&["--quiet"]);
+    let body = vec![1u8; MAX_JOURNAL_BODY];
+    let fill = || {
+        // More than the journal's 32 MiB: every entry a reader saw is dropped by the next.
+        for _ in 0..(MAX_JOURNAL_BYTES / MAX_JOURNAL_BODY + 10) {
+            Req::new(b.addr, "POST", "/elsewhere")
+                .body_as("application/octet-stream", &body)
+                .send()
+                .expect(404);
+        }
+    };
+    fill();
+    let before = rss_kib(&b);
+    let mut readers = Vec::new();
+    for _ in 0..6 {
+        let mut conn = TcpStream::connect(b.addr).expect("connect");
+        write!(
+            conn,
+            "GET /__admin/requests HTTP/1.1\r\nHost: {}\r\n\r\n",
+            b.addr
+        )
+        .expect("send the request");
+        let mut first = [0u8; 1];
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("timeout");
+        assert_eq!(conn.peek(&mut first).expect("the answer begins"), 1);
+        readers.push(conn);
+        fill();
+    }
+    let grown_mib = rss_kib(&b).saturating_sub(before) / 1024;
+    // Six snapshots of 32 MiB each would be 190 MiB.
+    assert!(grown_mib < 80, "the server grew by {grown_mib} MiB");
+    drop(readers);
+}
+
+#[test]
+fn clients_that_request_full_admin_lists_and_never_read_cost_little_memory() {
+    // A workspace of 10,000 conversations with 255-character IDs: a 13 MB answer.
+    let long = |c: char, i: usize| format!("{i:05}{}", c.to_string().repeat(250));
+    let conversations: Vec<String> = (0..10_000)
+        .map(|i| {
+            format!(
+                r#"{{"id": "{}", "contact_id": "{}", "group_id": "{}", "pinned_message_id": "{}", "created_at": {i}}}"#,
+                long('i', i),
+                long('c', i),
+                long('g', i),
+                long('p', i)
+            )
+        })
+        .collect();
+    let fixtures = TempFile::new(
+        "full.json",
+        &format!(r#"{{"conversations": [{}]}}"#, conversations.join(",")),
+    );
+    let b = Binary::start(&["--quiet", "--fixtures", fixtures.path.to_str().unwrap()]);
+    let grown = grown_by_eight_non_readers(&b, "/__admin/conversations");
+    assert!(
+        grown < 40,
+        "8 readers of the conversations grew the server by {grown} MiB"
+    );
+
+    // 1,000 fault rules with 1 KiB patterns of control bytes: a 6 MB answer.
+    for i in 0..1000 {
+        let pattern = format!("/zz{i:04}{}", "\\u0001".repeat(1015));
+        Req::new(b.addr, "POST", "/__admin/faults")
+            .json(&format!(r#"{{"path": "{pattern}", "status": 503}}"#))
+            .send()
+            .expect(201);
+    }
+    let grown = grown_by_eight_non_readers(&b, "/__admin/faults");
+    assert!(
+        grown < 20,
+        "8 readers of the fault rules grew the server by {grown} MiB"
+    );
 }
 
 fn create(s: &TestServer) -> crate::support::Resp {
@@ -172,4 +254,41 @@ fn the_object_limit_is_a_flag_and_a_variable() {
     form(&b).expect(429);
     let b = Binary::start_with_env(&["--quiet"], &[("CONVMOCK_MAX_OBJECTS", "7")]);
     assert!(form(&b).expect(429).body.contains("--max-objects"));
+}
+
+#[test]
+fn a_body_in_one_byte_chunks_costs_about_its_size() {
+    let b = Binary::start(&["--quiet"]);
+    let before = rss_kib(&b);
+    // Two clients each send a 1 MiB body in one-byte chunks and hold back its end.
+    let chunk = b"1\r\na\r\n".repeat(1 << 20);
+    let senders: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut conn = TcpStream::connect(b.addr).expect("connect");
+            write!(
+                conn,
+                "POST /v1/conversations HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer t\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n",
+                b.addr
+            )
+            .expect("head");
+            conn.write_all(&chunk).expect("the chunks");
+            conn
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let grown_mib = rss_kib(&b).saturating_sub(before) / 1024;
+    assert!(
+        grown_mib < 20,
+        "two 1 MiB bodies grew the server by {grown_mib} MiB"
+    );
+    for mut conn in senders {
+        conn.write_all(b"0\r\n\r\n").expect("the last chunk");
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut answer = [0u8; 12];
+        conn.read_exact(&mut answer).expect("an answer");
+        assert_eq!(&answer, b"HTTP/1.1 400");
+    }
 }

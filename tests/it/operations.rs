@@ -290,7 +290,19 @@ fn update_rejects_read_only_unknown_and_mistyped_fields_by_name() {
     }
     let long = format!("pinned_message_id={}", "m".repeat(256));
     let r = s.call("PUT", &path).form(&long).send().expect(400);
-    assert!(r.body.contains("at most 255 characters"), "{}", r.body);
+    assert!(
+        r.body.contains("an ID is 1 to 255 characters"),
+        "{}",
+        r.body
+    );
+    // Four-byte characters would make 255 characters 1,020 bytes: IDs use the ID alphabet.
+    let wide = format!("pinned_message_id={}", "%F0%9F%98%80".repeat(255));
+    let r = s.call("PUT", &path).form(&wide).send().expect(400);
+    assert!(r.body.contains("'pinned_message_id'"), "{}", r.body);
+    s.call("POST", "/v1/conversations")
+        .json(r#"{"contact_id": "Frank McCallister"}"#)
+        .send()
+        .expect(400);
     // A refused update changes nothing, even when another field in it was valid.
     s.call("PUT", &path)
         .form("is_muted=true&id=x")
@@ -502,4 +514,22 @@ fn creates_in_the_same_second_list_latest_first() {
     let listed = s.get("/v1/conversations?limit=4").ids();
     let newest_first: Vec<String> = ids.into_iter().rev().collect();
     assert_eq!(listed, newest_first);
+}
+
+#[test]
+fn an_integral_float_timestamp_is_stored_as_exactly_that_integer() {
+    let s = TestServer::start();
+    let path = "/v1/conversations/xgQQXg3hrtjh7AvZ";
+    for (sent, stored) in [
+        ("9007199254740991.0", 9_007_199_254_740_991_i64),
+        ("90071992547409910e-1", 9_007_199_254_740_991),
+        ("1234567890123457.0", 1_234_567_890_123_457),
+    ] {
+        let r = s
+            .call("PUT", path)
+            .json(&format!(r#"{{"archived_at": {sent}}}"#))
+            .send()
+            .expect(200);
+        assert_eq!(r.json()["archived_at"], stored, "{sent}");
+    }
 }

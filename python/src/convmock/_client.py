@@ -118,9 +118,11 @@ class Client:
 
         `path` takes the fault rules' patterns (`/v1/conversations/*`).
         """
-        query = {k: v for k, v in (("method", method), ("path", path)) if v is not None}
-        entries = self._admin("GET", "/__admin/requests", query=query)["requests"]
-        return entries if all_tokens else [e for e in entries if e.get("token") == self.token]
+        token = None if all_tokens else self.token
+        wanted = (("method", method), ("path", path), ("token", token))
+        query = {k: v for k, v in wanted if v is not None}
+        # The server matches the token as sent, also under --token, where it shows <token N>.
+        return self._admin("GET", "/__admin/requests", query=query)["requests"]
 
     def add_fault(self, **rule: Any) -> dict:
         """Adds a fault rule (`method`, `path`, and one of `status`, `delay_ms`, `drop`;
