@@ -9,7 +9,8 @@
 
 use convmock::api;
 use convmock::fixtures::Fixtures;
-use convmock::model::Conversation;
+use convmock::resources::Conversation;
+use convmock::resources::conversations::DESCRIPTION;
 use convmock::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use convmock::store::ListQuery;
 use std::hint::black_box;
@@ -71,7 +72,7 @@ fn build(n: usize) -> (SharedWs, String) {
     eprintln!("seeded {n} conversations in {:.2?}", started.elapsed());
     let mid = ws
         .read()
-        .store
+        .conversations
         .iter()
         .nth(n / 2)
         .map(|c| c.id.to_string())
@@ -116,15 +117,18 @@ fn main() {
         let store_ns: Vec<f64> = runs
             .iter()
             .map(|(ws, query)| {
-                let q: ListQuery = api::list_query(query).expect("a valid query");
+                let q: ListQuery = api::list_query(&DESCRIPTION, query).expect("a valid query");
                 let ws = ws.read();
                 assert_eq!(
-                    ws.store.list(&q).expect("a page").data.len(),
+                    ws.conversations.list(&q).expect("a page").data.len(),
                     10,
                     "a full page"
                 );
                 median_ns(|| {
-                    let page = ws.store.list(black_box(&q)).expect("a known cursor");
+                    let page = ws
+                        .conversations
+                        .list(black_box(&q))
+                        .expect("a known cursor");
                     black_box(page.data.len());
                 })
             })
@@ -133,8 +137,8 @@ fn main() {
             .iter()
             .map(|(ws, query)| {
                 median_ns(|| {
-                    let q = api::list_query(black_box(query)).expect("a valid query");
-                    let reply = api::list(ws, &q, false).expect("a page");
+                    let q = api::list_query(&DESCRIPTION, black_box(query)).expect("a valid query");
+                    let reply = api::list::<Conversation>(ws, &q, false).expect("a page");
                     black_box(reply.body);
                 })
             })

@@ -1,13 +1,13 @@
 //! The admin API under `/__admin/`: how a test suite drives the server between tests.
 //!
-//! Health, reset, the request journal, the clock, the ID queue, a workspace's whole store,
+//! Health, reset, the request journal, the clock, the ID queue, each resource of a workspace,
 //! dropping a workspace, and the fault rules. Never behind the API's bearer token (behind `--admin-token` when one is
 //! set), never journaled, never subject to faults. Bodies are JSON; bad input is a 400 in the
 //! running profile's error shape.
 
-use crate::api::Reply;
 use crate::body::{BodyKind, decode, parse_body, parse_pairs};
 use crate::error::ApiError;
+use crate::exchange::{Method, Reply, Request, Status};
 use crate::faults::{check_pattern, path_matches};
 use crate::http::{bearer, shown_token};
 use crate::journal::Entry;
@@ -15,10 +15,9 @@ use crate::listing::{Listing, while_held};
 use crate::model::{
     MAX_TIMESTAMP, Problem, RawValue, a_timestamp, clip, describe, is_timestamp, to_body,
 };
+use crate::resources::{Conversation, Resource};
 use crate::state::AppState;
-use hyper::body::Bytes;
-use hyper::http::request::Parts;
-use hyper::{Method, StatusCode, header};
+use crate::workspace::Held;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -42,7 +41,8 @@ enum Call {
     SetClock,
     NextIds,
     AddNextIds,
-    Conversations,
+    /// A resource's records in a workspace, in list order.
+    Records(Resource),
     Faults,
     AddFault,
     ClearFaults,
@@ -53,41 +53,43 @@ enum Call {
 
 fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
     let rest = path.strip_prefix("/__admin/").unwrap_or("");
-    let get = matches!(*method, Method::GET | Method::HEAD);
+    let get = method.is_read();
     let (call, allow) = match rest {
         "" => (get.then_some(Call::Index), "GET, HEAD"),
         "health" => (get.then_some(Call::Health), "GET, HEAD"),
-        "reset" => ((method == Method::POST).then_some(Call::Reset), "POST"),
+        "reset" => ((*method == Method::Post).then_some(Call::Reset), "POST"),
         "requests" => (
-            match *method {
+            match method {
                 _ if get => Some(Call::Requests),
-                Method::DELETE => Some(Call::ClearRequests),
+                Method::Delete => Some(Call::ClearRequests),
                 _ => None,
             },
             "GET, HEAD, DELETE",
         ),
         "clock" => (
-            match *method {
+            match method {
                 _ if get => Some(Call::Clock),
-                Method::PUT => Some(Call::SetClock),
+                Method::Put => Some(Call::SetClock),
                 _ => None,
             },
             "GET, HEAD, PUT",
         ),
         "next-ids" => (
-            match *method {
+            match method {
                 _ if get => Some(Call::NextIds),
-                Method::POST => Some(Call::AddNextIds),
+                Method::Post => Some(Call::AddNextIds),
                 _ => None,
             },
             "GET, HEAD, POST",
         ),
-        "conversations" => (get.then_some(Call::Conversations), "GET, HEAD"),
+        _ if let Some(resource) = Resource::from_plural(rest) => {
+            (get.then_some(Call::Records(resource)), "GET, HEAD")
+        }
         "faults" => (
-            match *method {
+            match method {
                 _ if get => Some(Call::Faults),
-                Method::POST => Some(Call::AddFault),
-                Method::DELETE => Some(Call::ClearFaults),
+                Method::Post => Some(Call::AddFault),
+                Method::Delete => Some(Call::ClearFaults),
                 _ => None,
             },
             "GET, HEAD, POST, DELETE",
@@ -96,13 +98,13 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
             && !token.contains('/') =>
         {
             (
-                (method == Method::DELETE).then(|| Call::RemoveWorkspace(token.to_owned())),
+                (*method == Method::Delete).then(|| Call::RemoveWorkspace(token.to_owned())),
                 "DELETE",
             )
         }
         _ => match rest.strip_prefix("faults/") {
             Some(id) if !id.is_empty() && !id.contains('/') => (
-                (method == Method::DELETE).then(|| Call::RemoveFault(id.to_owned())),
+                (*method == Method::Delete).then(|| Call::RemoveFault(id.to_owned())),
                 "DELETE",
             ),
             _ => {
@@ -123,7 +125,7 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
 /// The methods an admin path allows, for a CORS preflight; `None` for an unknown path.
 pub fn allowed(path: &str) -> Option<&'static str> {
     // No admin call takes OPTIONS, so routing it yields the path's `Allow` list.
-    match route(&Method::OPTIONS, path) {
+    match route(&Method::Options, path) {
         Err(ApiError::MethodNotAllowed { allow, .. }) => Some(allow),
         _ => None,
     }
@@ -132,11 +134,11 @@ pub fn allowed(path: &str) -> Option<&'static str> {
 /// Answers one admin request; `body` is the request body as read (or why it could not be).
 pub fn handle(
     state: &AppState,
-    parts: &Parts,
-    body: Result<Bytes, ApiError>,
+    req: &Request<'_>,
+    body: Result<&[u8], ApiError>,
 ) -> Result<Reply, ApiError> {
     if let Some(expected) = &state.config.admin_token {
-        let sent = parts.headers.get(header::AUTHORIZATION).and_then(bearer);
+        let sent = req.authorization.and_then(bearer);
         if sent.as_deref() != Some(expected.as_str()) {
             return Err(ApiError::Unauthorized {
                 reason: "The admin API needs 'Authorization: Bearer <admin token>', the token \
@@ -144,8 +146,8 @@ pub fn handle(
             });
         }
     }
-    let call = route(&parts.method, parts.uri.path())?;
-    let query = parts.uri.query().unwrap_or("");
+    let call = route(req.method, req.path)?;
+    let query = req.query.unwrap_or("");
     let compact = state.config.compact;
     match call {
         Call::Index => {
@@ -216,14 +218,11 @@ pub fn handle(
             // What was added, not the whole queue: that may be long (GET shows it).
             ok(compact, &json!({ "ids": ids }))
         }
-        Call::Conversations => {
+        Call::Records(resource) => {
             let token = workspace_token(state, query)?;
-            let conversations = state.view_workspace(&token, |ws| ws.store.shared());
-            Ok(Reply::streamed(Listing::new(
-                "conversations",
-                while_held(conversations),
-                compact,
-            )))
+            Ok(match resource {
+                Resource::Conversations => records::<Conversation>(state, &token, compact),
+            })
         }
         Call::Faults => {
             no_params(query)?;
@@ -238,7 +237,7 @@ pub fn handle(
                 .add(&Value::Object(body))
                 .map_err(ApiError::Invalid)?;
             Ok(Reply {
-                status: StatusCode::CREATED,
+                status: Status::CREATED,
                 ..Reply::ok(to_body(&rule, compact))
             })
         }
@@ -299,6 +298,17 @@ fn index() -> Value {
         .map(|path| json!({ "path": path, "methods": allowed(path).unwrap_or_default() }))
         .collect();
     json!({ "calls": calls })
+}
+
+/// `GET /__admin/{plural}`: `{"conversations": [...]}`, in list order, written as the
+/// client reads it; the records are taken under the workspace's lock, written after.
+fn records<R: Held>(state: &AppState, token: &str, compact: bool) -> Reply {
+    let records = state.view_workspace(token, |ws| ws.store::<R>().shared());
+    Reply::streamed(Listing::new(
+        R::DESCRIPTION.plural,
+        while_held(records),
+        compact,
+    ))
 }
 
 fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {
@@ -464,8 +474,8 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// An admin body: a JSON object, whatever the `Content-Type` says, so that a plain
 /// `curl -d '{"now": 0}'` works.
 /// An admin body: a JSON object, read as the API reads one (a key given twice is a 400).
-fn json_object(body: Result<Bytes, ApiError>) -> Result<Map<String, Value>, ApiError> {
-    let fields = parse_body(Some(BodyKind::Json), &body?)?;
+fn json_object(body: Result<&[u8], ApiError>) -> Result<Map<String, Value>, ApiError> {
+    let fields = parse_body(Some(BodyKind::Json), body?)?;
     Ok(fields
         .into_iter()
         .filter_map(|(key, value)| match value {
@@ -482,37 +492,41 @@ mod tests {
     #[test]
     fn admin_paths_route_by_method_with_405_and_404() {
         assert_eq!(
-            route(&Method::GET, "/__admin/health").unwrap(),
+            route(&Method::Get, "/__admin/health").unwrap(),
             Call::Health
         );
         assert_eq!(
-            route(&Method::DELETE, "/__admin/faults/fault_3").unwrap(),
+            route(&Method::Delete, "/__admin/faults/fault_3").unwrap(),
             Call::RemoveFault("fault_3".into())
         );
         assert_eq!(
-            route(&Method::PUT, "/__admin/clock").unwrap(),
+            route(&Method::Put, "/__admin/clock").unwrap(),
             Call::SetClock
         );
         assert_eq!(
-            route(&Method::DELETE, "/__admin/workspaces/a%2Fb+c").unwrap(),
+            route(&Method::Head, "/__admin/conversations").unwrap(),
+            Call::Records(Resource::Conversations)
+        );
+        assert_eq!(
+            route(&Method::Delete, "/__admin/workspaces/a%2Fb+c").unwrap(),
             Call::RemoveWorkspace("a%2Fb+c".into())
         );
         assert!(matches!(
-            route(&Method::GET, "/__admin/workspaces/a"),
+            route(&Method::Get, "/__admin/workspaces/a"),
             Err(ApiError::MethodNotAllowed {
                 allow: "DELETE",
                 ..
             })
         ));
-        match route(&Method::GET, "/__admin/reset") {
+        match route(&Method::Get, "/__admin/reset") {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, "POST"),
             other => panic!("{other:?}"),
         }
         for path in CALLS {
             assert!(allowed(path).is_some(), "{path} is listed but not routed");
         }
-        assert_eq!(route(&Method::GET, "/__admin/").unwrap(), Call::Index);
-        assert_eq!(route(&Method::GET, "/__admin").unwrap(), Call::Index);
+        assert_eq!(route(&Method::Get, "/__admin/").unwrap(), Call::Index);
+        assert_eq!(route(&Method::Get, "/__admin").unwrap(), Call::Index);
         for path in [
             "/__admin/nope",
             "/__admin/faults/a/b",
@@ -520,7 +534,7 @@ mod tests {
             "/__admin/workspaces/a/b",
         ] {
             assert!(
-                matches!(route(&Method::GET, path), Err(ApiError::NoRoute { .. })),
+                matches!(route(&Method::Get, path), Err(ApiError::NoRoute { .. })),
                 "{path}"
             );
         }

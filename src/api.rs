@@ -1,170 +1,230 @@
-//! The five operations of the Conversations API.
+//! The five operations every resource serves, and the dispatch to them.
 //!
-//! Each function validates its input before taking the workspace's lock, holds the lock for
-//! the store call and the serialization of the answer, and returns a [`Reply`] or an
-//! [`ApiError`]. Nothing here knows hyper; `http` turns the reply into a response.
+//! A request is first checked against its resource's description ([`check`]): a list's
+//! query, a create's or an update's fields, every problem reported by name. Only then is
+//! its workspace looked up, and [`serve`] runs the operation for the resource: an
+//! exhaustive `match` over (resource, operation), so a new resource or operation cannot be
+//! served by another's arm. Each operation holds the workspace's lock for the store call and
+//! the serialization of the answer, and returns a [`Reply`] or an [`ApiError`]. Nothing here
+//! knows hyper; `http` turns the reply into a response.
 
 use crate::body::parse_pairs;
+use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::json::{conversation_body, page_body};
-use crate::model::{self, Conversation, Fields, Problem, clip, parse_bool};
-use crate::router::Base;
+use crate::exchange::{Reply, Status};
+use crate::json::{page_body, record_body};
+use crate::model::{self, Fields, Null, Problem, clip, parse_bool};
+use crate::resources::{
+    Conversation, Description, Filter, Owned, Patch, Record, Resource, Test, join_and,
+};
+use crate::router::{Base, Op, Route};
 use crate::state::SharedWorkspace;
-use crate::store::{Cursor, ListQuery, Patch, UnknownCursor};
-use hyper::StatusCode;
+use crate::store::{Condition, Cursor, ListQuery, UnknownCursor};
+use crate::workspace::Held;
 
-/// A successful answer, before the common headers are added.
-#[derive(Debug)]
-pub struct Reply {
-    /// The status.
-    pub status: StatusCode,
-    /// The JSON body; `None` for 204.
-    pub body: Option<Content>,
-    /// The `Location` header, for a create.
-    pub location: Option<String>,
+/// A request, checked against its resource's description: what its operation needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call<'a> {
+    /// A list, with its query.
+    List(ListQuery),
+    /// A create, with the fields it sets.
+    Create(Patch),
+    /// A retrieve of this ID.
+    Retrieve(&'a str),
+    /// An update of this ID, with the fields it sets.
+    Update(&'a str, Patch),
+    /// A delete of this ID.
+    Delete(&'a str),
 }
 
-/// A reply's body.
-pub enum Content {
-    /// The whole body, in one buffer (every API answer).
-    Full(Vec<u8>),
-    /// An answer too large to build whole (the journal), in pieces made one at a time as
-    /// the client reads them.
-    Pieces(Pieces),
+/// Checks what a request says — its query, or its body's `fields` — against its resource's
+/// description, before any workspace is touched.
+pub fn check<'a>(
+    route: &Route<'a>,
+    query: Option<&str>,
+    fields: &Fields,
+) -> Result<Call<'a>, ApiError> {
+    let description = route.resource.describe();
+    let id = route.id.unwrap_or_default();
+    Ok(match route.op {
+        Op::List => Call::List(list_query(description, query.unwrap_or(""))?),
+        Op::Create => Call::Create(new_record(description, fields)?),
+        Op::Retrieve => Call::Retrieve(id),
+        Op::Update => Call::Update(id, patch(description, fields)?),
+        Op::Delete => Call::Delete(id),
+    })
 }
 
-/// A body's pieces, each made when the one before has been taken.
-pub type Pieces = Box<dyn Iterator<Item = Vec<u8>> + Send>;
-
-impl std::fmt::Debug for Content {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Content::Full(body) => f.debug_tuple("Full").field(&body.len()).finish(),
-            Content::Pieces(_) => f.write_str("Pieces"),
-        }
-    }
+/// What the operations need of the server besides the workspace.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// `--compact`.
+    pub compact: bool,
+    /// `--max-objects`.
+    pub max_objects: usize,
+    /// The clock a create's `created_at` comes from.
+    pub clock: &'a Clock,
 }
 
-impl Reply {
-    fn json(status: StatusCode, body: Vec<u8>) -> Self {
-        Reply {
-            status,
-            body: Some(Content::Full(body)),
-            location: None,
+/// Runs a checked request's operation in its workspace.
+pub fn serve(
+    ws: &SharedWorkspace,
+    route: &Route<'_>,
+    call: Call<'_>,
+    cx: &Context<'_>,
+) -> Result<Reply, ApiError> {
+    match (route.resource, call) {
+        (Resource::Conversations, Call::List(q)) => list::<Conversation>(ws, &q, cx.compact),
+        (Resource::Conversations, Call::Create(new)) => {
+            create::<Conversation>(ws, route.base, &new, cx)
         }
-    }
-
-    /// 200 with a JSON body made piece by piece.
-    pub fn streamed(pieces: impl Iterator<Item = Vec<u8>> + Send + 'static) -> Self {
-        Reply {
-            status: StatusCode::OK,
-            body: Some(Content::Pieces(Box::new(pieces))),
-            location: None,
+        (Resource::Conversations, Call::Retrieve(id)) => {
+            retrieve::<Conversation>(ws, id, cx.compact)
         }
-    }
-
-    /// 200 with a JSON body.
-    pub fn ok(body: Vec<u8>) -> Self {
-        Reply::json(StatusCode::OK, body)
-    }
-
-    /// 204, no body.
-    pub fn no_content() -> Self {
-        Reply {
-            status: StatusCode::NO_CONTENT,
-            body: None,
-            location: None,
+        (Resource::Conversations, Call::Update(id, patch)) => {
+            update::<Conversation>(ws, id, &patch, cx.compact)
         }
+        (Resource::Conversations, Call::Delete(id)) => delete::<Conversation>(ws, id),
     }
 }
 
-/// The fields an update may change.
-const UPDATABLE: [&str; 4] = ["pinned_message_id", "is_pinned", "is_muted", "archived_at"];
-/// The fields only the server sets.
-const READ_ONLY: [&str; 6] = [
-    "id",
-    "contact_id",
-    "group_id",
-    "last_active_at",
-    "last_opened_at",
-    "created_at",
-];
-
-/// `GET {base}/conversations`.
-/// The query is validated first ([`list_query`]), before any workspace is touched.
-pub fn list(ws: &SharedWorkspace, q: &ListQuery, compact: bool) -> Result<Reply, ApiError> {
+/// `GET {base}/{plural}`.
+pub fn list<R: Held>(
+    ws: &SharedWorkspace,
+    q: &ListQuery,
+    compact: bool,
+) -> Result<Reply, ApiError> {
     let ws = ws.read();
-    let page = ws.store.list(q).map_err(|UnknownCursor(cursor)| {
+    let page = ws.store::<R>().list(q).map_err(|UnknownCursor(cursor)| {
         let (name, id) = match &cursor {
-            Cursor::After(id) => ("starting_after", id),
-            Cursor::Before(id) => ("ending_before", id),
+            Cursor::After(id) => (STARTING_AFTER, id),
+            Cursor::Before(id) => (ENDING_BEFORE, id),
         };
         ApiError::invalid(Problem::param(
             name,
-            format!("Invalid '{name}': no such conversation: '{}'", clip(id)),
+            format!(
+                "Invalid '{name}': no such {}: '{}'",
+                R::DESCRIPTION.singular,
+                clip(id)
+            ),
         ))
     })?;
-    Ok(Reply::json(StatusCode::OK, page_body(&page, compact)))
+    Ok(Reply::json(Status::OK, page_body(&page, compact)))
 }
 
-/// Validates a list's query string: every problem is reported, each by name.
-pub fn list_query(query: &str) -> Result<ListQuery, ApiError> {
+/// `POST {base}/{plural}`: 201 with the new record and its `Location`; a 429 when the
+/// workspace already holds `max_objects` of them.
+pub fn create<R: Held>(
+    ws: &SharedWorkspace,
+    base: Base,
+    new: &Patch,
+    cx: &Context<'_>,
+) -> Result<Reply, ApiError> {
+    let mut ws = ws.write();
+    let created = ws.create::<R>(new, cx.clock.now(), cx.max_objects)?;
+    let location = format!(
+        "{}/{}/{}",
+        base.prefix(),
+        R::DESCRIPTION.plural,
+        created.id()
+    );
+    Ok(Reply {
+        location: Some(location),
+        ..Reply::json(Status::CREATED, record_body(created, cx.compact))
+    })
+}
+
+/// `GET {base}/{plural}/{id}`.
+pub fn retrieve<R: Held>(ws: &SharedWorkspace, id: &str, compact: bool) -> Result<Reply, ApiError> {
+    let ws = ws.read();
+    let record = ws.store::<R>().get(id).ok_or_else(|| not_found::<R>(id))?;
+    Ok(Reply::json(Status::OK, record_body(record, compact)))
+}
+
+/// `PUT {base}/{plural}/{id}`: a partial update; an empty one changes nothing.
+pub fn update<R: Held>(
+    ws: &SharedWorkspace,
+    id: &str,
+    patch: &Patch,
+    compact: bool,
+) -> Result<Reply, ApiError> {
+    let mut ws = ws.write();
+    let record = ws
+        .update::<R>(id, patch)
+        .ok_or_else(|| not_found::<R>(id))?;
+    Ok(Reply::json(Status::OK, record_body(record, compact)))
+}
+
+/// `DELETE {base}/{plural}/{id}`: 204, for good.
+pub fn delete<R: Held>(ws: &SharedWorkspace, id: &str) -> Result<Reply, ApiError> {
+    if !ws.write().delete::<R>(id) {
+        return Err(not_found::<R>(id));
+    }
+    Ok(Reply::no_content())
+}
+
+fn not_found<R: Record>(id: &str) -> ApiError {
+    ApiError::NotFound {
+        resource: R::DESCRIPTION.singular,
+        id: clip(id),
+    }
+}
+
+/// A list's page size parameter.
+const LIMIT: &str = "limit";
+/// The cursor that starts a page after a record.
+const STARTING_AFTER: &str = "starting_after";
+/// The cursor that ends a page before a record.
+const ENDING_BEFORE: &str = "ending_before";
+
+/// Validates a list's query string against the resource's filters: every problem is
+/// reported, each by name.
+pub fn list_query(description: &Description, query: &str) -> Result<ListQuery, ApiError> {
     let pairs = parse_pairs(query.as_bytes(), "query string").map_err(ApiError::invalid)?;
     let mut q = ListQuery::default();
     let mut problems = Vec::new();
-    let boolean = |name: &str, v: &str, problems: &mut Vec<Problem>| {
-        let parsed = parse_bool(v);
-        if parsed.is_none() {
-            problems.push(Problem::param(
-                name,
-                format!(
-                    "Invalid value for '{name}': expected true or false, got '{}'.",
-                    clip(v)
-                ),
-            ));
-        }
-        parsed
-    };
     for (name, value) in &pairs {
         match name.as_str() {
-            "limit" => match value.parse::<usize>() {
+            LIMIT => match value.parse::<usize>() {
                 Ok(n) if (1..=100).contains(&n) && value.bytes().all(|b| b.is_ascii_digit()) => {
                     q.limit = n
                 }
                 _ => problems.push(Problem::param(
-                    "limit",
+                    LIMIT,
                     format!(
                         "Invalid value for 'limit': expected an integer from 1 to 100, got '{}'.",
                         clip(value)
                     ),
                 )),
             },
-            "muted" => q.muted = boolean("muted", value, &mut problems),
-            "archived" => q.archived = boolean("archived", value, &mut problems),
-            "pinned" => q.pinned = boolean("pinned", value, &mut problems),
-            "group_id" | "starting_after" | "ending_before" if value.is_empty() => {
-                problems.push(Problem::param(
-                    name,
-                    format!("Invalid value for '{name}': expected an ID, got an empty value."),
-                ))
-            }
-            "group_id" => q.group_id = Some(value.clone()),
-            "starting_after" => q.cursor = Some(Cursor::After(value.clone())),
-            "ending_before" => q.cursor = Some(Cursor::Before(value.clone())),
-            other => problems.push(Problem::param(
-                other,
-                format!(
-                    "Unknown parameter '{}': a list accepts limit, muted, archived, pinned, \
-                     group_id, starting_after and ending_before.",
-                    clip(other)
-                ),
-            )),
+            STARTING_AFTER | ENDING_BEFORE if value.is_empty() => problems.push(empty_id(name)),
+            STARTING_AFTER => q.cursor = Some(Cursor::After(value.clone())),
+            ENDING_BEFORE => q.cursor = Some(Cursor::Before(value.clone())),
+            other => match description.filters.iter().find(|f| f.param == other) {
+                Some(filter) => match condition(description, filter, value) {
+                    Ok(c) => q.filters.push(c),
+                    Err(p) => problems.push(p),
+                },
+                None => {
+                    let mut accepted = vec![LIMIT];
+                    accepted.extend(description.filters.iter().map(|f| f.param));
+                    accepted.extend([STARTING_AFTER, ENDING_BEFORE]);
+                    problems.push(Problem::param(
+                        other,
+                        format!(
+                            "Unknown parameter '{}': a list accepts {}.",
+                            clip(other),
+                            join_and(&accepted)
+                        ),
+                    ))
+                }
+            },
         }
     }
     let has = |n: &str| pairs.iter().any(|(name, _)| name == n);
-    if has("starting_after") && has("ending_before") {
+    if has(STARTING_AFTER) && has(ENDING_BEFORE) {
         problems.push(Problem::param(
-            "ending_before",
+            ENDING_BEFORE,
             "Use at most one of 'starting_after' and 'ending_before'.",
         ));
     }
@@ -175,132 +235,124 @@ pub fn list_query(query: &str) -> Result<ListQuery, ApiError> {
     }
 }
 
-/// A create's fields, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewConversation {
-    /// The other contact, if any.
-    pub contact_id: Option<Box<str>>,
-    /// The group, if any.
-    pub group_id: Option<Box<str>>,
+/// A 400 for a parameter that names a record but is empty.
+fn empty_id(name: &str) -> Problem {
+    Problem::param(
+        name,
+        format!("Invalid value for '{name}': expected an ID, got an empty value."),
+    )
 }
 
-/// Validates a create's fields: every problem is reported, each by name.
-pub fn new_conversation(fields: &Fields) -> Result<NewConversation, ApiError> {
-    let mut contact_id = None;
-    let mut group_id = None;
+/// A filter's condition for a query value.
+fn condition(
+    description: &Description,
+    filter: &Filter,
+    value: &str,
+) -> Result<Condition, Problem> {
+    let (field, _) = description
+        .field(filter.field)
+        .expect("a filter tests a field of its resource (checked by a unit test)");
+    let boolean = || {
+        parse_bool(value).ok_or_else(|| {
+            Problem::param(
+                filter.param,
+                format!(
+                    "Invalid value for '{}': expected true or false, got '{}'.",
+                    filter.param,
+                    clip(value)
+                ),
+            )
+        })
+    };
+    Ok(match filter.test {
+        Test::Equals if value.is_empty() => return Err(empty_id(filter.param)),
+        Test::Is => Condition::Is {
+            field,
+            value: boolean()?,
+        },
+        Test::IsSet => Condition::IsSet {
+            field,
+            set: boolean()?,
+        },
+        Test::Equals => Condition::Equals {
+            field,
+            value: value.to_owned(),
+        },
+    })
+}
+
+/// Validates a create's fields against the fields a create may set: every problem is
+/// reported, each by name.
+pub fn new_record(description: &Description, fields: &Fields) -> Result<Patch, ApiError> {
+    let mut patch = Patch::default();
     let mut problems = Vec::new();
     for (name, raw) in fields {
-        let slot = match name.as_str() {
-            "contact_id" => &mut contact_id,
-            "group_id" => &mut group_id,
-            other => {
+        match description.field(name) {
+            Some((number, field)) if field.create => {
+                match model::field_value(field, Null::for_field(field, false), raw) {
+                    Ok(value) => patch.0.push((number, value)),
+                    Err(p) => problems.push(p),
+                }
+            }
+            _ => {
+                let accepted: Vec<&str> = description.creatable().map(|f| f.name).collect();
                 problems.push(Problem::param(
-                    other,
+                    name,
                     format!(
-                        "Unknown parameter '{}': a create accepts contact_id and group_id.",
-                        clip(other)
+                        "Unknown parameter '{}': a create accepts {}.",
+                        clip(name),
+                        join_and(&accepted)
                     ),
                 ));
-                continue;
             }
-        };
-        match model::optional_id(name, raw) {
-            Ok(v) => *slot = v,
-            Err(p) => problems.push(p),
         }
     }
-    if problems.is_empty() && contact_id.is_none() && group_id.is_none() {
+    let one_of = description.create_needs_one_of;
+    let names_one = patch.0.iter().any(|(number, value)| {
+        one_of.contains(&description.fields[*number].name) && *value != Owned::Text(None)
+    });
+    if problems.is_empty() && !one_of.is_empty() && !names_one {
+        let quoted: Vec<String> = one_of.iter().map(|n| format!("'{n}'")).collect();
         problems.push(Problem::param(
-            "contact_id",
-            "Missing parameter: a create needs 'contact_id' or 'group_id' (or both).",
+            one_of[0],
+            format!(
+                "Missing parameter: a create needs {} (or both).",
+                quoted.join(" or ")
+            ),
         ));
     }
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
     }
-    Ok(NewConversation {
-        contact_id,
-        group_id,
-    })
+    Ok(patch)
 }
 
-/// `POST {base}/conversations`: 201 with the new conversation and its `Location`; a 429
-/// when the workspace already holds `max_objects` conversations.
-pub fn create(
-    ws: &SharedWorkspace,
-    base: Base,
-    new: NewConversation,
-    now: i64,
-    compact: bool,
-    max_objects: usize,
-) -> Result<Reply, ApiError> {
-    let mut ws = ws.write();
-    let held = ws.store.len();
-    if held >= max_objects {
-        return Err(ApiError::TooManyObjects {
-            held,
-            limit: max_objects,
-        });
-    }
-    let id = ws.new_id();
-    let created = ws
-        .store
-        .insert(Conversation::new(id, new.contact_id, new.group_id, now))
-        .expect("new_id never returns an ID that is in the store");
-    let location = format!("{}/conversations/{}", base.prefix(), created.id);
-    Ok(Reply {
-        status: StatusCode::CREATED,
-        location: Some(location),
-        ..Reply::json(StatusCode::CREATED, conversation_body(created, compact))
-    })
-}
-
-/// `GET {base}/conversations/{id}`.
-pub fn retrieve(ws: &SharedWorkspace, id: &str, compact: bool) -> Result<Reply, ApiError> {
-    let ws = ws.read();
-    let c = ws.store.get(id).ok_or_else(|| not_found(id))?;
-    Ok(Reply::json(StatusCode::OK, conversation_body(c, compact)))
-}
-
-/// `PUT {base}/conversations/{id}`: a partial update; an empty one changes nothing.
-/// The patch is validated first ([`patch`]), before any workspace is touched.
-pub fn update(
-    ws: &SharedWorkspace,
-    id: &str,
-    patch: &Patch,
-    compact: bool,
-) -> Result<Reply, ApiError> {
-    let mut ws = ws.write();
-    let c = ws.store.update(id, patch).ok_or_else(|| not_found(id))?;
-    Ok(Reply::json(StatusCode::OK, conversation_body(c, compact)))
-}
-
-/// Validates an update's fields: every problem is reported, each by name.
-pub fn patch(fields: &Fields) -> Result<Patch, ApiError> {
+/// Validates an update's fields against the fields an update may change: every problem is
+/// reported, each by name.
+pub fn patch(description: &Description, fields: &Fields) -> Result<Patch, ApiError> {
     let mut patch = Patch::default();
     let mut problems = Vec::new();
     for (name, raw) in fields {
-        let typed = match name.as_str() {
-            "pinned_message_id" => {
-                model::nullable_string(name, raw).map(|v| patch.pinned_message_id = Some(v))
+        let typed = match description.field(name) {
+            Some((number, field)) if field.updatable => {
+                model::field_value(field, Null::for_field(field, true), raw)
+                    .map(|value| patch.0.push((number, value)))
             }
-            "is_pinned" => model::boolean(name, raw).map(|v| patch.is_pinned = Some(v)),
-            "is_muted" => model::boolean(name, raw).map(|v| patch.is_muted = Some(v)),
-            "archived_at" => {
-                model::nullable_timestamp(name, raw).map(|v| patch.archived_at = Some(v))
+            Some((_, field)) => Err(Problem::param(
+                field.name,
+                format!("'{}' is read-only and cannot be updated.", field.name),
+            )),
+            None => {
+                let accepted: Vec<&str> = description.updatable().map(|f| f.name).collect();
+                Err(Problem::param(
+                    name,
+                    format!(
+                        "Unknown parameter '{}': an update accepts {}.",
+                        clip(name),
+                        accepted.join(", ")
+                    ),
+                ))
             }
-            ro if READ_ONLY.contains(&ro) => Err(Problem::param(
-                ro,
-                format!("'{ro}' is read-only and cannot be updated."),
-            )),
-            other => Err(Problem::param(
-                other,
-                format!(
-                    "Unknown parameter '{}': an update accepts {}.",
-                    clip(other),
-                    UPDATABLE.join(", ")
-                ),
-            )),
         };
         if let Err(p) = typed {
             problems.push(p);
@@ -313,22 +365,24 @@ pub fn patch(fields: &Fields) -> Result<Patch, ApiError> {
     }
 }
 
-/// `DELETE {base}/conversations/{id}`: 204, for good.
-pub fn delete(ws: &SharedWorkspace, id: &str) -> Result<Reply, ApiError> {
-    if !ws.write().delete(id) {
-        return Err(not_found(id));
-    }
-    Ok(Reply::no_content())
-}
-
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound { id: clip(id) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::RawValue;
+    use crate::resources::Owned;
+    use crate::resources::conversations::DESCRIPTION;
+
+    fn list_query(query: &str) -> Result<ListQuery, ApiError> {
+        super::list_query(&DESCRIPTION, query)
+    }
+
+    fn patch(fields: &Fields) -> Result<Patch, ApiError> {
+        super::patch(&DESCRIPTION, fields)
+    }
+
+    fn number(name: &str) -> usize {
+        DESCRIPTION.field(name).unwrap().0
+    }
 
     fn problems(result: Result<impl std::fmt::Debug, ApiError>) -> Vec<Option<String>> {
         match result {
@@ -343,8 +397,21 @@ mod tests {
             list_query("limit=3&muted=true&archived=false&group_id=g&starting_after=x").unwrap();
         assert_eq!(q.limit, 3);
         assert_eq!(
-            (q.muted, q.archived, q.pinned),
-            (Some(true), Some(false), None)
+            q.filters,
+            [
+                Condition::Is {
+                    field: number("is_muted"),
+                    value: true
+                },
+                Condition::IsSet {
+                    field: number("archived_at"),
+                    set: false
+                },
+                Condition::Equals {
+                    field: number("group_id"),
+                    value: "g".into()
+                },
+            ]
         );
         assert_eq!(q.cursor, Some(Cursor::After("x".into())));
         assert_eq!(list_query("").unwrap(), ListQuery::default());
@@ -375,10 +442,13 @@ mod tests {
     #[test]
     fn updates_reject_read_only_unknown_and_mistyped_fields_by_name() {
         let f = |name: &str, value: &str| vec![(name.to_owned(), RawValue::Form(value.to_owned()))];
-        assert_eq!(patch(&f("is_muted", "true")).unwrap().is_muted, Some(true));
         assert_eq!(
-            patch(&f("archived_at", "")).unwrap().archived_at,
-            Some(None)
+            patch(&f("is_muted", "true")).unwrap(),
+            Patch(vec![(number("is_muted"), Owned::Bool(true))])
+        );
+        assert_eq!(
+            patch(&f("archived_at", "")).unwrap(),
+            Patch(vec![(number("archived_at"), Owned::Time(None))])
         );
         assert_eq!(patch(&vec![]).unwrap(), Patch::default());
         for (name, value) in [

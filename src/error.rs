@@ -5,8 +5,10 @@
 //! an error body.
 
 use crate::config::Profile;
+use crate::exchange::Status;
 use crate::model::{Problem, to_body};
-use hyper::StatusCode;
+use crate::resources::{Resource, join_and};
+use crate::router::Base;
 use serde::Serialize;
 
 /// The largest request body the API reads, in bytes (1 MiB).
@@ -15,8 +17,10 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// A request the API refuses, named for the situation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {
-    /// A conversation ID that does not exist (in this workspace).
+    /// An ID that no record of the resource has (in this workspace).
     NotFound {
+        /// The resource's singular name.
+        resource: &'static str,
         /// The ID as the client sent it.
         id: String,
     },
@@ -61,8 +65,10 @@ pub enum ApiError {
         /// The bound (`--max-workspaces`).
         limit: usize,
     },
-    /// A create in a workspace that holds `--max-objects` conversations or more.
+    /// A create in a workspace that holds `--max-objects` records of the resource or more.
     TooManyObjects {
+        /// The resource's plural name.
+        resource: &'static str,
         /// How many it holds.
         held: usize,
         /// The bound (`--max-objects`).
@@ -115,27 +121,27 @@ impl ApiError {
     }
 
     /// The HTTP status this error answers with.
-    pub fn status(&self) -> StatusCode {
+    pub fn status(&self) -> Status {
         match self {
             ApiError::NotFound { .. }
             | ApiError::NoRoute { .. }
             | ApiError::UnknownFault { .. }
-            | ApiError::UnknownWorkspace { .. } => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Invalid(_) | ApiError::BadHost { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::HeadTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            | ApiError::UnknownWorkspace { .. } => Status::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => Status::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized { .. } => Status::UNAUTHORIZED,
+            ApiError::Invalid(_) | ApiError::BadHost { .. } => Status::BAD_REQUEST,
+            ApiError::Forbidden { .. } => Status::FORBIDDEN,
+            ApiError::HeadTooLarge { .. } => Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } | ApiError::AdminNeedsJson { .. } => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
+                Status::UNSUPPORTED_MEDIA_TYPE
             }
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge => Status::PAYLOAD_TOO_LARGE,
             ApiError::TooManyWorkspaces { .. } | ApiError::TooManyObjects { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
+                Status::TOO_MANY_REQUESTS
             }
-            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::BodyTimeout { .. } => Status::REQUEST_TIMEOUT,
             ApiError::Injected { status } => {
-                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                Status::from_u16(*status).unwrap_or(Status::INTERNAL_SERVER_ERROR)
             }
         }
     }
@@ -143,13 +149,13 @@ impl ApiError {
     /// One sentence per problem; every variant but [`ApiError::Invalid`] has exactly one.
     pub fn messages(&self) -> Vec<String> {
         match self {
-            ApiError::NotFound { id } => vec![format!("No such conversation: '{id}'")],
+            ApiError::NotFound { resource, id } => vec![format!("No such {resource}: '{id}'")],
             ApiError::NoRoute { method, path } if path.starts_with("/__admin") => vec![format!(
                 "Unrecognized admin call ({method} {path}): GET /__admin/ lists the calls."
             )],
             ApiError::NoRoute { method, path } => vec![format!(
-                "Unrecognized request URL ({method} {path}): conversations are served under \
-                 /v1/conversations and /external/conversations."
+                "Unrecognized request URL ({method} {path}): {}.",
+                served_under()
             )],
             ApiError::MethodNotAllowed {
                 method,
@@ -180,8 +186,12 @@ impl ApiError {
                  (--max-workspaces) and requests are using every one of them: retry when \
                  they finish, or raise the limit."
             )],
-            ApiError::TooManyObjects { held, limit } => vec![format!(
-                "This workspace already holds {held} conversations and may hold at most \
+            ApiError::TooManyObjects {
+                resource,
+                held,
+                limit,
+            } => vec![format!(
+                "This workspace already holds {held} {resource} and may hold at most \
                  {limit} (--max-objects): delete some, reset the server (POST /__admin/reset) \
                  or raise the limit."
             )],
@@ -219,18 +229,19 @@ impl ApiError {
     }
 
     /// The status and the profile's error body. `url` is the request's path and query.
-    pub fn render(&self, profile: Profile, url: &str, compact: bool) -> (StatusCode, Vec<u8>) {
+    pub fn render(&self, profile: Profile, url: &str, compact: bool) -> (Status, Vec<u8>) {
         let status = self.status();
         let messages = self.messages();
         // The single-message profiles report the first problem; `oblic` lists them all.
         let first = messages.first().cloned().unwrap_or_default();
         let kind = error_type(status);
+        let code = status.to_string();
         let body = match profile {
             Profile::SelfChat => to_body(
                 &SelfError {
                     url,
                     r#type: kind,
-                    error_code: status.as_str(),
+                    error_code: &code,
                     error_message: &first,
                 },
                 compact,
@@ -262,8 +273,28 @@ impl ApiError {
     }
 }
 
+/// Where the API's resources are: `conversations are served under /v1/conversations and
+/// /external/conversations`.
+fn served_under() -> String {
+    let plurals: Vec<&str> = Resource::ALL.iter().map(|r| r.describe().plural).collect();
+    let paths: Vec<String> = Base::ALL
+        .iter()
+        .flat_map(|base| {
+            plurals
+                .iter()
+                .map(move |p| format!("{}/{p}", base.prefix()))
+        })
+        .collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    format!(
+        "{} are served under {}",
+        join_and(&plurals),
+        join_and(&paths)
+    )
+}
+
 /// `invalid_request` for 4xx, `api_error` for 5xx.
-fn error_type(status: StatusCode) -> &'static str {
+fn error_type(status: Status) -> &'static str {
     if status.is_server_error() {
         "api_error"
     } else {
@@ -272,7 +303,7 @@ fn error_type(status: StatusCode) -> &'static str {
 }
 
 /// Oblic's `cd` for a status.
-fn oblic_code(status: StatusCode) -> &'static str {
+fn oblic_code(status: Status) -> &'static str {
     match status.as_u16() {
         401 => "NOT_AUTHENTICATED",
         404 => "RESOURCE_NOT_FOUND",
@@ -321,8 +352,11 @@ mod tests {
 
     #[test]
     fn not_found_matches_the_contracts_examples_in_every_profile() {
-        let err = ApiError::NotFound { id: "nope".into() };
-        assert_eq!(err.status(), StatusCode::NOT_FOUND);
+        let err = ApiError::NotFound {
+            resource: "conversation",
+            id: "nope".into(),
+        };
+        assert_eq!(err.status(), Status::NOT_FOUND);
         assert_eq!(
             rendered(Profile::SelfChat, &err),
             r#"{"url":"/v1/conversations/nope","type":"invalid_request","error_code":"404","error_message":"No such conversation: 'nope'"}"#
@@ -359,21 +393,15 @@ mod tests {
 
     #[test]
     fn oblic_codes_follow_the_status() {
-        assert_eq!(oblic_code(StatusCode::UNAUTHORIZED), "NOT_AUTHENTICATED");
-        assert_eq!(
-            oblic_code(StatusCode::METHOD_NOT_ALLOWED),
-            "INVALID_REQUEST"
-        );
-        assert_eq!(oblic_code(StatusCode::PAYLOAD_TOO_LARGE), "INVALID_REQUEST");
-        assert_eq!(oblic_code(StatusCode::TOO_MANY_REQUESTS), "RATE_LIMITED");
-        assert_eq!(
-            oblic_code(StatusCode::SERVICE_UNAVAILABLE),
-            "INTERNAL_ERROR"
-        );
-        assert_eq!(error_type(StatusCode::BAD_GATEWAY), "api_error");
+        assert_eq!(oblic_code(Status::UNAUTHORIZED), "NOT_AUTHENTICATED");
+        assert_eq!(oblic_code(Status::METHOD_NOT_ALLOWED), "INVALID_REQUEST");
+        assert_eq!(oblic_code(Status::PAYLOAD_TOO_LARGE), "INVALID_REQUEST");
+        assert_eq!(oblic_code(Status::TOO_MANY_REQUESTS), "RATE_LIMITED");
+        assert_eq!(oblic_code(Status::from_u16(503).unwrap()), "INTERNAL_ERROR");
+        assert_eq!(error_type(Status::from_u16(502).unwrap()), "api_error");
         let (status, body) =
             ApiError::Injected { status: 503 }.render(Profile::Protocol, "/", true);
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status.as_u16(), 503);
         assert!(
             String::from_utf8(body)
                 .unwrap()

@@ -8,15 +8,16 @@
 //! a drop fault, which closes the connection on purpose.
 
 use crate::admin;
-use crate::api::{self, Content, Pieces, Reply};
+use crate::api;
 use crate::body::{BodyKind, body_kind, parse_body};
 use crate::config::Auth;
 use crate::error::{ApiError, MAX_BODY_BYTES};
+use crate::exchange::{self, Content, Pieces, Reply, Status};
 use crate::faults::Action;
 use crate::guard::{self, AdminCors};
 use crate::journal::Entry;
 use crate::model::{Fields, Problem};
-use crate::router::{self, Op};
+use crate::router;
 use crate::state::{AppState, Reached};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
@@ -120,12 +121,13 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, DroppedByFault> {
     let (parts, incoming) = req.into_parts();
+    let method = method_of(&parts.method);
     let path = parts.uri.path();
     let url = parts.uri.path_and_query().map_or(path, |pq| pq.as_str());
     let is_admin = admin::is_admin_path(path);
     // Journals and logs the request when it ends, however it ends: answered, dropped by a
     // fault, or abandoned by a client that hung up during a delay.
-    let mut record = Record::start(&state, &parts, is_admin);
+    let mut record = Record::start(&state, &parts, &method, is_admin);
 
     // A malformed head, and an admin call from elsewhere, are refused before the body is
     // read or anything else is done.
@@ -203,8 +205,16 @@ pub async fn handle(
             // Every admin write with a body must say it is JSON, whether or not the call
             // reads it.
             Err(refused @ ApiError::AdminNeedsJson { .. }) => Err(refused),
-            body if is_admin => admin::handle(&state, &parts, body),
-            body => answer(&state, &parts, body, &mut reached),
+            body if is_admin => {
+                let request = exchange::Request {
+                    method: &method,
+                    path,
+                    query: parts.uri.query(),
+                    authorization: authorization(&parts.headers),
+                };
+                admin::handle(&state, &request, body.as_deref().map_err(ApiError::clone))
+            }
+            body => answer(&state, &parts, &method, body, &mut reached),
         };
         match answered {
             Ok(reply) => reply_response(reply),
@@ -278,14 +288,16 @@ struct Record {
 }
 
 impl Record {
-    fn start(state: &AppState, parts: &Parts, is_admin: bool) -> Self {
+    fn start(state: &AppState, parts: &Parts, method: &exchange::Method, is_admin: bool) -> Self {
         // Admin calls are the test's own bookkeeping: not journaled.
         let entry = (!is_admin && state.journal.is_on()).then(|| {
-            let token = parts.headers.get(header::AUTHORIZATION).and_then(bearer);
+            let token = authorization(&parts.headers).and_then(bearer);
+            let uri = &parts.uri;
             Entry::new(
                 state.clock.now(),
-                parts.method.clone(),
-                &parts.uri,
+                method.clone(),
+                uri.path_and_query()
+                    .map_or_else(|| uri.path(), |pq| pq.as_str()),
                 token.map(|t| shown_token(&state.config.auth, t)).as_deref(),
             )
         });
@@ -360,15 +372,16 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
 fn answer(
     state: &AppState,
     parts: &Parts,
+    method: &exchange::Method,
     body: Result<Bytes, ApiError>,
     reached: &mut Reached,
 ) -> Result<Reply, ApiError> {
     let path = parts.uri.path();
     if path == OPENAPI_PATH {
-        return read_only(&parts.method, OPENAPI_PATH, || state.openapi_document());
+        return read_only(method, OPENAPI_PATH, || state.openapi_document());
     }
     if path == INDEX_PATH {
-        return read_only(&parts.method, INDEX_PATH, || {
+        return read_only(method, INDEX_PATH, || {
             crate::model::to_body(&index(), state.config.compact)
         });
     }
@@ -383,70 +396,75 @@ fn answer(
     let token: &str = if parts.method == Method::OPTIONS {
         ""
     } else {
-        reached
-            .token
-            .insert(authenticate(&state.config.auth, &parts.headers)?)
+        reached.token.insert(authenticate(
+            &state.config.auth,
+            authorization(&parts.headers),
+        )?)
     };
-    let route = router::route(&parts.method, path)?;
-    let id = route.id.unwrap_or_default();
-    let query = parts.uri.query();
-    let compact = state.config.compact;
+    let route = router::route(method, path)?;
     // Everything the request says is checked before its workspace is looked up, so that a
     // refused request under `--isolate` does not create (or count as) a workspace.
-    let fields = match route.op {
-        Op::Create | Op::Update => {
-            let kind = body_kind(
-                parts
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .map(HeaderValue::as_bytes),
-            )?;
-            parse_body(kind, &body?)?
-        }
-        _ => Fields::new(),
+    let fields = if route.op.reads_body() {
+        let kind = body_kind(
+            parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .map(HeaderValue::as_bytes),
+        )?;
+        parse_body(kind, &body?)?
+    } else {
+        Fields::new()
     };
-    let input = match route.op {
-        Op::List => Input::List(api::list_query(query.unwrap_or(""))?),
-        Op::Create => Input::Create(api::new_conversation(&fields)?),
-        Op::Update => Input::Update(api::patch(&fields)?),
-        Op::Retrieve | Op::Delete => Input::Nothing,
-    };
+    let call = api::check(&route, parts.uri.query(), &fields)?;
     let ws = state.workspace(token)?;
     reached.workspace = Some(Arc::clone(&ws));
-    match (route.op, input) {
-        (_, Input::List(q)) => api::list(&ws, &q, compact),
-        (_, Input::Create(new)) => {
-            let now = state.clock.now();
-            api::create(&ws, route.base, new, now, compact, state.config.max_objects)
-        }
-        (_, Input::Update(patch)) => api::update(&ws, id, &patch, compact),
-        (Op::Delete, _) => api::delete(&ws, id),
-        _ => api::retrieve(&ws, id, compact),
-    }
-}
-
-/// An operation's validated input.
-enum Input {
-    List(crate::store::ListQuery),
-    Create(api::NewConversation),
-    Update(crate::store::Patch),
-    Nothing,
+    let cx = api::Context {
+        compact: state.config.compact,
+        max_objects: state.config.max_objects,
+        clock: &state.clock,
+    };
+    api::serve(&ws, &route, call, &cx)
 }
 
 /// A document anyone may read, no token needed: `GET /openapi.json`, `GET /`.
 fn read_only(
-    method: &Method,
+    method: &exchange::Method,
     path: &'static str,
     body: impl FnOnce() -> Vec<u8>,
 ) -> Result<Reply, ApiError> {
-    match *method {
-        Method::GET | Method::HEAD => Ok(Reply::ok(body())),
-        _ => Err(ApiError::MethodNotAllowed {
-            method: method.to_string(),
-            path: path.to_owned(),
-            allow: "GET, HEAD",
-        }),
+    if method.is_read() {
+        return Ok(Reply::ok(body()));
     }
+    Err(ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: path.to_owned(),
+        allow: "GET, HEAD",
+    })
+}
+
+/// A method in convmock's own terms.
+fn method_of(method: &Method) -> exchange::Method {
+    match *method {
+        Method::GET => exchange::Method::Get,
+        Method::HEAD => exchange::Method::Head,
+        Method::POST => exchange::Method::Post,
+        Method::PUT => exchange::Method::Put,
+        Method::DELETE => exchange::Method::Delete,
+        Method::OPTIONS => exchange::Method::Options,
+        _ => exchange::Method::Other(method.as_str().into()),
+    }
+}
+
+/// A status in hyper's terms; every [`Status`] is one.
+fn status_code(status: Status) -> StatusCode {
+    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The `Authorization` header's value, if one was sent.
+fn authorization(headers: &HeaderMap) -> Option<&[u8]> {
+    headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes)
 }
 
 /// `GET /`: what this server is and where its parts are, for someone who opens it in a
@@ -464,14 +482,11 @@ fn index() -> serde_json::Value {
 /// The bearer token, or why there is none. With `--no-auth` a missing header, or one that
 /// is not a bearer token (a client sending Basic credentials), is the empty token, which
 /// names the default workspace.
-pub(crate) fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn authenticate(auth: &Auth, authorization: Option<&[u8]>) -> Result<String, ApiError> {
     if *auth == Auth::Disabled {
-        return Ok(headers
-            .get(header::AUTHORIZATION)
-            .and_then(bearer)
-            .unwrap_or_default());
+        return Ok(authorization.and_then(bearer).unwrap_or_default());
     }
-    let token = match headers.get(header::AUTHORIZATION) {
+    let token = match authorization {
         None => None,
         Some(value) => Some(bearer(value).ok_or(ApiError::Unauthorized {
             reason: "The Authorization header must be 'Bearer <token>' with a non-empty token.",
@@ -509,12 +524,23 @@ pub fn shown_token(auth: &Auth, token: String) -> String {
     }
 }
 
-/// The token of a `Bearer` header; `None` for another scheme or an empty token.
-pub fn bearer(value: &HeaderValue) -> Option<String> {
-    let text = value.to_str().ok()?.trim();
-    let (scheme, token) = text.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+/// The token of a `Bearer` header's value; `None` for another scheme, an empty token, or a
+/// value that is not visible ASCII (as `HeaderValue::to_str` has it).
+pub fn bearer(value: &[u8]) -> Option<String> {
+    if !value
+        .iter()
+        .all(|b| *b == b'\t' || (b' '..=b'~').contains(b))
+    {
+        return None;
+    }
+    let text = value.trim_ascii();
+    let space = text.iter().position(|b| *b == b' ')?;
+    let (scheme, token) = (&text[..space], text[space + 1..].trim_ascii());
+    if !scheme.eq_ignore_ascii_case(b"bearer") || token.is_empty() {
+        return None;
+    }
+    // Visible ASCII, so this is the text as is.
+    Some(token.iter().map(|b| char::from(*b)).collect())
 }
 
 /// How much of an oversized body is read and thrown away before its 413 is sent. A client
@@ -670,7 +696,7 @@ fn reply_response(reply: Reply) -> Response<Body> {
         }
         None => response_with(Body::default()),
     };
-    *response.status_mut() = reply.status;
+    *response.status_mut() = status_code(reply.status);
     if let Some(location) = reply.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -680,7 +706,7 @@ fn reply_response(reply: Reply) -> Response<Body> {
 fn error_response(state: &AppState, err: &ApiError, url: &str, path: &str) -> Response<Body> {
     let (status, body) = err.render(state.config.profile, url, state.config.compact);
     let mut response = response_with(Body::new(Bytes::from(body)));
-    *response.status_mut() = status;
+    *response.status_mut() = status_code(status);
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, JSON);
     // The headers a status calls for, injected ones included.
@@ -688,14 +714,14 @@ fn error_response(state: &AppState, err: &ApiError, url: &str, path: &str) -> Re
         (ApiError::MethodNotAllowed { allow, .. }, _) => {
             h.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        (_, StatusCode::METHOD_NOT_ALLOWED) => {
+        (_, Status::METHOD_NOT_ALLOWED) => {
             let allow = allowed_methods(path).unwrap_or(ANY_METHOD);
             h.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        (_, StatusCode::UNAUTHORIZED) => {
+        (_, Status::UNAUTHORIZED) => {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        (ApiError::Injected { .. }, StatusCode::TOO_MANY_REQUESTS) => {
+        (ApiError::Injected { .. }, Status::TOO_MANY_REQUESTS) => {
             h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         _ => {}
@@ -734,35 +760,35 @@ fn log_line(method: &Method, url: &str, status: &str, started: Instant, why: Opt
 mod tests {
     use super::*;
 
-    fn headers(auth: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_str(auth).unwrap());
-        h
+    fn headers(auth: &str) -> Option<&[u8]> {
+        Some(auth.as_bytes())
     }
 
     #[test]
     fn bearer_tokens_are_checked_against_the_auth_mode() {
         let any = Auth::AnyToken;
-        assert_eq!(authenticate(&any, &headers("Bearer abc")).unwrap(), "abc");
-        assert_eq!(authenticate(&any, &headers("bearer  abc ")).unwrap(), "abc");
+        assert_eq!(authenticate(&any, headers("Bearer abc")).unwrap(), "abc");
+        assert_eq!(authenticate(&any, headers("bearer  abc ")).unwrap(), "abc");
         for bad in ["Bearer", "Bearer ", "Basic abc", "abc"] {
-            assert!(authenticate(&any, &headers(bad)).is_err(), "{bad}");
+            assert!(authenticate(&any, headers(bad)).is_err(), "{bad}");
         }
-        assert!(authenticate(&any, &HeaderMap::new()).is_err());
+        assert!(authenticate(&any, None).is_err());
         let listed = Auth::Tokens(vec!["t1".into()]);
-        assert!(authenticate(&listed, &headers("Bearer t1")).is_ok());
-        assert!(authenticate(&listed, &headers("Bearer t2")).is_err());
+        assert!(authenticate(&listed, headers("Bearer t1")).is_ok());
+        assert!(authenticate(&listed, headers("Bearer t2")).is_err());
+        assert_eq!(authenticate(&Auth::Disabled, None).unwrap(), "");
         assert_eq!(
-            authenticate(&Auth::Disabled, &HeaderMap::new()).unwrap(),
-            ""
-        );
-        assert_eq!(
-            authenticate(&Auth::Disabled, &headers("Bearer w")).unwrap(),
+            authenticate(&Auth::Disabled, headers("Bearer w")).unwrap(),
             "w"
         );
         assert_eq!(
-            authenticate(&Auth::Disabled, &headers("Basic dTpw")).unwrap(),
+            authenticate(&Auth::Disabled, headers("Basic dTpw")).unwrap(),
             ""
         );
+        // Read as HeaderValue::to_str reads a value: visible ASCII and tabs only.
+        assert_eq!(bearer(b"Bearer \tt\t").as_deref(), Some("t"));
+        assert_eq!(bearer(b"Bearer t\xe9"), None);
+        assert_eq!(bearer(b"Bearer t\x01"), None);
+        assert_eq!(bearer(b"Bearer\tt"), None);
     }
 }

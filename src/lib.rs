@@ -39,6 +39,7 @@ pub mod body;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod exchange;
 pub mod faults;
 pub mod fixtures;
 pub mod guard;
@@ -50,10 +51,12 @@ pub mod listing;
 pub mod log;
 pub mod model;
 pub mod openapi;
+pub mod resources;
 pub mod router;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod workspace;
 
 pub use config::{Auth, Config, Profile};
 

@@ -1,70 +1,22 @@
 //! Wire types and the typing of request fields.
 //!
-//! This module owns what a conversation looks like on the wire (key order, nulls) and how a
-//! field sent by a client, as a form value or as JSON, becomes a typed value. It knows nothing
-//! of HTTP or of the store; `api` decides which fields an operation accepts.
+//! This module owns the list page's shape, response bodies through serde, and how a field
+//! sent by a client, as a form value or as JSON, becomes a value of the field's kind. It
+//! knows nothing of HTTP or of the store; which fields an operation accepts is the
+//! resource's description's affair (`resources`), read by `api`.
 
 use crate::ids::{id_rule, is_valid_id};
+use crate::resources::{Field, Kind, Owned};
 use serde::Serialize;
 use serde_json::Value;
 
-/// One conversation, serialized with the documents' keys in the documents' order.
-///
-/// Every key is always present; unset values serialize as `null`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Conversation {
-    /// The conversation's ID.
-    pub id: Box<str>,
-    /// The other contact, for a one-to-one conversation.
-    pub contact_id: Option<Box<str>>,
-    /// The group, for a group conversation.
-    pub group_id: Option<Box<str>>,
-    /// The pinned message, if any.
-    pub pinned_message_id: Option<Box<str>>,
-    /// Whether the conversation is pinned.
-    pub is_pinned: bool,
-    /// Whether the conversation is muted.
-    pub is_muted: bool,
-    /// Unix seconds of the last activity.
-    pub last_active_at: Option<i64>,
-    /// Unix seconds of when the user last opened it.
-    pub last_opened_at: Option<i64>,
-    /// Unix seconds of creation; the list order's first key.
-    pub created_at: i64,
-    /// Unix seconds of archiving; `null` when not archived.
-    pub archived_at: Option<i64>,
-}
-
-impl Conversation {
-    /// A conversation as a create makes it: everything else unset.
-    pub fn new(
-        id: Box<str>,
-        contact_id: Option<Box<str>>,
-        group_id: Option<Box<str>>,
-        created_at: i64,
-    ) -> Self {
-        Conversation {
-            id,
-            contact_id,
-            group_id,
-            pinned_message_id: None,
-            is_pinned: false,
-            is_muted: false,
-            last_active_at: None,
-            last_opened_at: None,
-            created_at,
-            archived_at: None,
-        }
-    }
-}
-
 /// The list response: `has_more` first, then `data`, as documented.
 #[derive(Debug, Serialize)]
-pub struct Page<'a> {
-    /// Whether more conversations exist past this page in the direction of travel.
+pub struct Page<'a, R> {
+    /// Whether more records exist past this page in the direction of travel.
     pub has_more: bool,
     /// The page, always in list order.
-    pub data: Vec<&'a Conversation>,
+    pub data: Vec<&'a R>,
 }
 
 /// Serializes a response body: the documents' pretty layout (two-space indent, `": "`), or
@@ -140,39 +92,65 @@ fn id_string(name: &str, s: &str) -> Result<Option<Box<str>>, Problem> {
     Ok(Some(s.into()))
 }
 
-/// Types a create's `contact_id` / `group_id`: a non-empty string, or absent.
-/// An empty form value and a JSON `null` both count as absent.
-pub fn optional_id(name: &str, raw: &RawValue) -> Result<Option<Box<str>>, Problem> {
-    match raw {
-        RawValue::Form(s) if s.is_empty() => Ok(None),
-        RawValue::Form(s) => id_string(name, s),
-        RawValue::Json(Value::Null) => Ok(None),
-        RawValue::Json(Value::String(s)) if !s.is_empty() => id_string(name, s),
-        RawValue::Json(other) => Err(Problem::param(
-            name,
-            format!(
-                "Invalid value for '{name}': expected a non-empty string, got {}.",
-                describe(other)
-            ),
-        )),
+/// What a null — JSON `null`, or an empty form value — means for a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Null {
+    /// Nothing: the field cannot be null.
+    Refused,
+    /// The field is not sent (a create's optional field).
+    Absent,
+    /// The field is cleared (an update of a nullable field); messages say "or null".
+    Clears,
+}
+
+impl Null {
+    /// What null means for `field`, in a create or an update.
+    pub fn for_field(field: &Field, update: bool) -> Null {
+        match (field.nullable, update) {
+            (false, _) => Null::Refused,
+            (true, false) => Null::Absent,
+            (true, true) => Null::Clears,
+        }
+    }
+
+    fn accepted(self) -> bool {
+        self != Null::Refused
+    }
+
+    /// What a message adds to the expected type.
+    fn or_null(self) -> &'static str {
+        if self == Null::Clears { " or null" } else { "" }
     }
 }
 
-/// Types a nullable string such as `pinned_message_id`: an empty form value or JSON `null`
-/// clears it.
-pub fn nullable_string(name: &str, raw: &RawValue) -> Result<Nullable<Box<str>>, Problem> {
-    match raw {
-        RawValue::Form(s) if s.is_empty() => Ok(None),
-        RawValue::Form(s) => id_string(name, s),
-        RawValue::Json(Value::Null) => Ok(None),
-        RawValue::Json(Value::String(s)) if !s.is_empty() => id_string(name, s),
-        RawValue::Json(other) => Err(Problem::param(
+/// Types a value sent for `field` by its kind; `null` says what a null means for it.
+pub fn field_value(field: &Field, null: Null, raw: &RawValue) -> Result<Owned, Problem> {
+    match field.kind {
+        Kind::Text => text(field.name, raw, null).map(Owned::Text),
+        Kind::Bool => boolean(field.name, raw).map(Owned::Bool),
+        Kind::Timestamp => timestamp(field.name, raw, null).map(Owned::Time),
+    }
+}
+
+/// Types a text field such as `contact_id` or `pinned_message_id`: a non-empty string of
+/// an ID as [`id_rule`] says, or null as `null` allows.
+pub fn text(name: &str, raw: &RawValue, null: Null) -> Result<Option<Box<str>>, Problem> {
+    let expected = |got: String| {
+        Problem::param(
             name,
             format!(
-                "Invalid value for '{name}': expected a non-empty string or null, got {}.",
-                describe(other)
+                "Invalid value for '{name}': expected a non-empty string{}, got {got}.",
+                null.or_null()
             ),
-        )),
+        )
+    };
+    match raw {
+        RawValue::Form(s) if s.is_empty() && null.accepted() => Ok(None),
+        RawValue::Form(s) if s.is_empty() => Err(expected("an empty value".to_owned())),
+        RawValue::Form(s) => id_string(name, s),
+        RawValue::Json(Value::Null) if null.accepted() => Ok(None),
+        RawValue::Json(Value::String(s)) if !s.is_empty() => id_string(name, s),
+        RawValue::Json(other) => Err(expected(describe(other))),
     }
 }
 
@@ -199,24 +177,25 @@ pub fn boolean(name: &str, raw: &RawValue) -> Result<bool, Problem> {
     }
 }
 
-/// Types a nullable timestamp such as `archived_at`: an integer of Unix seconds from 0 to
-/// [`MAX_TIMESTAMP`], or an empty form value / JSON `null` for null.
-pub fn nullable_timestamp(name: &str, raw: &RawValue) -> Result<Nullable<i64>, Problem> {
+/// Types a timestamp field such as `archived_at`: an integer of Unix seconds from 0 to
+/// [`MAX_TIMESTAMP`], or null as `null` allows.
+pub fn timestamp(name: &str, raw: &RawValue, null: Null) -> Result<Option<i64>, Problem> {
     let expected = |got: String| {
         Problem::param(
             name,
             format!(
-                "Invalid value for '{name}': expected {} or null, got {got}.",
-                a_timestamp()
+                "Invalid value for '{name}': expected {}{}, got {got}.",
+                a_timestamp(),
+                null.or_null()
             ),
         )
     };
     match raw {
-        RawValue::Form(s) if s.is_empty() => Ok(None),
+        RawValue::Form(s) if s.is_empty() && null.accepted() => Ok(None),
         RawValue::Form(s) => parse_timestamp(s)
             .map(Some)
             .ok_or_else(|| expected(format!("'{}'", clip(s)))),
-        RawValue::Json(Value::Null) => Ok(None),
+        RawValue::Json(Value::Null) if null.accepted() => Ok(None),
         RawValue::Json(Value::Number(n)) => json_integer(n)
             .filter(|t| is_timestamp(*t))
             .map(Some)
@@ -291,21 +270,6 @@ pub fn clip(s: &str) -> String {
     }
 }
 
-/// The documented conversation `xgQQXg3hrtjh7AvZ`, as the documents show it.
-#[cfg(test)]
-pub(crate) fn documented_conversation() -> Conversation {
-    Conversation {
-        last_active_at: Some(705103200),
-        last_opened_at: Some(705103200),
-        ..Conversation::new(
-            "xgQQXg3hrtjh7AvZ".into(),
-            Some("WAz8eIbvDR60rouK".into()),
-            None,
-            692233200,
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,28 +280,6 @@ mod tests {
     }
 
     #[test]
-    fn documented_conversation_serializes_in_documented_key_order() {
-        let c = documented_conversation();
-        let expected = r#"{
-  "id": "xgQQXg3hrtjh7AvZ",
-  "contact_id": "WAz8eIbvDR60rouK",
-  "group_id": null,
-  "pinned_message_id": null,
-  "is_pinned": false,
-  "is_muted": false,
-  "last_active_at": 705103200,
-  "last_opened_at": 705103200,
-  "created_at": 692233200,
-  "archived_at": null
-}
-"#;
-        assert_eq!(String::from_utf8(to_body(&c, false)).unwrap(), expected);
-        let compact = String::from_utf8(to_body(&c, true)).unwrap();
-        assert!(compact.starts_with(r#"{"id":"xgQQXg3hrtjh7AvZ","contact_id""#));
-        assert_eq!(compact.lines().count(), 1);
-    }
-
-    #[test]
     fn form_values_are_typed_by_their_field() {
         assert_eq!(boolean("is_muted", &form("true")), Ok(true));
         assert_eq!(boolean("is_muted", &form("false")), Ok(false));
@@ -345,41 +287,44 @@ mod tests {
             let err = boolean("is_muted", &form(bad)).unwrap_err();
             assert_eq!(err.param.as_deref(), Some("is_muted"));
         }
-        assert_eq!(nullable_timestamp("archived_at", &form("")), Ok(None));
-        assert_eq!(nullable_timestamp("archived_at", &form("0")), Ok(Some(0)));
+        assert_eq!(timestamp("archived_at", &form(""), Null::Clears), Ok(None));
         assert_eq!(
-            nullable_timestamp("archived_at", &form("705103200")),
+            timestamp("archived_at", &form("0"), Null::Clears),
+            Ok(Some(0))
+        );
+        assert_eq!(
+            timestamp("archived_at", &form("705103200"), Null::Clears),
             Ok(Some(705103200))
         );
         assert_eq!(
-            nullable_timestamp("archived_at", &form("9007199254740991")),
+            timestamp("archived_at", &form("9007199254740991"), Null::Clears),
             Ok(Some(MAX_TIMESTAMP))
         );
-        let past = nullable_timestamp("archived_at", &form("9007199254740992")).unwrap_err();
+        let past = timestamp("archived_at", &form("9007199254740992"), Null::Clears).unwrap_err();
         assert!(
             past.message.contains("'archived_at'") && past.message.contains("9007199254740991"),
             "{past:?}"
         );
         for bad in ["-1", "+1", "1.5", "1e3", "abc", "99999999999999999999"] {
             assert!(
-                nullable_timestamp("archived_at", &form(bad)).is_err(),
+                timestamp("archived_at", &form(bad), Null::Clears).is_err(),
                 "{bad}"
             );
         }
-        assert_eq!(nullable_string("pinned_message_id", &form("")), Ok(None));
-        assert_eq!(optional_id("contact_id", &form("")), Ok(None));
-        assert!(optional_id("contact_id", &form(&"x".repeat(255))).is_ok());
+        assert_eq!(text("pinned_message_id", &form(""), Null::Clears), Ok(None));
+        assert_eq!(text("contact_id", &form(""), Null::Absent), Ok(None));
+        assert!(text("contact_id", &form(&"x".repeat(255)), Null::Absent).is_ok());
         // IDs are made of the ID alphabet, so 255 characters are 255 bytes.
         for bad in ["é", "a b", "a/b", "a?b", "a%2Fb"] {
-            let err = optional_id("contact_id", &form(bad)).unwrap_err();
+            let err = text("contact_id", &form(bad), Null::Absent).unwrap_err();
             assert!(
                 err.message.contains("an ID is 1 to 255 characters"),
                 "{err:?}"
             );
         }
-        let long = optional_id("group_id", &form(&"x".repeat(256))).unwrap_err();
+        let long = text("group_id", &form(&"x".repeat(256)), Null::Absent).unwrap_err();
         assert_eq!(long.param.as_deref(), Some("group_id"));
-        assert!(nullable_string("pinned_message_id", &form(&"x".repeat(256))).is_err());
+        assert!(text("pinned_message_id", &form(&"x".repeat(256)), Null::Clears).is_err());
     }
 
     #[test]
@@ -388,18 +333,24 @@ mod tests {
         assert_eq!(boolean("is_pinned", &j(json!(true))), Ok(true));
         assert!(boolean("is_pinned", &j(json!("true"))).is_err());
         assert!(boolean("is_pinned", &j(json!(null))).is_err());
-        assert_eq!(nullable_timestamp("archived_at", &j(json!(null))), Ok(None));
-        assert_eq!(nullable_timestamp("archived_at", &j(json!(5))), Ok(Some(5)));
-        assert!(nullable_timestamp("archived_at", &j(json!(-5))).is_err());
-        assert!(nullable_timestamp("archived_at", &j(json!(1.5))).is_err());
         assert_eq!(
-            nullable_timestamp("archived_at", &j(json!(260889.0))),
+            timestamp("archived_at", &j(json!(null)), Null::Clears),
+            Ok(None)
+        );
+        assert_eq!(
+            timestamp("archived_at", &j(json!(5)), Null::Clears),
+            Ok(Some(5))
+        );
+        assert!(timestamp("archived_at", &j(json!(-5)), Null::Clears).is_err());
+        assert!(timestamp("archived_at", &j(json!(1.5)), Null::Clears).is_err());
+        assert_eq!(
+            timestamp("archived_at", &j(json!(260889.0)), Null::Clears),
             Ok(Some(260889)),
             "an integral float is an integer in JSON Schema"
         );
-        assert!(nullable_timestamp("archived_at", &j(json!(1e300))).is_err());
+        assert!(timestamp("archived_at", &j(json!(1e300)), Null::Clears).is_err());
         assert_eq!(
-            nullable_timestamp("archived_at", &j(json!(MAX_TIMESTAMP))),
+            timestamp("archived_at", &j(json!(MAX_TIMESTAMP)), Null::Clears),
             Ok(Some(MAX_TIMESTAMP))
         );
         for past in [
@@ -407,14 +358,50 @@ mod tests {
             json!(i64::MAX),
             json!(9007199254740992.0),
         ] {
-            let err = nullable_timestamp("archived_at", &j(past.clone())).unwrap_err();
+            let err = timestamp("archived_at", &j(past.clone()), Null::Clears).unwrap_err();
             assert!(err.message.contains("9007199254740991"), "{past}: {err:?}");
         }
-        assert!(nullable_timestamp("archived_at", &j(json!("5"))).is_err());
-        assert!(optional_id("contact_id", &j(json!(""))).is_err());
-        assert!(optional_id("contact_id", &j(json!(7))).is_err());
-        assert_eq!(optional_id("contact_id", &j(json!(null))), Ok(None));
-        assert!(nullable_string("pinned_message_id", &j(json!(["x"]))).is_err());
+        assert!(timestamp("archived_at", &j(json!("5")), Null::Clears).is_err());
+        assert!(text("contact_id", &j(json!("")), Null::Absent).is_err());
+        assert!(text("contact_id", &j(json!(7)), Null::Absent).is_err());
+        assert_eq!(text("contact_id", &j(json!(null)), Null::Absent), Ok(None));
+        assert!(text("pinned_message_id", &j(json!(["x"])), Null::Clears).is_err());
+    }
+
+    #[test]
+    fn messages_say_or_null_only_where_null_clears() {
+        let message = |null: Null| {
+            let text = text("f", &RawValue::Json(json!(7)), null)
+                .unwrap_err()
+                .message;
+            let time = timestamp("f", &RawValue::Json(json!("x")), null)
+                .unwrap_err()
+                .message;
+            (text, time)
+        };
+        let (text_clears, time_clears) = message(Null::Clears);
+        assert_eq!(
+            text_clears,
+            "Invalid value for 'f': expected a non-empty string or null, got 7."
+        );
+        assert!(
+            time_clears.ends_with(" or null, got the string 'x'."),
+            "{time_clears}"
+        );
+        for null in [Null::Absent, Null::Refused] {
+            let (text, time) = message(null);
+            assert_eq!(
+                text,
+                "Invalid value for 'f': expected a non-empty string, got 7."
+            );
+            assert!(!time.contains("or null"), "{time}");
+        }
+        // Only where null is refused is it an error.
+        let null = RawValue::Json(Value::Null);
+        assert_eq!(text("f", &null, Null::Absent), Ok(None));
+        assert!(text("f", &null, Null::Refused).is_err());
+        assert!(text("f", &RawValue::Form(String::new()), Null::Refused).is_err());
+        assert!(timestamp("f", &null, Null::Refused).is_err());
     }
 
     #[test]

@@ -1,45 +1,53 @@
 //! The OpenAPI 3.1 description of the emulated API, served at `GET /openapi.json`.
 //!
 //! Built from the same facts the server runs on: the base paths and operations of `router`,
-//! the limits of `api` and `model`, and the running profile's error body. Its examples are
-//! the documents' calls and the answers the API's own functions give them on the default
-//! fixtures, errors rendered by `error` in the running profile. A test checks it against the
-//! router both ways (every route described, nothing described that is not routed), others
-//! check the examples against the documents and the live server.
+//! each resource's description (`resources`: its fields, its filters, its create rule and
+//! its documented calls), the limits of `api` and `model`, and the running profile's error
+//! body. Its examples are the documents' calls and the answers the API's own functions give
+//! them on the default fixtures, errors rendered by `error` in the running profile. A test
+//! checks it against the router both ways (every route described, nothing described that
+//! is not routed), others check the examples against the documents and the live server.
 
-use crate::api::{self, Content, Reply};
+use crate::api::{self, Context};
 use crate::body::body_kind;
+use crate::clock::Clock;
 use crate::config::{Auth, Profile};
 use crate::error::ApiError;
-use crate::fixtures::Fixtures;
+use crate::exchange::{Content, Reply};
+use crate::fixtures::{Fixtures, Listed};
 use crate::http::authenticate;
 use crate::ids::MAX_ID_LEN;
-use crate::model::{Fields, MAX_TIMESTAMP, RawValue};
+use crate::model::{Fields, MAX_TIMESTAMP, Null, RawValue};
+use crate::resources::{Conversation, Description, Field, Kind, Resource, Test};
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
-use hyper::header::HeaderMap;
+use crate::workspace::Held;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-
-/// The conversation the documents' examples retrieve, update, delete and create.
-const DOCUMENTED_ID: &str = "xgQQXg3hrtjh7AvZ";
 
 /// The document for a server running `profile`; `auth` says whether a bearer token is
 /// required (it is not with `--no-auth`).
 pub fn document(profile: Profile, auth: &Auth) -> Value {
-    let examples = Examples::run(profile, auth);
+    let examples: Vec<Examples> = Resource::ALL
+        .into_iter()
+        .map(|resource| match resource {
+            Resource::Conversations => Examples::run::<Conversation>(profile, auth),
+        })
+        .collect();
     let mut paths = serde_json::Map::new();
     for base in Base::ALL {
-        let prefix = base.prefix();
-        paths.insert(
-            format!("{prefix}/conversations"),
-            collection(base, &examples),
-        );
-        paths.insert(
-            format!("{prefix}/conversations/{{id}}"),
-            item(base, &examples),
-        );
+        for ex in &examples {
+            let collection_path = format!("{}/{}", base.prefix(), ex.description.plural);
+            let item_path = format!("{collection_path}/{{id}}");
+            paths.insert(collection_path, collection(base, ex));
+            paths.insert(item_path, item(base, ex));
+        }
     }
+    let mut schemas = Map::new();
+    for ex in &examples {
+        schemas.extend(resource_schemas(ex.description));
+    }
+    schemas.insert("Error".into(), error_schema(profile));
     let security = match auth {
         Auth::Disabled => json!([]),
         Auth::AnyToken | Auth::Tokens(_) => json!([{ "bearerAuth": [] }]),
@@ -60,88 +68,105 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
             "securitySchemes": {
                 "bearerAuth": { "type": "http", "scheme": "bearer" },
             },
-            "schemas": {
-                "Conversation": conversation_schema(),
-                "ConversationList": {
-                    "type": "object",
-                    "required": ["has_more", "data"],
-                    "additionalProperties": false,
-                    "properties": {
-                        "has_more": { "type": "boolean" },
-                        "data": {
-                            "type": "array",
-                            "maxItems": 100,
-                            "items": { "$ref": "#/components/schemas/Conversation" },
-                        },
-                    },
-                },
-                "CreateConversation": create_schema(
-                    "CreateConversation",
-                    "A JSON create: contact_id, group_id or both; null counts as absent.",
-                    nullable_id(),
-                ),
-                "CreateConversationForm": create_schema(
-                    "CreateConversationForm",
-                    "A form create: contact_id, group_id or both; an empty value counts as absent.",
-                    form_string(),
-                ),
-                "UpdateConversation": {
-                    "description": "A JSON update: only the fields sent change; null clears.",
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "pinned_message_id": nullable_id(),
-                        "is_pinned": { "type": "boolean" },
-                        "is_muted": { "type": "boolean" },
-                        "archived_at": timestamp(true),
-                    },
-                },
-                "UpdateConversationForm": {
-                    "description": "A form update: values are text; an empty value is null.",
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "pinned_message_id": form_string(),
-                        "is_pinned": form_boolean(),
-                        "is_muted": form_boolean(),
-                        "archived_at": {
-                            "type": "string",
-                            "pattern": form_timestamp_pattern(),
-                            "description": format!(
-                                "Unix time in seconds, in decimal digits, at most {MAX_TIMESTAMP}; \
-                                 empty for null."
-                            ),
-                        },
-                    },
-                },
-                "Error": error_schema(profile),
-            },
+            "schemas": schemas,
         },
     })
 }
 
-/// The documents' calls and what a fresh server answers them, computed by running the API's
-/// own functions on a workspace seeded with the default fixtures, as a fresh server is. The
-/// documented values are thus stated once, in the fixtures and the two request bodies below;
-/// a test compares every example with the documents and the reviewed snapshots.
+/// A resource's schemas: the record, its list page, and the create and update bodies in
+/// both encodings.
+fn resource_schemas(d: &Description) -> Map<String, Value> {
+    let title = d.title;
+    let update = |encoding: Encoding, description: &str| {
+        let properties: Map<String, Value> = d
+            .updatable()
+            .map(|f| (f.name.to_owned(), field_schema(f, encoding, true)))
+            .collect();
+        json!({
+            "description": description,
+            "type": "object",
+            "additionalProperties": false,
+            "properties": properties,
+        })
+    };
+    let mut schemas = Map::new();
+    schemas.insert(title.into(), record_schema(d));
+    schemas.insert(
+        format!("{title}List"),
+        json!({
+            "type": "object",
+            "required": ["has_more", "data"],
+            "additionalProperties": false,
+            "properties": {
+                "has_more": { "type": "boolean" },
+                "data": {
+                    "type": "array",
+                    "maxItems": 100,
+                    "items": { "$ref": format!("#/components/schemas/{title}") },
+                },
+            },
+        }),
+    );
+    let either = format!("{} or both", d.create_needs_one_of.join(", "));
+    schemas.insert(
+        format!("Create{title}"),
+        create_schema(
+            d,
+            &format!("Create{title}"),
+            &format!("A JSON create: {either}; null counts as absent."),
+            Encoding::Json,
+        ),
+    );
+    schemas.insert(
+        format!("Create{title}Form"),
+        create_schema(
+            d,
+            &format!("Create{title}Form"),
+            &format!("A form create: {either}; an empty value counts as absent."),
+            Encoding::Form,
+        ),
+    );
+    schemas.insert(
+        format!("Update{title}"),
+        update(
+            Encoding::Json,
+            "A JSON update: only the fields sent change; null clears.",
+        ),
+    );
+    schemas.insert(
+        format!("Update{title}Form"),
+        update(
+            Encoding::Form,
+            "A form update: values are text; an empty value is null.",
+        ),
+    );
+    schemas
+}
+
+/// The documents' calls on one resource and what a fresh server answers them, computed by
+/// running the API's own functions on a workspace seeded with the default fixtures, as a
+/// fresh server is. The documented values are thus stated once, in the fixtures and the
+/// resource's description; a test compares every example with the documents and the
+/// reviewed snapshots.
 struct Examples {
     profile: Profile,
+    description: &'static Description,
     /// The documented list call's `limit`.
     limit: usize,
     /// The documented list's answer.
     list: Value,
     /// The documented create's body (as JSON) and answer, with the clock at the documented
-    /// conversation's `created_at` and its ID queued.
+    /// record's `created_at` and its ID queued.
     create: (Value, Value),
     /// The documented retrieve's answer.
     retrieve: Value,
     /// The documented update's body (as JSON) and answer.
     update: (Value, Value),
-    /// Retrieve, update or delete of the documented conversation once it is deleted.
+    /// Retrieve, update or delete of the documented record once it is deleted.
     not_found: ApiError,
     /// A list with `limit` out of range ([`INVALID_LIST_QUERY`]).
     invalid_list: ApiError,
-    /// A create that names neither a contact nor a group.
+    /// A create without the fields it needs.
     invalid_create: ApiError,
     /// An update of a read-only field.
     invalid_update: ApiError,
@@ -157,52 +182,60 @@ const DOCUMENTED_LIST_QUERY: &str = "limit=10";
 const INVALID_LIST_QUERY: &str = "limit=0";
 
 impl Examples {
-    fn run(profile: Profile, auth: &Auth) -> Self {
+    fn run<R: Held + Listed>(profile: Profile, auth: &Auth) -> Self {
+        let d = R::DESCRIPTION;
+        let id = d.docs.documented_id;
         let fixtures = Fixtures::documented();
-        let documented = fixtures
-            .conversations
+        let documented = R::listed(&fixtures)
             .iter()
-            .find(|c| &*c.id == DOCUMENTED_ID)
-            .expect("the default fixtures hold the documented conversation");
-        let create_body = json!({ "contact_id": documented.contact_id });
-        let update_body = json!({ "is_muted": true });
+            .find(|r| r.id() == id)
+            .expect("the default fixtures hold the documented record");
+        let values = serde_json::to_value(&**documented).expect("a record is JSON");
+        let create_body: Value = d
+            .docs
+            .create_sends
+            .iter()
+            .map(|name| ((*name).to_owned(), values[*name].clone()))
+            .collect::<Map<_, _>>()
+            .into();
+        let update_body: Value =
+            serde_json::from_str(d.docs.update_body).expect("the documented update is JSON");
 
         let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&fixtures, 0)));
-        let query = api::list_query(DOCUMENTED_LIST_QUERY).expect("a valid list query");
-        let list = answer(api::list(&ws, &query, false));
-        let retrieve = answer(api::retrieve(&ws, DOCUMENTED_ID, false));
-        let patch = api::patch(&fields(&update_body)).expect("a valid update");
-        let updated = answer(api::update(&ws, DOCUMENTED_ID, &patch, false));
-        api::delete(&ws, DOCUMENTED_ID).expect("the documented conversation is there to delete");
-        let not_found = refusal(api::retrieve(&ws, DOCUMENTED_ID, false));
+        let query = api::list_query(d, DOCUMENTED_LIST_QUERY).expect("a valid list query");
+        let list = answer(api::list::<R>(&ws, &query, false));
+        let retrieve = answer(api::retrieve::<R>(&ws, id, false));
+        let patch = api::patch(d, &fields(&update_body)).expect("a valid update");
+        let updated = answer(api::update::<R>(&ws, id, &patch, false));
+        api::delete::<R>(&ws, id).expect("the documented record is there to delete");
+        let not_found = refusal(api::retrieve::<R>(&ws, id, false));
 
         let queued = Fixtures {
-            conversations: Vec::new(),
-            next_ids: vec![DOCUMENTED_ID.into()],
+            next_ids: vec![id.into()],
+            ..Fixtures::default()
         };
         let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&queued, 0)));
-        let new = api::new_conversation(&fields(&create_body)).expect("a valid create");
-        let created = answer(api::create(
-            &ws,
-            Base::V1,
-            new,
-            documented.created_at,
-            false,
-            usize::MAX,
-        ));
+        let new = api::new_record(d, &fields(&create_body)).expect("a valid create");
+        let cx = Context {
+            compact: false,
+            max_objects: usize::MAX,
+            clock: &Clock::new(Some(documented.created_at())),
+        };
+        let created = answer(api::create::<R>(&ws, Base::V1, &new, &cx));
 
         Examples {
             profile,
+            description: d,
             limit: query.limit,
             list,
             create: (create_body, created),
             retrieve,
             update: (update_body, updated),
             not_found,
-            invalid_list: refusal(api::list_query(INVALID_LIST_QUERY)),
-            invalid_create: refusal(api::new_conversation(&Fields::new())),
-            invalid_update: refusal(api::patch(&fields(&json!({ "created_at": 0 })))),
-            unauthorized: authenticate(auth, &HeaderMap::new()).err(),
+            invalid_list: refusal(api::list_query(d, INVALID_LIST_QUERY)),
+            invalid_create: refusal(api::new_record(d, &Fields::new())),
+            invalid_update: refusal(api::patch(d, &fields(&json!({ "created_at": 0 })))),
+            unauthorized: authenticate(auth, None).err(),
             unsupported: refusal(body_kind(Some(b"text/plain"))),
         }
     }
@@ -334,40 +367,36 @@ fn operation_id(base: Base, name: &str) -> String {
 }
 
 fn collection(base: Base, ex: &Examples) -> Value {
-    let url = format!("{}/conversations", base.prefix());
-    let list_parameters = json!([
-        {
-            "name": "limit", "in": "query", "required": false,
-            "description": "How many conversations a page holds.",
-            "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 },
-            "examples": documented("The documented list call's limit", json!(ex.limit)),
-        },
-        boolean_filter("muted", "Only muted (true) or only unmuted (false) conversations."),
-        boolean_filter("archived", "Only archived (true) or only unarchived (false) conversations."),
-        boolean_filter("pinned", "Only pinned (true) or only unpinned (false) conversations."),
-        {
-            "name": "group_id", "in": "query", "required": false,
-            "description": "Only conversations of this group.",
-            "schema": { "type": "string", "minLength": 1 },
-        },
-        {
-            "name": "starting_after", "in": "query", "required": false,
-            "description": "The page after this conversation. Not with ending_before.",
-            "schema": { "type": "string", "minLength": 1 },
-        },
-        {
-            "name": "ending_before", "in": "query", "required": false,
-            "description": "The page just before this conversation. Not with starting_after.",
-            "schema": { "type": "string", "minLength": 1 },
-        },
-    ]);
+    let d = ex.description;
+    let (plural, singular) = (d.plural, d.singular);
+    let url = format!("{}/{plural}", base.prefix());
+    let mut list_parameters = vec![json!({
+        "name": "limit", "in": "query", "required": false,
+        "description": format!("How many {plural} a page holds."),
+        "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 },
+        "examples": documented("The documented list call's limit", json!(ex.limit)),
+    })];
+    for filter in d.filters {
+        list_parameters.push(match filter.test {
+            Test::Is | Test::IsSet => boolean_filter(filter.param, filter.doc),
+            Test::Equals => id_parameter(filter.param, filter.doc),
+        });
+    }
+    list_parameters.push(id_parameter(
+        "starting_after",
+        &format!("The page after this {singular}. Not with ending_before."),
+    ));
+    list_parameters.push(id_parameter(
+        "ending_before",
+        &format!("The page just before this {singular}. Not with starting_after."),
+    ));
     let mut list_responses = Map::new();
     list_responses.insert(
         "200".into(),
         json!({
-            "description": "One page of conversations.",
+            "description": format!("One page of {plural}."),
             "content": json_content(
-                "ConversationList",
+                &format!("{}List", d.title),
                 documented("The documented list call's answer", ex.list.clone()),
             ),
         }),
@@ -388,25 +417,25 @@ fn collection(base: Base, ex: &Examples) -> Value {
     create_responses.insert(
         "201".into(),
         json!({
-            "description": "The new conversation.",
+            "description": format!("The new {singular}."),
             "headers": {
                 "Location": {
-                    "description": "The new conversation's path, under the same base.",
+                    "description": format!("The new {singular}'s path, under the same base."),
                     "schema": { "type": "string" },
                 },
             },
             "content": json_content(
-                "Conversation",
+                d.title,
                 documented("The documented create's answer", created.clone()),
             ),
-            "links": created_links(base),
+            "links": created_links(base, d),
         }),
     );
     create_responses.insert(
         "400".into(),
         ex.error(
             "A body field is invalid or missing; the message names it.",
-            ("no_contact_or_group", "Neither contact_id nor group_id"),
+            d.docs.create_refused,
             &ex.invalid_create,
             &url,
         ),
@@ -414,9 +443,10 @@ fn collection(base: Base, ex: &Examples) -> Value {
     create_responses.insert(
         "429".into(),
         ex.error(
-            "The workspace holds as many conversations as it may (--max-objects).",
+            &format!("The workspace holds as many {plural} as it may (--max-objects)."),
             ("workspace_full", "A workspace at its limit"),
             &ApiError::TooManyObjects {
+                resource: plural,
                 held: crate::config::DEFAULT_MAX_OBJECTS,
                 limit: crate::config::DEFAULT_MAX_OBJECTS,
             },
@@ -427,13 +457,13 @@ fn collection(base: Base, ex: &Examples) -> Value {
 
     json!({
         "get": {
-            "operationId": operation_id(base, "list_conversations"),
-            "summary": "List conversations, newest first",
+            "operationId": operation_id(base, &format!("list_{plural}")),
+            "summary": format!("List {plural}, newest first"),
             "parameters": list_parameters,
             "responses": in_order(list_responses),
         },
         "head": {
-            "operationId": operation_id(base, "list_conversations_head"),
+            "operationId": operation_id(base, &format!("list_{plural}_head")),
             "summary": "The list's headers, without a body",
             "parameters": list_parameters,
             "responses": {
@@ -444,20 +474,26 @@ fn collection(base: Base, ex: &Examples) -> Value {
             },
         },
         "post": {
-            "operationId": operation_id(base, "create_conversation"),
-            "summary": "Create a conversation with a contact or a group",
-            "requestBody": body("CreateConversation", true, create_body),
+            "operationId": operation_id(base, &format!("create_{singular}")),
+            "summary": d.docs.create_summary,
+            "requestBody": body(&format!("Create{}", d.title), true, create_body),
             "responses": in_order(create_responses),
         },
     })
 }
 
 fn item(base: Base, ex: &Examples) -> Value {
-    let url = format!("{}/conversations/{DOCUMENTED_ID}", base.prefix());
+    let d = ex.description;
+    let singular = d.singular;
+    let id = d.docs.documented_id;
+    let url = format!("{}/{}/{id}", base.prefix(), d.plural);
     let not_found = || {
         ex.error(
-            "No conversation has this ID (in this token's workspace).",
-            ("not_found", "The documented conversation, once deleted"),
+            &format!("No {singular} has this ID (in this token's workspace)."),
+            (
+                "not_found",
+                &format!("The documented {singular}, once deleted"),
+            ),
             &ex.not_found,
             &url,
         )
@@ -465,7 +501,7 @@ fn item(base: Base, ex: &Examples) -> Value {
     let found = |description: &str, summary: &str, example: &Value| {
         json!({
             "description": description,
-            "content": json_content("Conversation", documented(summary, example.clone())),
+            "content": json_content(d.title, documented(summary, example.clone())),
         })
     };
 
@@ -473,7 +509,7 @@ fn item(base: Base, ex: &Examples) -> Value {
     retrieve_responses.insert(
         "200".into(),
         found(
-            "The conversation.",
+            &format!("The {singular}."),
             "The documented retrieve's answer",
             &ex.retrieve,
         ),
@@ -486,7 +522,7 @@ fn item(base: Base, ex: &Examples) -> Value {
     update_responses.insert(
         "200".into(),
         found(
-            "The updated conversation.",
+            &format!("The updated {singular}."),
             "The documented update's answer",
             updated,
         ),
@@ -514,57 +550,58 @@ fn item(base: Base, ex: &Examples) -> Value {
     json!({
         "parameters": [{
             "name": "id", "in": "path", "required": true,
-            "description": "The conversation's ID.",
+            "description": format!("The {singular}'s ID."),
             "schema": { "type": "string", "minLength": 1 },
-            "examples": documented("The documented conversation", json!(DOCUMENTED_ID)),
+            "examples": documented(&format!("The documented {singular}"), json!(id)),
         }],
         "get": {
-            "operationId": operation_id(base, "retrieve_conversation"),
-            "summary": "Retrieve a conversation",
+            "operationId": operation_id(base, &format!("retrieve_{singular}")),
+            "summary": format!("Retrieve a {singular}"),
             "responses": in_order(retrieve_responses),
         },
         "head": {
-            "operationId": operation_id(base, "retrieve_conversation_head"),
-            "summary": "The conversation's headers, without a body",
+            "operationId": operation_id(base, &format!("retrieve_{singular}_head")),
+            "summary": format!("The {singular}'s headers, without a body"),
             "responses": {
                 "200": { "description": "The headers a GET would answer with." },
                 "401": { "description": "No usable bearer token." },
-                "404": { "description": "No such conversation." },
+                "404": { "description": format!("No such {singular}.") },
                 "default": { "description": "Any other error, without a body." },
             },
         },
         "put": {
-            "operationId": operation_id(base, "update_conversation"),
-            "summary": "Update a conversation; only the fields sent change",
-            "requestBody": body("UpdateConversation", false, update_body),
+            "operationId": operation_id(base, &format!("update_{singular}")),
+            "summary": format!("Update a {singular}; only the fields sent change"),
+            "requestBody": body(&format!("Update{}", d.title), false, update_body),
             "responses": in_order(update_responses),
         },
         "delete": {
-            "operationId": operation_id(base, "delete_conversation"),
-            "summary": "Delete a conversation for good",
+            "operationId": operation_id(base, &format!("delete_{singular}")),
+            "summary": format!("Delete a {singular} for good"),
             "responses": in_order(delete_responses),
         },
     })
 }
 
-/// Links from a create's answer to the operations on the new conversation, under the same
-/// base, its ID read from the answer's `id`: what a client (or a stateful fuzzer) does next.
+/// Links from a create's answer to the operations on the new record, under the same base,
+/// its ID read from the answer's `id`: what a client (or a stateful fuzzer) does next.
 ///
 /// A list's answer has none: `/data/0/id` names nothing on an empty page, which a filter
 /// often gives, and schemathesis infers the list-to-item links by itself.
-fn created_links(base: Base) -> Value {
-    let link = |operation: &str, verb: &str| {
-        json!({
-            "operationId": operation_id(base, operation),
-            "parameters": { "id": "$response.body#/id" },
-            "description": format!("{verb} the new conversation."),
+fn created_links(base: Base, d: &Description) -> Value {
+    let links: Map<String, Value> = ["Retrieve", "Update", "Delete"]
+        .into_iter()
+        .map(|verb| {
+            let operation = format!("{}_{}", verb.to_lowercase(), d.singular);
+            let link = json!({
+                "operationId": operation_id(base, &operation),
+                "parameters": { "id": "$response.body#/id" },
+                "description": format!("{verb} the new {}.", d.singular),
+            });
+            (format!("{verb}{}", d.title), link)
         })
-    };
-    json!({
-        "RetrieveConversation": link("retrieve_conversation", "Retrieve"),
-        "UpdateConversation": link("update_conversation", "Update"),
-        "DeleteConversation": link("delete_conversation", "Delete"),
-    })
+        .collect();
+    Value::Object(links)
 }
 
 /// Responses in the order of their status, `default` last.
@@ -610,36 +647,97 @@ fn body(schema: &str, required: bool, example: &Value) -> Value {
     })
 }
 
-/// A create body: a choice of two complete objects, one that names a contact and one that
-/// names a group (a body naming both fits either). Nothing stands beside the choice, so code
-/// generators make the type a union of the two, and `{}` fits neither. `name` is the
-/// schema's, which titles its alternatives (the names generated types take); `optional` is
-/// the schema of the ID that an alternative leaves optional.
-fn create_schema(name: &str, description: &str, optional: Value) -> Value {
-    let alternative = |with: &str, named: &str| {
-        let mut properties = serde_json::Map::new();
-        for field in ["contact_id", "group_id"] {
-            let schema = if field == named {
-                id_string()
-            } else {
-                optional.clone()
-            };
-            properties.insert(field.to_owned(), schema);
+/// How a request body is encoded: its values typed (JSON) or all text (a form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    Form,
+}
+
+/// A create body. With a rule that it name one of some fields: a choice of complete objects,
+/// one per such field, which requires it (a body naming several fits each of them). Nothing
+/// stands beside the choice, so code generators make the type a union, and `{}` fits none.
+/// `name` is the schema's, which titles its alternatives (the names generated types take).
+fn create_schema(d: &Description, name: &str, description: &str, encoding: Encoding) -> Value {
+    let object = |required: &[&str], title: Option<String>| {
+        let properties: Map<String, Value> = d
+            .creatable()
+            .map(|f| {
+                let schema = if required.contains(&f.name) {
+                    id_string()
+                } else {
+                    field_schema(f, encoding, false)
+                };
+                (f.name.to_owned(), schema)
+            })
+            .collect();
+        let mut object = Map::new();
+        if let Some(title) = title {
+            object.insert("title".into(), json!(title));
         }
-        json!({
-            "title": format!("{name}{with}"),
-            "type": "object",
-            "required": [named],
-            "additionalProperties": false,
-            "properties": properties,
-        })
+        object.extend([
+            ("type".into(), json!("object")),
+            ("required".into(), json!(required)),
+            ("additionalProperties".into(), json!(false)),
+            ("properties".into(), Value::Object(properties)),
+        ]);
+        Value::Object(object)
     };
+    if d.create_needs_one_of.is_empty() {
+        let mut schema = object(&[], None);
+        schema["description"] = json!(description);
+        return schema;
+    }
+    let alternatives: Vec<Value> = d
+        .create_needs_one_of
+        .iter()
+        .map(|named| object(&[named], Some(format!("{name}With{}", type_name(named)))))
+        .collect();
+    json!({ "description": description, "anyOf": alternatives })
+}
+
+/// `contact_id` as a type's name: `Contact`.
+fn type_name(field: &str) -> String {
+    field
+        .trim_end_matches("_id")
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect()
+}
+
+/// A body field's schema: JSON values typed, form values text; in a create, a null counts
+/// as absent, in an update it clears a nullable field.
+fn field_schema(field: &Field, encoding: Encoding, update: bool) -> Value {
+    let null = Null::for_field(field, update);
+    match (encoding, field.kind) {
+        (Encoding::Json, Kind::Text) if null == Null::Refused => id_string(),
+        (Encoding::Json, Kind::Text) => nullable_id(),
+        (Encoding::Json, Kind::Bool) => json!({ "type": "boolean" }),
+        (Encoding::Json, Kind::Timestamp) => timestamp(field.nullable),
+        (Encoding::Form, Kind::Text) => form_string(),
+        (Encoding::Form, Kind::Bool) => form_boolean(),
+        (Encoding::Form, Kind::Timestamp) => json!({
+            "type": "string",
+            "pattern": form_timestamp_pattern(),
+            "description": format!(
+                "Unix time in seconds, in decimal digits, at most {MAX_TIMESTAMP}; \
+                 empty for null."
+            ),
+        }),
+    }
+}
+
+/// A query parameter that names a record.
+fn id_parameter(name: &str, description: &str) -> Value {
     json!({
+        "name": name, "in": "query", "required": false,
         "description": description,
-        "anyOf": [
-            alternative("WithContact", "contact_id"),
-            alternative("WithGroup", "group_id"),
-        ],
+        "schema": { "type": "string", "minLength": 1 },
     })
 }
 
@@ -729,26 +827,27 @@ fn nullable_string() -> Value {
     json!({ "type": ["string", "null"] })
 }
 
-fn conversation_schema() -> Value {
+/// A record as the API writes it: every field, always present.
+fn record_schema(d: &Description) -> Value {
+    let names: Vec<&str> = d.fields.iter().map(|f| f.name).collect();
+    let properties: Map<String, Value> = d
+        .fields
+        .iter()
+        .map(|f| {
+            let schema = match (f.kind, f.nullable) {
+                (Kind::Text, true) => nullable_string(),
+                (Kind::Text, false) => json!({ "type": "string", "minLength": 1 }),
+                (Kind::Bool, _) => json!({ "type": "boolean" }),
+                (Kind::Timestamp, nullable) => timestamp(nullable),
+            };
+            (f.name.to_owned(), schema)
+        })
+        .collect();
     json!({
         "type": "object",
-        "required": [
-            "id", "contact_id", "group_id", "pinned_message_id", "is_pinned", "is_muted",
-            "last_active_at", "last_opened_at", "created_at", "archived_at",
-        ],
+        "required": names,
         "additionalProperties": false,
-        "properties": {
-            "id": { "type": "string", "minLength": 1 },
-            "contact_id": nullable_string(),
-            "group_id": nullable_string(),
-            "pinned_message_id": nullable_string(),
-            "is_pinned": { "type": "boolean" },
-            "is_muted": { "type": "boolean" },
-            "last_active_at": timestamp(true),
-            "last_opened_at": timestamp(true),
-            "created_at": timestamp(false),
-            "archived_at": timestamp(true),
-        },
+        "properties": properties,
     })
 }
 
@@ -810,13 +909,33 @@ fn error_schema(profile: Profile) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::Method;
     use crate::router::route;
-    use hyper::Method;
 
     const METHODS: [&str; 7] = ["get", "head", "post", "put", "delete", "patch", "options"];
 
     fn full_match(alternation: &str) -> regex::Regex {
         regex::Regex::new(&format!("^(?:{alternation})$")).unwrap()
+    }
+
+    #[test]
+    fn a_create_alternative_is_named_for_the_field_it_requires() {
+        assert_eq!(type_name("contact_id"), "Contact");
+        assert_eq!(type_name("pinned_message_id"), "PinnedMessage");
+        let doc = document(Profile::SelfChat, &Auth::AnyToken);
+        let titles: Vec<&str> = doc["components"]["schemas"]["CreateConversation"]["anyOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|alternative| alternative["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "CreateConversationWithContact",
+                "CreateConversationWithGroup"
+            ]
+        );
     }
 
     #[test]
@@ -909,7 +1028,7 @@ mod tests {
             let path = template.replace("{id}", "some-id");
             for method in METHODS {
                 let described = item.get(method).is_some();
-                let http = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let http = Method::from_name(&method.to_uppercase());
                 // OPTIONS is the CORS preflight, answered before routing; not an operation.
                 let routed = method != "options" && route(&http, &path).is_ok();
                 assert_eq!(described, routed, "{method} {template}");

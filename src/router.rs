@@ -1,10 +1,13 @@
 //! (method, path) to the operation it names, or why there is none.
 //!
-//! Both base paths, `/v1` and `/external`, lead to the same operations. A known path with
-//! an unserved method is a 405 with its `Allow` list; anything else is a 404. No logic here.
+//! Both base paths, `/v1` and `/external`, lead to the same operations, and every resource
+//! (`resources`) is served at `{base}/{plural}` and `{base}/{plural}/{id}`. A known path
+//! with an unserved method is a 405 with its `Allow` list; anything else is a 404. No logic
+//! here.
 
 use crate::error::ApiError;
-use hyper::Method;
+use crate::exchange::Method;
+use crate::resources::Resource;
 
 /// The base path a request came in on; `Location` headers keep it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,19 +31,26 @@ impl Base {
     }
 }
 
-/// The five documented operations.
+/// The five operations every resource serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
-    /// `GET {base}/conversations`.
+    /// `GET {base}/{plural}`.
     List,
-    /// `POST {base}/conversations`.
+    /// `POST {base}/{plural}`.
     Create,
-    /// `GET {base}/conversations/{id}`.
+    /// `GET {base}/{plural}/{id}`.
     Retrieve,
-    /// `PUT {base}/conversations/{id}`.
+    /// `PUT {base}/{plural}/{id}`.
     Update,
-    /// `DELETE {base}/conversations/{id}`.
+    /// `DELETE {base}/{plural}/{id}`.
     Delete,
+}
+
+impl Op {
+    /// Whether the operation reads a request body.
+    pub fn reads_body(self) -> bool {
+        matches!(self, Op::Create | Op::Update)
+    }
 }
 
 /// A matched API request.
@@ -48,15 +58,17 @@ pub enum Op {
 pub struct Route<'a> {
     /// Which base path it came in on.
     pub base: Base,
+    /// The resource.
+    pub resource: Resource,
     /// The operation.
     pub op: Op,
-    /// The conversation ID, for the operations on one conversation.
+    /// The record's ID, for the operations on one record.
     pub id: Option<&'a str>,
 }
 
-/// The `Allow` list of `{base}/conversations`.
+/// The `Allow` list of `{base}/{plural}`.
 pub const COLLECTION_ALLOW: &str = "GET, HEAD, POST, OPTIONS";
-/// The `Allow` list of `{base}/conversations/{id}`.
+/// The `Allow` list of `{base}/{plural}/{id}`.
 pub const ITEM_ALLOW: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
 
 /// Whether a path is under one of the API's base paths, where a bearer token is required.
@@ -78,20 +90,30 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, ApiError> 
         path: path.to_owned(),
     };
     let (base, rest) = split_base(path).ok_or_else(no_route)?;
-    let rest = rest.strip_prefix("/conversations").ok_or_else(no_route)?;
-    let (id, allow) = match rest {
-        "" => (None, COLLECTION_ALLOW),
-        _ => match rest.strip_prefix('/') {
-            Some(id) if !id.is_empty() && !id.contains('/') => (Some(id), ITEM_ALLOW),
-            _ => return Err(no_route()),
-        },
+    let rest = rest.strip_prefix('/').ok_or_else(no_route)?;
+    let (resource, rest) = Resource::ALL
+        .into_iter()
+        .find_map(|resource| {
+            let rest = rest.strip_prefix(resource.describe().plural)?;
+            (rest.is_empty() || rest.starts_with('/')).then_some((resource, rest))
+        })
+        .ok_or_else(no_route)?;
+    let id = match rest.strip_prefix('/') {
+        None => None,
+        Some(id) if !id.is_empty() && !id.contains('/') => Some(id),
+        Some(_) => return Err(no_route()),
+    };
+    let allow = if id.is_some() {
+        ITEM_ALLOW
+    } else {
+        COLLECTION_ALLOW
     };
     let op = match (method, id) {
-        (&Method::GET | &Method::HEAD, None) => Op::List,
-        (&Method::POST, None) => Op::Create,
-        (&Method::GET | &Method::HEAD, Some(_)) => Op::Retrieve,
-        (&Method::PUT, Some(_)) => Op::Update,
-        (&Method::DELETE, Some(_)) => Op::Delete,
+        (Method::Get | Method::Head, None) => Op::List,
+        (Method::Post, None) => Op::Create,
+        (Method::Get | Method::Head, Some(_)) => Op::Retrieve,
+        (Method::Put, Some(_)) => Op::Update,
+        (Method::Delete, Some(_)) => Op::Delete,
         _ => {
             return Err(ApiError::MethodNotAllowed {
                 method: method.to_string(),
@@ -100,12 +122,17 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, ApiError> 
             });
         }
     };
-    Ok(Route { base, op, id })
+    Ok(Route {
+        base,
+        resource,
+        op,
+        id,
+    })
 }
 
 /// The `Allow` list of a known path, for a CORS preflight; `None` for an unknown one.
 pub fn allowed(path: &str) -> Option<&'static str> {
-    match route(&Method::GET, path) {
+    match route(&Method::Get, path) {
         Ok(Route { id: None, .. }) => Some(COLLECTION_ALLOW),
         Ok(Route { id: Some(_), .. }) => Some(ITEM_ALLOW),
         Err(_) => None,
@@ -121,24 +148,27 @@ mod tests {
         for base in ["/v1", "/external"] {
             let coll = format!("{base}/conversations");
             let path = format!("{base}/conversations/abc");
-            let list = route(&Method::GET, &coll).unwrap();
-            assert_eq!((list.op, list.id), (Op::List, None));
+            let list = route(&Method::Get, &coll).unwrap();
+            assert_eq!(
+                (list.resource, list.op, list.id),
+                (Resource::Conversations, Op::List, None)
+            );
             assert_eq!(list.base.prefix(), base);
-            let head = route(&Method::HEAD, &path).unwrap();
+            let head = route(&Method::Head, &path).unwrap();
             assert_eq!((head.op, head.id), (Op::Retrieve, Some("abc")));
-            assert_eq!(route(&Method::PUT, &path).unwrap().op, Op::Update);
-            assert_eq!(route(&Method::DELETE, &path).unwrap().op, Op::Delete);
-            assert_eq!(route(&Method::POST, &coll).unwrap().op, Op::Create);
+            assert_eq!(route(&Method::Put, &path).unwrap().op, Op::Update);
+            assert_eq!(route(&Method::Delete, &path).unwrap().op, Op::Delete);
+            assert_eq!(route(&Method::Post, &coll).unwrap().op, Op::Create);
         }
     }
 
     #[test]
     fn wrong_methods_are_405_with_allow_and_unknown_paths_404() {
-        match route(&Method::DELETE, "/v1/conversations") {
+        match route(&Method::Delete, "/v1/conversations") {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, COLLECTION_ALLOW),
             other => panic!("{other:?}"),
         }
-        match route(&Method::PATCH, "/external/conversations/x") {
+        match route(&Method::from_name("PATCH"), "/external/conversations/x") {
             Err(ApiError::MethodNotAllowed { allow, .. }) => assert_eq!(allow, ITEM_ALLOW),
             other => panic!("{other:?}"),
         }
@@ -152,9 +182,12 @@ mod tests {
             "/v1/conversations/",
             "/v1/conversations/a/b",
             "/v1/conversationsx",
+            "/v1/conversationsx/a",
+            "/v1//a",
+            "/v1/contacts",
         ] {
             assert!(
-                matches!(route(&Method::GET, path), Err(ApiError::NoRoute { .. })),
+                matches!(route(&Method::Get, path), Err(ApiError::NoRoute { .. })),
                 "{path}"
             );
         }

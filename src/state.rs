@@ -1,106 +1,22 @@
 //! The state every request shares: the configuration, the clock and the workspaces.
 //!
-//! [`AppState`] is a cheap clone around one `Arc`. A workspace is a store plus its ID
-//! generator behind its own lock, so requests for different tokens under `--isolate` never
-//! wait for each other. Locks are `parking_lot` and are never held across an `.await`.
+//! [`AppState`] is a cheap clone around one `Arc`. A workspace (`workspace`) sits behind its
+//! own lock, so requests for different tokens under `--isolate` never wait for each other.
+//! Locks are `parking_lot` and are never held across an `.await`.
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::faults::Faults;
-use crate::fixtures::Fixtures;
-use crate::ids::{IdGen, MAX_QUEUED_IDS, workspace_seed};
+use crate::ids::workspace_seed;
 use crate::journal::Journal;
 use crate::model::to_body;
 use crate::openapi;
-use crate::store::Store;
+pub use crate::workspace::Workspace;
 use parking_lot::{Mutex, RwLock};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-
-/// One token's conversations (or everyone's, without `--isolate`).
-///
-/// IDs are never handed out twice. Queued IDs (from fixtures or the admin API) are tracked
-/// exactly: one that was handed out, or that a fixture conversation has or had, is never
-/// queued again. Random IDs are only checked against the store: they are drawn from 62^16
-/// (about 4.8e28) values, so a repeat of a deleted one is not a practical concern, and no
-/// history of deletes has to be kept (it would grow without end under create/delete churn).
-#[derive(Debug)]
-pub struct Workspace {
-    /// The conversations.
-    pub store: Store,
-    ids: IdGen,
-}
-
-impl Workspace {
-    /// A workspace holding the fixtures, its IDs drawn from `seed`.
-    pub fn seeded(fixtures: &Fixtures, seed: u64) -> Self {
-        let mut store = Store::new();
-        for c in &fixtures.conversations {
-            // Fixture IDs are checked for duplicates when the fixtures are parsed; the
-            // conversations are shared with the fixtures until changed.
-            let _ = store.insert_shared(Arc::clone(c));
-        }
-        Workspace {
-            store,
-            ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
-        }
-    }
-
-    /// An ID no conversation of this workspace has.
-    pub fn new_id(&mut self) -> Box<str> {
-        let store = &self.store;
-        self.ids.next(|id| store.contains(id))
-    }
-
-    /// The IDs the next creates will take, in order (shared with the queue).
-    pub fn queued_ids(&self) -> Vec<Arc<str>> {
-        self.ids.queue_shared()
-    }
-
-    /// Adds IDs to the queue; refuses (naming it) one that is not a valid ID, that a
-    /// conversation here has, that was handed out before, or that is already queued. (That
-    /// no fixture conversation has or had it is [`Fixtures::check_unused`]'s part.) Refuses
-    /// them all when the workspace would take more than [`MAX_QUEUED_IDS`] queued IDs in
-    /// its life: those waiting and those handed out, which are remembered so that they
-    /// never come back, so that cycles of queueing, creating and deleting stay bounded too.
-    pub fn enqueue_ids(&mut self, ids: &[String]) -> Result<(), String> {
-        let (waiting, handed_out) = (self.ids.queued(), self.ids.issued());
-        let total = waiting.saturating_add(handed_out).saturating_add(ids.len());
-        if total > MAX_QUEUED_IDS {
-            return Err(format!(
-                "Invalid 'ids': this workspace would take {total} queued IDs ({waiting} waiting, \
-                 {handed_out} handed out, {} sent), more than the limit of {MAX_QUEUED_IDS} per \
-                 workspace; none were added (a reset or a fresh token starts again).",
-                ids.len()
-            ));
-        }
-        let mut queued: HashSet<&str> = self.ids.queue().collect();
-        for id in ids {
-            if !crate::ids::is_valid_id(id) {
-                return Err(format!(
-                    "'{}' is not a valid ID: use {}.",
-                    crate::model::clip(id),
-                    crate::ids::id_rule()
-                ));
-            }
-            if self.store.contains(id) || self.ids.was_issued(id) {
-                return Err(format!("'{id}' is or was the ID of a conversation here."));
-            }
-            if !queued.insert(id) {
-                return Err(format!("'{id}' is already queued."));
-            }
-        }
-        self.ids.enqueue(ids.iter().map(|id| id.as_str().into()));
-        Ok(())
-    }
-
-    /// Deletes a conversation for good; `false` if there was none.
-    pub fn delete(&mut self, id: &str) -> bool {
-        self.store.delete(id)
-    }
-}
 
 /// A workspace behind its lock (reads share it, writes take it alone), with its own
 /// `Request-Id` sequence beside the lock, so that numbering an answer never waits for it.
@@ -432,64 +348,12 @@ fn sequence_id(prefix: &str, mut n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::Conversation;
 
     #[test]
     fn request_ids_are_zero_padded_sequence_numbers() {
         assert_eq!(sequence_id("req_", 1), "req_0000000000000001");
         assert_eq!(sequence_id("adm_", 1234567890123), "adm_0001234567890123");
-    }
-
-    #[test]
-    fn queued_ids_handed_out_count_toward_the_queue_limit() {
-        let mut ws = Workspace::seeded(&Fixtures::empty(), 1);
-        let batch = |from: usize, n: usize| -> Vec<String> {
-            (from..from + n).map(|i| format!("q{i}")).collect()
-        };
-        ws.enqueue_ids(&batch(0, MAX_QUEUED_IDS / 2)).unwrap();
-        for _ in 0..MAX_QUEUED_IDS / 2 {
-            let id = ws.new_id();
-            // Created, then deleted: the ID is still remembered.
-            ws.store
-                .insert(crate::model::Conversation::new(id.clone(), None, None, 1))
-                .unwrap();
-            assert!(ws.delete(&id));
-        }
-        let half = MAX_QUEUED_IDS / 2;
-        let err = ws.enqueue_ids(&batch(half, half + 1)).unwrap_err();
-        assert!(err.contains(&format!("{half} handed out")), "{err}");
-        assert_eq!(ws.ids.queued(), 0, "none were added");
-        ws.enqueue_ids(&batch(half, half)).unwrap();
-    }
-
-    #[test]
-    fn deleted_ids_are_never_handed_out_again() {
-        let fixtures = Fixtures {
-            conversations: vec![],
-            next_ids: vec!["a".into(), "b".into()],
-        };
-        let mut ws = Workspace::seeded(&fixtures, 1);
-        let first = ws.new_id();
-        assert_eq!(&*first, "a");
-        ws.store
-            .insert(crate::model::Conversation::new(first, None, None, 1))
-            .unwrap();
-        assert!(ws.delete("a"));
-        assert!(!ws.delete("a"));
-        assert_eq!(&*ws.new_id(), "b");
-        // Handed out once, never queued again; nor is a fixture's ID, even deleted.
-        let err = ws.enqueue_ids(&["a".to_owned()]).unwrap_err();
-        assert!(err.contains("'a'"), "{err}");
-        let with_fixture = Fixtures::parse(
-            "inline",
-            r#"{"conversations": [{"id": "fx", "created_at": 1}]}"#,
-        )
-        .unwrap();
-        let mut ws = Workspace::seeded(&with_fixture, 1);
-        assert!(ws.delete("fx"));
-        assert!(with_fixture.check_unused(&["fx".to_owned()]).is_err());
-        assert!(with_fixture.check_unused(&["fresh".to_owned()]).is_ok());
-        assert!(ws.enqueue_ids(&["fresh".to_owned()]).is_ok());
-        assert_eq!(&*ws.new_id(), "fresh");
     }
 
     #[test]
@@ -503,7 +367,10 @@ mod tests {
         let b = isolated.workspace("b").unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
         assert!(Arc::ptr_eq(&a, &isolated.workspace("a").unwrap()));
-        assert_ne!(a.write().new_id(), b.write().new_id());
+        assert_ne!(
+            a.write().new_id::<Conversation>(),
+            b.write().new_id::<Conversation>()
+        );
 
         let shared = AppState::new(Config::default());
         assert!(Arc::ptr_eq(

@@ -1,17 +1,19 @@
-//! The in-memory store of one workspace's conversations.
+//! The in-memory store of one resource in one workspace, generic over the record type.
 //!
 //! Pure and synchronous: no HTTP, no clock, no randomness. Callers pass the current time and
-//! new IDs in, so every operation is deterministic and unit-testable. Conversations live in a
+//! new IDs in, so every operation is deterministic and unit-testable. Records live in a
 //! `BTreeMap` keyed by the list order (`created_at` descending, then most recently inserted
 //! first), so a page walks the tree from its cursor and costs O(log n + limit) whatever the
-//! store's size; an ID index finds a conversation's place in that order.
+//! store's size; an ID index finds a record's place in that order. Every resource has one
+//! such store per workspace; what a record holds is the resource's affair (`resources`).
 //!
-//! Each conversation is an `Arc`, shared with the fixtures it came from until it is first
-//! changed (copy on write): a million fixture conversations are held once, not once for the
+//! Each record is an `Arc`, shared with the fixtures it came from until it is first
+//! changed (copy on write): a million fixture records are held once, not once for the
 //! fixtures and again for every workspace. The index's keys are the same `Arc`s, looked up
 //! by ID, so an ID is not stored twice either.
 
-use crate::model::{Conversation, Page};
+use crate::model::Page;
+use crate::resources::{Record, Value};
 use std::borrow::Borrow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
@@ -19,32 +21,32 @@ use std::hash::{Hash, Hasher};
 use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::Arc;
 
-/// An index key: a conversation, hashed and compared by its ID alone.
+/// An index key: a record, hashed and compared by its ID alone.
 #[derive(Clone, Debug)]
-struct ById(Arc<Conversation>);
+struct ById<R>(Arc<R>);
 
-impl Borrow<str> for ById {
+impl<R: Record> Borrow<str> for ById<R> {
     fn borrow(&self) -> &str {
-        &self.0.id
+        self.0.id()
     }
 }
 
-impl Hash for ById {
+impl<R: Record> Hash for ById<R> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Must hash exactly as `str` does, for lookups by `&str` through `Borrow`.
-        (*self.0.id).hash(state);
+        self.0.id().hash(state);
     }
 }
 
-impl PartialEq for ById {
+impl<R: Record> PartialEq for ById<R> {
     fn eq(&self, other: &Self) -> bool {
-        self.0.id == other.0.id
+        self.0.id() == other.0.id()
     }
 }
 
-impl Eq for ById {}
+impl<R: Record> Eq for ById<R> {}
 
-/// A conversation's place in the list order. Derived `Ord` compares `created_at` descending
+/// A record's place in the list order. Derived `Ord` compares `created_at` descending
 /// first, then the insertion sequence descending, which makes the order total and stable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct OrderKey {
@@ -52,12 +54,22 @@ struct OrderKey {
     seq: Reverse<u64>,
 }
 
-/// Conversations by list order, with an index from ID to place.
-#[derive(Clone, Debug, Default)]
-pub struct Store {
-    rows: BTreeMap<OrderKey, Arc<Conversation>>,
-    index: HashMap<ById, OrderKey>,
+/// Records by list order, with an index from ID to place.
+#[derive(Clone, Debug)]
+pub struct Store<R> {
+    rows: BTreeMap<OrderKey, Arc<R>>,
+    index: HashMap<ById<R>, OrderKey>,
     next_seq: u64,
+}
+
+impl<R> Default for Store<R> {
+    fn default() -> Self {
+        Store {
+            rows: BTreeMap::new(),
+            index: HashMap::new(),
+            next_seq: 0,
+        }
+    }
 }
 
 /// Which side of a cursor a page is on.
@@ -69,19 +81,13 @@ pub enum Cursor {
     Before(String),
 }
 
-/// A list request, already validated.
+/// A list request, already validated against its resource's description.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListQuery {
     /// Page size, 1..=100.
     pub limit: usize,
-    /// Keep only muted (`true`) or unmuted (`false`) conversations.
-    pub muted: Option<bool>,
-    /// Keep only archived (`true`) or unarchived (`false`) conversations.
-    pub archived: Option<bool>,
-    /// Keep only pinned (`true`) or unpinned (`false`) conversations.
-    pub pinned: Option<bool>,
-    /// Keep only conversations of this group.
-    pub group_id: Option<String>,
+    /// What a record must pass to be listed, in the order the query gave them.
+    pub filters: Vec<Condition>,
     /// Where the page starts.
     pub cursor: Option<Cursor>,
 }
@@ -90,41 +96,65 @@ impl Default for ListQuery {
     fn default() -> Self {
         ListQuery {
             limit: 10,
-            muted: None,
-            archived: None,
-            pinned: None,
-            group_id: None,
+            filters: Vec::new(),
             cursor: None,
         }
     }
 }
 
-impl ListQuery {
-    fn keeps(&self, c: &Conversation) -> bool {
-        self.muted.is_none_or(|m| c.is_muted == m)
-            && self.archived.is_none_or(|a| c.archived_at.is_some() == a)
-            && self.pinned.is_none_or(|p| c.is_pinned == p)
-            && self
-                .group_id
-                .as_deref()
-                .is_none_or(|g| c.group_id.as_deref() == Some(g))
+/// One list filter, ready to test: a field (by its number) and what it must be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// The boolean field is `value`.
+    Is {
+        /// The field's number.
+        field: usize,
+        /// What it must be.
+        value: bool,
+    },
+    /// The field is set (`true`) or null (`false`).
+    IsSet {
+        /// The field's number.
+        field: usize,
+        /// Whether it must be set.
+        set: bool,
+    },
+    /// The text field is exactly `value`.
+    Equals {
+        /// The field's number.
+        field: usize,
+        /// What it must be.
+        value: String,
+    },
+}
+
+impl Condition {
+    /// Whether `record` passes.
+    pub fn keeps<R: Record>(&self, record: &R) -> bool {
+        match *self {
+            Condition::Is { field, value } => {
+                matches!(record.value(field), Some(Value::Bool(b)) if b == value)
+            }
+            Condition::IsSet { field, set } => match record.value(field) {
+                Some(Value::Text(t)) => t.is_some() == set,
+                Some(Value::Time(t)) => t.is_some() == set,
+                Some(Value::Bool(_)) => set,
+                None => !set,
+            },
+            Condition::Equals { field, ref value } => {
+                matches!(record.value(field), Some(Value::Text(Some(t))) if t == value)
+            }
+        }
     }
 }
 
-/// A change to a conversation; `None` leaves a field as it is.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Patch {
-    /// `Some(None)` clears the pinned message.
-    pub pinned_message_id: Option<Option<Box<str>>>,
-    /// New pinned state.
-    pub is_pinned: Option<bool>,
-    /// New muted state.
-    pub is_muted: Option<bool>,
-    /// `Some(None)` unarchives.
-    pub archived_at: Option<Option<i64>>,
+impl ListQuery {
+    fn keeps<R: Record>(&self, record: &R) -> bool {
+        self.filters.iter().all(|c| c.keeps(record))
+    }
 }
 
-/// A cursor named a conversation that is not in the store.
+/// A cursor named a record that is not in the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownCursor(pub Cursor);
 
@@ -132,84 +162,72 @@ pub struct UnknownCursor(pub Cursor);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DuplicateId;
 
-impl Store {
+impl<R: Record> Store<R> {
     /// An empty store.
     pub fn new() -> Self {
         Store::default()
     }
 
-    /// How many conversations are stored.
+    /// How many records are stored.
     pub fn len(&self) -> usize {
         self.index.len()
     }
 
-    /// Whether the store holds no conversation.
+    /// Whether the store holds no record.
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
 
-    /// Whether a conversation with this ID exists.
+    /// Whether a record with this ID exists.
     pub fn contains(&self, id: &str) -> bool {
         self.index.contains_key(id)
     }
 
-    /// Adds a conversation as the most recently inserted one.
-    pub fn insert(&mut self, conversation: Conversation) -> Result<&Conversation, DuplicateId> {
-        self.insert_shared(Arc::new(conversation))
+    /// Adds a record as the most recently inserted one.
+    pub fn insert(&mut self, record: R) -> Result<&R, DuplicateId> {
+        self.insert_shared(Arc::new(record))
     }
 
-    /// Adds a conversation that may be shared (with the fixtures, say) until it changes.
-    pub fn insert_shared(
-        &mut self,
-        conversation: Arc<Conversation>,
-    ) -> Result<&Conversation, DuplicateId> {
-        if self.index.contains_key(&*conversation.id) {
+    /// Adds a record that may be shared (with the fixtures, say) until it changes.
+    pub fn insert_shared(&mut self, record: Arc<R>) -> Result<&R, DuplicateId> {
+        if self.index.contains_key(record.id()) {
             return Err(DuplicateId);
         }
         let key = OrderKey {
-            created_at: Reverse(conversation.created_at),
+            created_at: Reverse(record.created_at()),
             seq: Reverse(self.next_seq),
         };
         self.next_seq += 1;
-        self.index.insert(ById(Arc::clone(&conversation)), key);
-        Ok(self.rows.entry(key).or_insert(conversation))
+        self.index.insert(ById(Arc::clone(&record)), key);
+        Ok(self.rows.entry(key).or_insert(record))
     }
 
-    /// The conversation with this ID.
-    pub fn get(&self, id: &str) -> Option<&Conversation> {
+    /// The record with this ID.
+    pub fn get(&self, id: &str) -> Option<&R> {
         self.index
             .get(id)
             .and_then(|key| self.rows.get(key))
-            .map(|c| &**c)
+            .map(|r| &**r)
     }
 
-    /// Applies a partial update and returns the result. No listed field affects the order,
-    /// so the conversation keeps its place.
-    pub fn update(&mut self, id: &str, patch: &Patch) -> Option<&Conversation> {
+    /// Changes a record in place and returns the result. `change` must leave its ID and
+    /// `created_at` as they are (no update may set a read-only field), so the record keeps
+    /// its place.
+    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut R)) -> Option<&R> {
         // The index's own reference is let go first, so that `make_mut` copies only a
-        // conversation still shared with the fixtures (its first change), and the index
-        // then follows the row.
+        // record still shared with the fixtures (its first change), and the index then
+        // follows the row.
         let (_, key) = self.index.remove_entry(id)?;
         let row = self.rows.get_mut(&key)?;
-        let c = Arc::make_mut(row);
-        if let Some(v) = &patch.pinned_message_id {
-            c.pinned_message_id = v.clone();
-        }
-        if let Some(v) = patch.is_pinned {
-            c.is_pinned = v;
-        }
-        if let Some(v) = patch.is_muted {
-            c.is_muted = v;
-        }
-        if let Some(v) = patch.archived_at {
-            c.archived_at = v;
-        }
+        let record = Arc::make_mut(row);
+        change(record);
+        debug_assert!(record.id() == id && Reverse(record.created_at()) == key.created_at);
         let shared = Arc::clone(row);
         self.index.insert(ById(shared), key);
-        self.rows.get(&key).map(|c| &**c)
+        self.rows.get(&key).map(|r| &**r)
     }
 
-    /// Removes a conversation; `false` if there was none.
+    /// Removes a record; `false` if there was none.
     pub fn delete(&mut self, id: &str) -> bool {
         match self.index.remove(id) {
             Some(key) => self.rows.remove(&key).is_some(),
@@ -217,14 +235,13 @@ impl Store {
         }
     }
 
-    /// Every conversation in list order.
-    pub fn iter(&self) -> impl Iterator<Item = &Conversation> {
-        self.rows.values().map(|c| &**c)
+    /// Every record in list order.
+    pub fn iter(&self) -> impl Iterator<Item = &R> {
+        self.rows.values().map(|r| &**r)
     }
 
-    /// The conversations in list order, shared: a reader copies pointers, not
-    /// conversations.
-    pub fn shared(&self) -> Vec<Arc<Conversation>> {
+    /// The records in list order, shared: a reader copies pointers, not records.
+    pub fn shared(&self) -> Vec<Arc<R>> {
         self.rows.values().cloned().collect()
     }
 
@@ -235,15 +252,15 @@ impl Store {
     }
 
     /// One page of the list. Filters apply while walking, so a page with a selective filter
-    /// costs as many steps as the conversations it passes over.
-    pub fn list(&self, q: &ListQuery) -> Result<Page<'_>, UnknownCursor> {
+    /// costs as many steps as the records it passes over.
+    pub fn list(&self, q: &ListQuery) -> Result<Page<'_, R>, UnknownCursor> {
         let limit = q.limit;
-        let keep = |c: &&Conversation| q.keeps(c);
-        let mut data: Vec<&Conversation> = match &q.cursor {
+        let keep = |r: &&R| q.keeps(*r);
+        let mut data: Vec<&R> = match &q.cursor {
             None => self
                 .rows
                 .values()
-                .map(|c| &**c)
+                .map(|r| &**r)
                 .filter(keep)
                 .take(limit + 1)
                 .collect(),
@@ -251,18 +268,18 @@ impl Store {
                 let key = self.key_of(id, q)?;
                 self.rows
                     .range((Excluded(key), Unbounded))
-                    .map(|(_, c)| &**c)
+                    .map(|(_, r)| &**r)
                     .filter(keep)
                     .take(limit + 1)
                     .collect()
             }
             Some(Cursor::Before(id)) => {
                 let key = self.key_of(id, q)?;
-                let mut before: Vec<&Conversation> = self
+                let mut before: Vec<&R> = self
                     .rows
                     .range(..key)
                     .rev()
-                    .map(|(_, c)| &**c)
+                    .map(|(_, r)| &**r)
                     .filter(keep)
                     .take(limit + 1)
                     .collect();
@@ -285,16 +302,22 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::Conversation;
+
+    /// The number of a conversation's field.
+    fn number(name: &str) -> usize {
+        Conversation::DESCRIPTION.field(name).unwrap().0
+    }
 
     fn conv(id: &str, created_at: i64) -> Conversation {
         Conversation::new(id.into(), Some("c".into()), None, created_at)
     }
 
-    fn ids(page: &Page<'_>) -> Vec<String> {
+    fn ids(page: &Page<'_, Conversation>) -> Vec<String> {
         page.data.iter().map(|c| c.id.to_string()).collect()
     }
 
-    fn store(entries: &[(&str, i64)]) -> Store {
+    fn store(entries: &[(&str, i64)]) -> Store<Conversation> {
         let mut s = Store::new();
         for (id, t) in entries {
             s.insert(conv(id, *t)).unwrap();
@@ -351,40 +374,51 @@ mod tests {
     #[test]
     fn filters_keep_matching_conversations_only() {
         let mut s = store(&[("a", 1), ("b", 2), ("c", 3)]);
-        s.update(
-            "b",
-            &Patch {
-                is_muted: Some(true),
-                archived_at: Some(Some(9)),
-                ..Patch::default()
-            },
-        );
-        let muted = ListQuery {
-            muted: Some(true),
+        s.update("b", |c| {
+            c.is_muted = true;
+            c.archived_at = Some(9);
+            c.group_id = Some("g".into());
+        });
+        let only = |filters| ListQuery {
+            filters,
             ..ListQuery::default()
         };
+        let muted = only(vec![Condition::Is {
+            field: number("is_muted"),
+            value: true,
+        }]);
         assert_eq!(ids(&s.list(&muted).unwrap()), ["b"]);
-        let unarchived = ListQuery {
-            archived: Some(false),
-            ..ListQuery::default()
-        };
+        let unarchived = only(vec![Condition::IsSet {
+            field: number("archived_at"),
+            set: false,
+        }]);
         assert_eq!(ids(&s.list(&unarchived).unwrap()), ["c", "a"]);
+        let group = |g: &str| {
+            only(vec![Condition::Equals {
+                field: number("group_id"),
+                value: g.into(),
+            }])
+        };
+        assert_eq!(ids(&s.list(&group("g")).unwrap()), ["b"]);
+        assert!(ids(&s.list(&group("h")).unwrap()).is_empty());
+        let both = only(vec![
+            Condition::Is {
+                field: number("is_muted"),
+                value: true,
+            },
+            Condition::IsSet {
+                field: number("archived_at"),
+                set: false,
+            },
+        ]);
+        assert!(ids(&s.list(&both).unwrap()).is_empty());
     }
 
     #[test]
     fn update_is_partial_and_delete_is_final() {
         let mut s = store(&[("a", 1)]);
         let before = s.get("a").unwrap().clone();
-        let after = s
-            .update(
-                "a",
-                &Patch {
-                    is_pinned: Some(true),
-                    ..Patch::default()
-                },
-            )
-            .unwrap()
-            .clone();
+        let after = s.update("a", |c| c.is_pinned = true).unwrap().clone();
         assert!(after.is_pinned);
         assert_eq!(
             Conversation {
@@ -396,7 +430,7 @@ mod tests {
         assert!(s.delete("a"));
         assert!(!s.delete("a"));
         assert!(s.get("a").is_none());
-        assert!(s.update("a", &Patch::default()).is_none());
+        assert!(s.update("a", |_| {}).is_none());
         assert!(s.is_empty());
     }
 
@@ -405,15 +439,11 @@ mod tests {
         let original = Arc::new(conv("a", 1));
         let mut s = Store::new();
         s.insert_shared(Arc::clone(&original)).unwrap();
-        let patch = Patch {
-            is_muted: Some(true),
-            ..Patch::default()
-        };
-        assert!(s.update("a", &patch).unwrap().is_muted);
+        assert!(s.update("a", |c| c.is_muted = true).unwrap().is_muted);
         assert!(!original.is_muted, "the fixture is untouched");
         assert!(s.get("a").unwrap().is_muted);
         // Now the store's own: a second update changes it in place and lists it once.
-        s.update("a", &Patch::default()).unwrap();
+        s.update("a", |_| {}).unwrap();
         assert_eq!(s.list(&ListQuery::default()).unwrap().data.len(), 1);
         assert!(s.delete("a") && s.is_empty());
     }

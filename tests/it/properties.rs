@@ -1,12 +1,60 @@
 //! Property tests: the parsers never panic on any input and round-trip valid ones; the store
 //! gives the same answers as a plain vector-based model under random operations.
 
-use convmock::api::list_query;
+use convmock::api;
 use convmock::body::{BodyKind, decode, parse_body, parse_pairs};
-use convmock::model::{Conversation, RawValue};
-use convmock::store::{Cursor, ListQuery, Patch, Store, UnknownCursor};
+use convmock::error::ApiError;
+use convmock::model::RawValue;
+use convmock::resources::conversations::DESCRIPTION;
+use convmock::resources::{Conversation, Owned, Patch};
+use convmock::store::{Condition, Cursor, ListQuery, Store, UnknownCursor};
 use proptest::prelude::*;
 use std::cmp::Reverse;
+
+fn list_query(query: &str) -> Result<ListQuery, ApiError> {
+    api::list_query(&DESCRIPTION, query)
+}
+
+/// The number of a conversation's field.
+fn number(name: &str) -> usize {
+    DESCRIPTION.field(name).expect("a conversation's field").0
+}
+
+/// A list's filters as the store takes them, in the order the query string gives them:
+/// muted, archived, pinned, group_id.
+fn conditions(
+    muted: Option<bool>,
+    archived: Option<bool>,
+    pinned: Option<bool>,
+    group_id: Option<String>,
+) -> Vec<Condition> {
+    let mut filters = Vec::new();
+    if let Some(value) = muted {
+        filters.push(Condition::Is {
+            field: number("is_muted"),
+            value,
+        });
+    }
+    if let Some(set) = archived {
+        filters.push(Condition::IsSet {
+            field: number("archived_at"),
+            set,
+        });
+    }
+    if let Some(value) = pinned {
+        filters.push(Condition::Is {
+            field: number("is_pinned"),
+            value,
+        });
+    }
+    if let Some(value) = group_id {
+        filters.push(Condition::Equals {
+            field: number("group_id"),
+            value,
+        });
+    }
+    filters
+}
 
 /// Percent-encodes a form component: unreserved bytes as they are, a space as `+` or `%20`,
 /// everything else as `%XX` in either case.
@@ -108,14 +156,49 @@ proptest! {
         let q = list_query(&parts.join("&")).unwrap();
         let expected = ListQuery {
             limit,
-            muted,
-            archived,
-            pinned,
-            group_id,
+            filters: conditions(muted, archived, pinned, group_id),
             cursor: cursor.map(|(after, id)| if after { Cursor::After(id) } else { Cursor::Before(id) }),
         };
         prop_assert_eq!(q, expected);
     }
+}
+
+/// An update's changes, typed; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+struct Change {
+    pinned_message_id: Option<Option<Box<str>>>,
+    is_pinned: Option<bool>,
+    is_muted: Option<bool>,
+    archived_at: Option<Option<i64>>,
+}
+
+impl Change {
+    /// The same changes as the store takes them.
+    fn patch(&self) -> Patch {
+        let mut values = Vec::new();
+        if let Some(v) = &self.pinned_message_id {
+            values.push((number("pinned_message_id"), Owned::Text(v.clone())));
+        }
+        if let Some(v) = self.is_pinned {
+            values.push((number("is_pinned"), Owned::Bool(v)));
+        }
+        if let Some(v) = self.is_muted {
+            values.push((number("is_muted"), Owned::Bool(v)));
+        }
+        if let Some(v) = self.archived_at {
+            values.push((number("archived_at"), Owned::Time(v)));
+        }
+        Patch(values)
+    }
+}
+
+/// A list's filters, typed.
+#[derive(Clone, Debug)]
+struct Filters {
+    muted: Option<bool>,
+    archived: Option<bool>,
+    pinned: Option<bool>,
+    group_id: Option<String>,
 }
 
 /// One step of a random session against the store.
@@ -128,18 +211,19 @@ enum Op {
     },
     Update {
         pick: usize,
-        patch: Patch,
+        change: Change,
     },
     Delete {
         pick: usize,
     },
     List {
-        query: ListQuery,
+        limit: usize,
+        filters: Filters,
         cursor: Option<(bool, usize)>,
     },
 }
 
-fn patch() -> impl Strategy<Value = Patch> {
+fn change() -> impl Strategy<Value = Change> {
     (
         proptest::option::of(proptest::option::of("[a-z]{1,4}")),
         proptest::option::of(any::<bool>()),
@@ -147,7 +231,7 @@ fn patch() -> impl Strategy<Value = Patch> {
         proptest::option::of(proptest::option::of(0i64..100)),
     )
         .prop_map(
-            |(pinned_message_id, is_pinned, is_muted, archived_at)| Patch {
+            |(pinned_message_id, is_pinned, is_muted, archived_at)| Change {
                 pinned_message_id: pinned_message_id.map(|v| v.map(Into::into)),
                 is_pinned,
                 is_muted,
@@ -161,7 +245,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (any::<bool>(), 0u8..3, 0i64..6)
             .prop_map(|(contact, group, created_at)| Op::Create { contact, group, created_at }),
-        2 => (any::<usize>(), patch()).prop_map(|(pick, patch)| Op::Update { pick, patch }),
+        2 => (any::<usize>(), change()).prop_map(|(pick, change)| Op::Update { pick, change }),
         1 => any::<usize>().prop_map(|pick| Op::Delete { pick }),
         3 => (
             1usize..8,
@@ -172,13 +256,12 @@ fn op() -> impl Strategy<Value = Op> {
             proptest::option::of((any::<bool>(), any::<usize>())),
         )
             .prop_map(|(limit, muted, archived, pinned, group, cursor)| Op::List {
-                query: ListQuery {
-                    limit,
+                limit,
+                filters: Filters {
                     muted,
                     archived,
                     pinned,
                     group_id: group.map(|g| format!("g{g}")),
-                    cursor: None,
                 },
                 cursor,
             }),
@@ -200,7 +283,7 @@ impl Model {
         rows.into_iter().map(|(_, c)| c).collect()
     }
 
-    fn keeps(q: &ListQuery, c: &Conversation) -> bool {
+    fn keeps(q: &Filters, c: &Conversation) -> bool {
         q.muted.is_none_or(|m| c.is_muted == m)
             && q.archived.is_none_or(|a| c.archived_at.is_some() == a)
             && q.pinned.is_none_or(|p| c.is_pinned == p)
@@ -209,7 +292,11 @@ impl Model {
                 .is_none_or(|g| c.group_id.as_deref() == Some(g))
     }
 
-    fn list(&self, q: &ListQuery) -> Result<(bool, Vec<Conversation>), UnknownCursor> {
+    fn list(
+        &self,
+        q: &ListQuery,
+        filters: &Filters,
+    ) -> Result<(bool, Vec<Conversation>), UnknownCursor> {
         let order = self.ordered();
         let position = |id: &str| order.iter().position(|c| &*c.id == id);
         let (candidates, backwards): (Vec<&Conversation>, bool) = match &q.cursor {
@@ -225,7 +312,7 @@ impl Model {
         };
         let kept: Vec<Conversation> = candidates
             .into_iter()
-            .filter(|c| Model::keeps(q, c))
+            .filter(|c| Model::keeps(filters, c))
             .cloned()
             .collect();
         let has_more = kept.len() > q.limit;
@@ -260,14 +347,15 @@ proptest! {
                     model.ever.push(id);
                     model.inserted += 1;
                 }
-                Op::Update { pick, patch } => {
+                Op::Update { pick, change } => {
                     let Some(id) = model.ever.get(pick % model.ever.len().max(1)).cloned() else { continue };
-                    let got = store.update(&id, &patch).cloned();
+                    let patch = change.patch();
+                    let got = store.update(&id, |c| patch.apply(c)).cloned();
                     let expected = model.rows.iter_mut().find(|(_, c)| *c.id == *id).map(|(_, c)| {
-                        if let Some(v) = &patch.pinned_message_id { c.pinned_message_id = v.clone(); }
-                        if let Some(v) = patch.is_pinned { c.is_pinned = v; }
-                        if let Some(v) = patch.is_muted { c.is_muted = v; }
-                        if let Some(v) = patch.archived_at { c.archived_at = v; }
+                        if let Some(v) = &change.pinned_message_id { c.pinned_message_id = v.clone(); }
+                        if let Some(v) = change.is_pinned { c.is_pinned = v; }
+                        if let Some(v) = change.is_muted { c.is_muted = v; }
+                        if let Some(v) = change.archived_at { c.archived_at = v; }
                         c.clone()
                     });
                     prop_assert_eq!(got, expected);
@@ -278,7 +366,13 @@ proptest! {
                     model.rows.retain(|(_, c)| *c.id != *id);
                     prop_assert_eq!(store.delete(&id), existed);
                 }
-                Op::List { mut query, cursor } => {
+                Op::List { limit, filters, cursor } => {
+                    let f = filters.clone();
+                    let mut query = ListQuery {
+                        limit,
+                        filters: conditions(f.muted, f.archived, f.pinned, f.group_id),
+                        cursor: None,
+                    };
                     if let (Some((after, pick)), false) = (cursor, model.ever.is_empty()) {
                         let id = model.ever[pick % model.ever.len()].clone();
                         query.cursor = Some(if after { Cursor::After(id) } else { Cursor::Before(id) });
@@ -286,7 +380,7 @@ proptest! {
                     let got = store
                         .list(&query)
                         .map(|page| (page.has_more, page.data.into_iter().cloned().collect::<Vec<_>>()));
-                    prop_assert_eq!(got, model.list(&query), "{:?}", query);
+                    prop_assert_eq!(got, model.list(&query, &filters), "{:?}", query);
                 }
             }
             prop_assert_eq!(store.len(), model.rows.len());
@@ -343,7 +437,7 @@ proptest! {
     ) {
         for c in &conversations {
             prop_assert_eq!(
-                convmock::json::conversation_body(c, compact),
+                convmock::json::record_body(c, compact),
                 convmock::model::to_body(c, compact)
             );
         }

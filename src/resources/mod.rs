@@ -1,0 +1,629 @@
+//! The resources the API serves, each described once, in its own file.
+//!
+//! A resource's file (`conversations.rs`) declares its record type with [`record!`], one
+//! line per field — name, Rust type, and whether clients may set it on create or update and
+//! what it refers to — and a [`Description`]: its names, its list filters, its create rule
+//! and its documented examples. Everything else reads that description: `router` matches
+//! `{base}/{plural}`, `api` validates queries and bodies and names the resource in its
+//! messages, `store` filters pages, `json` writes records with the writer `record!`
+//! generates, `fixtures` reads and checks entries, `openapi` writes the schemas and
+//! operations, and `admin` lists each resource. This module owns the description types
+//! and the macro; it knows nothing of HTTP or of the store.
+
+pub mod conversations;
+
+pub use conversations::Conversation;
+
+use crate::json;
+use serde::Serialize;
+use std::fmt;
+
+/// The resources the API serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// `{base}/conversations`.
+    Conversations,
+}
+
+impl Resource {
+    /// Every resource, in the order the OpenAPI document and messages list them.
+    pub const ALL: [Resource; 1] = [Resource::Conversations];
+
+    /// The resource's description.
+    pub fn describe(self) -> &'static Description {
+        match self {
+            Resource::Conversations => &conversations::DESCRIPTION,
+        }
+    }
+
+    /// The resource served at `{base}/{plural}`.
+    pub fn from_plural(plural: &str) -> Option<Resource> {
+        Resource::ALL
+            .into_iter()
+            .find(|r| r.describe().plural == plural)
+    }
+}
+
+/// Everything the server needs to know about a resource, stated once.
+#[derive(Debug)]
+pub struct Description {
+    /// Which resource this is.
+    pub resource: Resource,
+    /// `conversation`: messages ("No such conversation").
+    pub singular: &'static str,
+    /// `conversations`: the path segment, the admin listing and fixtures keys.
+    pub plural: &'static str,
+    /// `Conversation`: the OpenAPI schemas' names.
+    pub title: &'static str,
+    /// The fields, in the order the API writes them (from [`record!`]).
+    pub fields: &'static [Field],
+    /// The list's filters, besides `limit` and the cursors, in the order they are
+    /// documented.
+    pub filters: &'static [Filter],
+    /// A create must name at least one of these fields (none: no such rule).
+    pub create_needs_one_of: &'static [&'static str],
+    /// The documented calls, for the OpenAPI document's examples.
+    pub docs: Docs,
+}
+
+impl Description {
+    /// The field of this name, with its place among the fields.
+    pub fn field(&self, name: &str) -> Option<(usize, &'static Field)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+
+    /// The fields a create may set.
+    pub fn creatable(&self) -> impl Iterator<Item = &'static Field> {
+        self.fields.iter().filter(|f| f.create)
+    }
+
+    /// The fields an update may change.
+    pub fn updatable(&self) -> impl Iterator<Item = &'static Field> {
+        self.fields.iter().filter(|f| f.updatable)
+    }
+}
+
+/// The documented calls of a resource, which the OpenAPI document shows as examples.
+#[derive(Debug)]
+pub struct Docs {
+    /// The documented object (in the default fixtures) the documents retrieve, update and
+    /// delete, and whose ID the documented create is given.
+    pub documented_id: &'static str,
+    /// The fields of the documented object the documented create sends.
+    pub create_sends: &'static [&'static str],
+    /// The documented update's body, as JSON.
+    pub update_body: &'static str,
+    /// The create's summary.
+    pub create_summary: &'static str,
+    /// The create's 400 example (a body without the fields it needs): name and summary.
+    pub create_refused: (&'static str, &'static str),
+}
+
+/// One field of a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The key, in JSON and in forms.
+    pub name: &'static str,
+    /// What it holds (from its Rust type).
+    pub kind: Kind,
+    /// Whether it may be `null` (an `Option`).
+    pub nullable: bool,
+    /// Whether a create may set it.
+    pub create: bool,
+    /// Whether an update may change it; every other field is read-only.
+    pub updatable: bool,
+    /// The resource it names, by plural, for an ID field that points at another object.
+    pub references: Option<&'static str>,
+}
+
+impl Field {
+    /// The field `name` of Rust type `T`, as `spec` says clients may use it.
+    pub const fn of<T: FieldType>(name: &'static str, spec: Spec) -> Field {
+        Field {
+            name,
+            kind: T::KIND,
+            nullable: T::NULLABLE,
+            create: spec.create,
+            updatable: spec.updatable,
+            references: spec.references,
+        }
+    }
+}
+
+/// What a field holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A non-empty string: an ID, or an ID of another object.
+    Text,
+    /// `true` or `false`.
+    Bool,
+    /// Unix seconds, 0 to `model::MAX_TIMESTAMP`.
+    Timestamp,
+}
+
+/// How clients may use a field: [`record!`]'s `= …` part of each field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spec {
+    create: bool,
+    updatable: bool,
+    references: Option<&'static str>,
+}
+
+impl Spec {
+    /// Only the server sets it.
+    pub const READ_ONLY: Spec = Spec {
+        create: false,
+        updatable: false,
+        references: None,
+    };
+    /// A create may set it; it never changes after.
+    pub const ON_CREATE: Spec = Spec {
+        create: true,
+        ..Spec::READ_ONLY
+    };
+    /// An update may change it.
+    pub const UPDATABLE: Spec = Spec {
+        updatable: true,
+        ..Spec::READ_ONLY
+    };
+
+    /// An ID of an object of the resource `plural`.
+    pub const fn references(self, plural: &'static str) -> Spec {
+        Spec {
+            references: Some(plural),
+            ..self
+        }
+    }
+}
+
+/// A list filter: a query parameter that keeps only the records whose field passes a test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Filter {
+    /// The query parameter.
+    pub param: &'static str,
+    /// The field it tests.
+    pub field: &'static str,
+    /// The test.
+    pub test: Test,
+    /// What it keeps, for the OpenAPI document.
+    pub doc: &'static str,
+}
+
+/// How a filter tests its field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Test {
+    /// `true` or `false`: a boolean field has this value.
+    Is,
+    /// `true` or `false`: a nullable field is set (`true`) or null (`false`).
+    IsSet,
+    /// An ID: a text field is exactly this.
+    Equals,
+}
+
+/// A field's value, borrowed from a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// A text field; `None` is null.
+    Text(Option<&'a str>),
+    /// A boolean field.
+    Bool(bool),
+    /// A timestamp field; `None` is null.
+    Time(Option<i64>),
+}
+
+/// A field's new value, typed by its field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owned {
+    /// A text field's; `None` is null.
+    Text(Option<Box<str>>),
+    /// A boolean field's.
+    Bool(bool),
+    /// A timestamp field's; `None` is null.
+    Time(Option<i64>),
+}
+
+/// The Rust types a field may have, with what each means to the description, how it is
+/// read and changed by field number, and how the JSON writer writes it.
+pub trait FieldType {
+    /// What the field holds.
+    const KIND: Kind;
+    /// Whether it may be null.
+    const NULLABLE: bool;
+    /// The value, borrowed.
+    fn value(&self) -> Value<'_>;
+    /// Sets it; `false` (unchanged) when `value` is not of this type or is a null it
+    /// cannot hold.
+    fn set(&mut self, value: Owned) -> bool;
+    /// Writes it as JSON, exactly as serde does.
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+impl FieldType for Box<str> {
+    const KIND: Kind = Kind::Text;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Text(Some(self))
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Text(Some(v)) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        json::write_str(out, self);
+    }
+}
+
+impl FieldType for Option<Box<str>> {
+    const KIND: Kind = Kind::Text;
+    const NULLABLE: bool = true;
+    fn value(&self) -> Value<'_> {
+        Value::Text(self.as_deref())
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Text(v) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        json::write_opt_str(out, self.as_deref());
+    }
+}
+
+impl FieldType for bool {
+    const KIND: Kind = Kind::Bool;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Bool(*self)
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Bool(v) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        json::write_bool(out, *self);
+    }
+}
+
+impl FieldType for i64 {
+    const KIND: Kind = Kind::Timestamp;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Time(Some(*self))
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Time(Some(v)) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        json::write_int(out, *self);
+    }
+}
+
+impl FieldType for Option<i64> {
+    const KIND: Kind = Kind::Timestamp;
+    const NULLABLE: bool = true;
+    fn value(&self) -> Value<'_> {
+        Value::Time(*self)
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Time(v) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        json::write_opt_int(out, *self);
+    }
+}
+
+/// Where a record is written: on one line, or in the documents' pretty layout at a depth
+/// (0 on its own, 2 inside a list page's `data`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One line.
+    Compact,
+    /// Two-space indentation, the record's braces this many levels down.
+    Pretty(usize),
+}
+
+/// The deepest a record is written (an embedded object inside a record inside a page).
+pub const MAX_DEPTH: usize = 4;
+
+impl Layout {
+    /// The row of [`record!`]'s key tables, and of [`CLOSES`], for this layout.
+    pub fn index(self) -> usize {
+        match self {
+            Layout::Compact => 0,
+            Layout::Pretty(depth) => 1 + depth.min(MAX_DEPTH),
+        }
+    }
+}
+
+/// What closes a record, by [`Layout::index`].
+pub const CLOSES: [&[u8]; 2 + MAX_DEPTH] = [
+    b"}",
+    b"\n}",
+    b"\n  }",
+    b"\n    }",
+    b"\n      }",
+    b"\n        }",
+];
+
+/// A record type: what [`record!`] generates from a resource's field list.
+pub trait Record: Clone + fmt::Debug + Default + Serialize + Send + Sync + 'static {
+    /// The resource's description.
+    const DESCRIPTION: &'static Description;
+    /// The fields, in the order the API writes them.
+    const FIELDS: &'static [Field];
+    /// About how many bytes the record takes on its own in the pretty layout: its keys and
+    /// a dozen bytes a value, for the writer's first allocation.
+    const SIZE_HINT: usize;
+
+    /// The ID.
+    fn id(&self) -> &str;
+    /// Unix seconds of creation: the list order's first key.
+    fn created_at(&self) -> i64;
+    /// A record as a create makes it, before the client's fields are set: every other field
+    /// as [`Default`] has it.
+    fn created(id: Box<str>, created_at: i64) -> Self;
+    /// The value of field number `field` (its place in [`Record::FIELDS`]).
+    fn value(&self, field: usize) -> Option<Value<'_>>;
+    /// Sets field number `field`; `false` (unchanged) when there is no such field or the
+    /// value is not of its type.
+    fn set(&mut self, field: usize, value: Owned) -> bool;
+    /// Writes the record as JSON, byte for byte as serde does, in `layout`.
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout);
+}
+
+/// Field values to set on a record, each checked against its field: a create's fields, or
+/// an update's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Patch(pub Vec<(usize, Owned)>);
+
+impl Patch {
+    /// Sets every value on `record`; a value of another type than its field's is skipped
+    /// (validation types each value by its field, so there is none).
+    pub fn apply<R: Record>(&self, record: &mut R) {
+        for (field, value) in &self.0 {
+            let _ = record.set(*field, value.clone());
+        }
+    }
+}
+
+/// Each field's lead-in (the brace that opens the object, or the comma that separates, then
+/// the line break and indentation, the key and the colon), for one layout: `$nl` is the
+/// line break with the fields' indentation ("" for compact), `$sp` what follows the colon.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __record_keys {
+    ($nl:literal, $sp:literal; $first:ident $($field:ident)*) => {
+        [
+            concat!("{", $nl, "\"", stringify!($first), "\":", $sp)
+            $(, concat!(",", $nl, "\"", stringify!($field), "\":", $sp))*
+        ]
+    };
+}
+
+/// Declares a resource's record type from its one list of fields, as
+/// `resources/conversations.rs` does:
+///
+/// ```text
+/// record! {
+///     description: DESCRIPTION,
+///     /// One conversation.
+///     pub struct Conversation {
+///         /// The conversation's ID.
+///         id: Box<str> = Spec::READ_ONLY,
+///         /// The group, for a group conversation.
+///         group_id: Option<Box<str>> = Spec::ON_CREATE.references("groups"),
+///         created_at: i64 = Spec::READ_ONLY,
+///     }
+/// }
+/// ```
+///
+/// Every record starts with `id: Box<str>` and has `created_at: i64`. The macro generates
+/// the struct (serde's `Serialize` with the keys in this order, `Default` as a create
+/// leaves what the client does not send) and its [`Record`] impl: the field descriptions
+/// (kind and nullability from the Rust type, the rest from each [`Spec`]), access by field
+/// number, and the JSON writer — straight-line code with each layout's keys made at
+/// compile time, held byte-identical to serde by a property test.
+#[macro_export]
+macro_rules! record {
+    (
+        description: $description:path,
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(#[$id_meta:meta])*
+            id: Box<str> = $id_spec:expr,
+            $(
+                $(#[$field_meta:meta])*
+                $field:ident: $type:ty = $spec:expr,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq, ::serde::Serialize)]
+        pub struct $name {
+            $(#[$id_meta])*
+            pub id: Box<str>,
+            $(
+                $(#[$field_meta])*
+                pub $field: $type,
+            )*
+        }
+
+        const _: () = {
+            use $crate::resources::{
+                Field, FieldType, Layout, Owned, Record, Value, CLOSES, MAX_DEPTH,
+            };
+
+            /// Each field's number: its place in the list.
+            #[allow(non_camel_case_types, dead_code)]
+            enum Number {
+                id,
+                $($field,)*
+            }
+
+            const COUNT: usize = [stringify!(id) $(, stringify!($field))*].len();
+            // Fixtures reading keeps the fields an entry gave as bits of a u64.
+            const _: () = assert!(COUNT <= 64, "a record has at most 64 fields");
+
+            /// Each field's lead-in, by [`Layout::index`]: compact, then pretty at each
+            /// depth.
+            const KEYS: [[&str; COUNT]; 2 + MAX_DEPTH] = [
+                $crate::__record_keys!("", ""; id $($field)*),
+                $crate::__record_keys!("\n  ", " "; id $($field)*),
+                $crate::__record_keys!("\n    ", " "; id $($field)*),
+                $crate::__record_keys!("\n      ", " "; id $($field)*),
+                $crate::__record_keys!("\n        ", " "; id $($field)*),
+                $crate::__record_keys!("\n          ", " "; id $($field)*),
+            ];
+
+            impl Record for $name {
+                const DESCRIPTION: &'static $crate::resources::Description = &$description;
+                const FIELDS: &'static [Field] = &[
+                    Field::of::<Box<str>>("id", $id_spec),
+                    $(Field::of::<$type>(stringify!($field), $spec),)*
+                ];
+                const SIZE_HINT: usize = {
+                    let mut bytes = 0;
+                    let mut i = 0;
+                    while i < COUNT {
+                        bytes += KEYS[1][i].len() + 12;
+                        i += 1;
+                    }
+                    bytes
+                };
+
+                fn id(&self) -> &str {
+                    &self.id
+                }
+
+                fn created_at(&self) -> i64 {
+                    self.created_at
+                }
+
+                fn created(id: Box<str>, created_at: i64) -> Self {
+                    $name {
+                        id,
+                        created_at,
+                        ..Default::default()
+                    }
+                }
+
+                fn value(&self, field: usize) -> Option<Value<'_>> {
+                    if field == Number::id as usize {
+                        return Some(FieldType::value(&self.id));
+                    }
+                    $(
+                        if field == Number::$field as usize {
+                            return Some(FieldType::value(&self.$field));
+                        }
+                    )*
+                    None
+                }
+
+                fn set(&mut self, field: usize, value: Owned) -> bool {
+                    if field == Number::id as usize {
+                        return FieldType::set(&mut self.id, value);
+                    }
+                    $(
+                        if field == Number::$field as usize {
+                            return FieldType::set(&mut self.$field, value);
+                        }
+                    )*
+                    false
+                }
+
+                fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
+                    let row = layout.index();
+                    let keys = &KEYS[row];
+                    out.extend_from_slice(keys[Number::id as usize].as_bytes());
+                    FieldType::write_json(&self.id, out);
+                    $(
+                        out.extend_from_slice(keys[Number::$field as usize].as_bytes());
+                        FieldType::write_json(&self.$field, out);
+                    )*
+                    out.extend_from_slice(CLOSES[row]);
+                }
+            }
+        };
+    };
+}
+
+/// Joins names as a sentence does: `a`, `a and b`, `a, b and c`.
+pub fn join_and(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_description_names_real_fields_and_starts_with_the_id() {
+        for resource in Resource::ALL {
+            let d = resource.describe();
+            assert_eq!(d.resource, resource);
+            assert_eq!(Resource::from_plural(d.plural), Some(resource));
+            assert_eq!(d.fields[0].name, "id");
+            assert!(d.field("created_at").is_some());
+            for filter in d.filters {
+                let (_, field) = d.field(filter.field).expect("a filter tests a field");
+                let fits = match filter.test {
+                    Test::Is => field.kind == Kind::Bool,
+                    Test::IsSet => field.nullable,
+                    Test::Equals => field.kind == Kind::Text,
+                };
+                assert!(fits, "{}: {filter:?}", d.plural);
+            }
+            for name in d.create_needs_one_of {
+                assert!(d.field(name).is_some_and(|(_, f)| f.create), "{name}");
+            }
+            for name in d.docs.create_sends {
+                assert!(d.field(name).is_some_and(|(_, f)| f.create), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_generated_writer_lays_a_record_out_as_serde_does_at_every_depth() {
+        let mut c = conversations::documented();
+        c.group_id = Some("g\"1\\\n\u{1}é".into());
+        let pretty = String::from_utf8(serde_json::to_vec_pretty(&c).unwrap()).unwrap();
+        for depth in 0..=MAX_DEPTH {
+            // serde's layout, as if written `depth` levels down: each line after the first
+            // indented two spaces a level.
+            let indented = pretty.replace('\n', &format!("\n{}", "  ".repeat(depth)));
+            let mut out = Vec::new();
+            c.write_json(&mut out, Layout::Pretty(depth));
+            assert_eq!(String::from_utf8(out).unwrap(), indented, "depth {depth}");
+        }
+        let mut out = Vec::new();
+        c.write_json(&mut out, Layout::Compact);
+        assert_eq!(out, serde_json::to_vec(&c).unwrap());
+    }
+
+    #[test]
+    fn names_join_as_in_a_sentence() {
+        assert_eq!(join_and(&["a"]), "a");
+        assert_eq!(join_and(&["a", "b"]), "a and b");
+        assert_eq!(join_and(&["a", "b", "c"]), "a, b and c");
+    }
+}
