@@ -82,9 +82,6 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
             },
             "GET, HEAD, POST",
         ),
-        _ if let Some(resource) = Resource::from_plural(rest) => {
-            (get.then_some(Call::Records(resource)), "GET, HEAD")
-        }
         "faults" => (
             match method {
                 _ if get => Some(Call::Faults),
@@ -94,16 +91,17 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
             },
             "GET, HEAD, POST, DELETE",
         ),
-        _ if let Some(token) = rest.strip_prefix("workspaces/")
-            && !token.contains('/') =>
-        {
-            (
+        _ => match (
+            Resource::from_plural(rest),
+            rest.strip_prefix("workspaces/"),
+            rest.strip_prefix("faults/"),
+        ) {
+            (Some(resource), _, _) => (get.then_some(Call::Records(resource)), "GET, HEAD"),
+            (_, Some(token), _) if !token.contains('/') => (
                 (*method == Method::Delete).then(|| Call::RemoveWorkspace(token.to_owned())),
                 "DELETE",
-            )
-        }
-        _ => match rest.strip_prefix("faults/") {
-            Some(id) if !id.is_empty() && !id.contains('/') => (
+            ),
+            (_, _, Some(id)) if !id.is_empty() && !id.contains('/') => (
                 (*method == Method::Delete).then(|| Call::RemoveFault(id.to_owned())),
                 "DELETE",
             ),
