@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::workspace::Held;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// The admin API's path prefix.
 pub const PREFIX: &str = "/__admin";
@@ -300,13 +301,30 @@ fn index() -> Value {
 
 /// `GET /__admin/{plural}`: `{"conversations": [...]}`, in list order, written as the
 /// client reads it; the records are taken under the workspace's lock, written after.
+/// A workspace's records, written as the client reads them. The reader holds each record
+/// weakly with its place in the list: a record the server deletes meanwhile is left out, one
+/// it updates (which moves it) is found again at its place and shown as it is then, and a
+/// reader that never reads keeps neither alive.
 fn records<R: Held>(state: &AppState, token: &str, compact: bool) -> Reply {
-    let records = state.view_workspace(token, |ws| ws.store::<R>().shared());
-    Reply::streamed(Listing::new(
-        R::DESCRIPTION.plural,
-        while_held(records),
-        compact,
-    ))
+    let Some(ws) = state.existing_workspace(token) else {
+        // A token not seen yet: the fixtures it would start from, which stay held anyway.
+        let records = state.view_workspace(token, |ws| ws.store::<R>().shared());
+        return Reply::streamed(Listing::new(R::DESCRIPTION.plural, records, compact));
+    };
+    let placed: Vec<_> = ws
+        .read()
+        .store::<R>()
+        .placed()
+        .into_iter()
+        .map(|(place, record)| (place, Arc::downgrade(&record)))
+        .collect();
+    let ws = Arc::downgrade(&ws);
+    let items = placed.into_iter().filter_map(move |(place, record)| {
+        record
+            .upgrade()
+            .or_else(|| ws.upgrade()?.read().store::<R>().at(&place))
+    });
+    Reply::streamed(Listing::new(R::DESCRIPTION.plural, items, compact))
 }
 
 fn ok<T: Serialize + ?Sized>(compact: bool, value: &T) -> Result<Reply, ApiError> {

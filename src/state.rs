@@ -268,7 +268,8 @@ impl AppState {
     }
 
     /// The token's workspace if it exists (marked as used), without creating one.
-    fn existing_workspace(&self, token: &str) -> Option<SharedWorkspace> {
+    /// The token's workspace if it has one (the one store without `--isolate`).
+    pub fn existing_workspace(&self, token: &str) -> Option<SharedWorkspace> {
         match &self.workspaces {
             Workspaces::One(ws) => Some(Arc::clone(ws)),
             Workspaces::PerToken(pool) => pool.lock().get(token),

@@ -49,7 +49,7 @@ impl<R: Record> Eq for ById<R> {}
 /// A record's place in the list order. Derived `Ord` compares `created_at` descending
 /// first, then the insertion sequence descending, which makes the order total and stable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct OrderKey {
+pub struct OrderKey {
     created_at: Reverse<i64>,
     seq: Reverse<u64>,
 }
@@ -243,6 +243,17 @@ impl<R: Record> Store<R> {
     /// The records in list order, shared: a reader copies pointers, not records.
     pub fn shared(&self) -> Vec<Arc<R>> {
         self.rows.values().cloned().collect()
+    }
+
+    /// The records in list order, each with its place: a reader that holds a record only
+    /// weakly finds it again by its place once an update has moved it ([`Store::at`]).
+    pub fn placed(&self) -> Vec<(OrderKey, Arc<R>)> {
+        self.rows.iter().map(|(k, r)| (*k, Arc::clone(r))).collect()
+    }
+
+    /// The record at a place, if it is still there.
+    pub fn at(&self, place: &OrderKey) -> Option<Arc<R>> {
+        self.rows.get(place).cloned()
     }
 
     fn key_of(&self, id: &str, q: &ListQuery) -> Result<OrderKey, UnknownCursor> {

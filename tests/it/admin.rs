@@ -4,6 +4,7 @@
 use crate::support::{Req, TestServer};
 use convmock::{Config, Fixtures};
 use serde_json::{Value, json};
+use std::io::{Read, Write};
 use std::sync::Arc;
 
 fn admin(s: &TestServer, method: &str, path: &str) -> Req {
@@ -623,4 +624,47 @@ fn a_refused_next_ids_call_takes_no_workspace_slot() {
         .token("a")
         .send()
         .expect(200);
+}
+
+#[test]
+fn a_conversation_updated_while_the_list_is_read_is_listed_as_it_is_then() {
+    let s = TestServer::start();
+    let long = "c".repeat(255);
+    // Enough conversations that the answer outgrows the sockets' buffers: the last ones
+    // are written only once the client reads on.
+    let ids: Vec<String> = (0..6000)
+        .map(|_| {
+            s.call("POST", "/v1/conversations")
+                .form(&format!("contact_id={long}&group_id={long}"))
+                .send()
+                .expect(201)
+                .id()
+        })
+        .collect();
+    let mut conn = std::net::TcpStream::connect(s.addr).expect("connect");
+    write!(
+        conn,
+        "GET /__admin/conversations HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        s.addr
+    )
+    .expect("send");
+    let mut start = vec![0u8; 2048];
+    conn.read_exact(&mut start).expect("the answer begins");
+    // The first created is listed last of them; an update moves it in memory.
+    s.call("PUT", &format!("/v1/conversations/{}", ids[0]))
+        .form("is_muted=true")
+        .send()
+        .expect(200);
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest).expect("the rest");
+    start.extend_from_slice(&rest);
+    let raw = String::from_utf8(start).expect("UTF-8");
+    let body = crate::support::Resp::parse(raw.as_bytes()).json();
+    let listed = body["conversations"].as_array().expect("a list");
+    assert_eq!(listed.len(), 6007, "every conversation is listed");
+    let first = listed
+        .iter()
+        .find(|c| c["id"] == ids[0].as_str())
+        .expect("the updated conversation is listed");
+    assert_eq!(first["is_muted"], true, "as it is when written");
 }
