@@ -22,6 +22,10 @@ pub const MAX_JOURNAL_ERROR: usize = 1024;
 /// The most the journal keeps of bodies, targets and tokens in all (32 MiB); past it the
 /// oldest entries are dropped, whatever `--journal-limit` allows.
 pub const MAX_JOURNAL_BYTES: usize = 32 << 20;
+/// What an entry costs besides its texts (its struct, the journal's pointer to it, the
+/// allocator's share), counted against [`MAX_JOURNAL_BYTES`] so that the bound holds for a
+/// raised `--journal-limit` of tiny requests too.
+pub const JOURNAL_ENTRY_OVERHEAD: usize = 256;
 /// What marks a kept text as cut.
 const CUT_MARK: &str = "...";
 
@@ -50,6 +54,9 @@ pub struct Entry {
     pub token: Option<Box<str>>,
     /// Whether the token was longer than what is kept.
     pub token_cut: bool,
+    /// A hash of the whole token, so that `?token=` tells apart long tokens that share
+    /// their kept start (JWTs with the same claims, say).
+    pub token_hash: u64,
     /// How long the answer took, in milliseconds.
     pub duration_ms: f64,
 }
@@ -60,6 +67,7 @@ impl Entry {
     /// may show it (see `http::shown_token`).
     pub fn new(time: i64, method: Method, target: &str, token: Option<&str>) -> Self {
         let (target, target_cut) = cut(target, MAX_JOURNAL_TARGET);
+        let whole_token_hash = token.map_or(0, hash);
         let (token, token_cut) = match token {
             Some(t) => {
                 let (kept, was_cut) = cut(t, MAX_JOURNAL_TOKEN);
@@ -78,6 +86,7 @@ impl Entry {
             error: None,
             token,
             token_cut,
+            token_hash: whole_token_hash,
             duration_ms: 0.0,
         }
     }
@@ -85,7 +94,8 @@ impl Entry {
     /// What the entry counts against [`MAX_JOURNAL_BYTES`]: its method (an extension
     /// method can be 64 KiB long), body, target, token and error message.
     pub fn kept_bytes(&self) -> usize {
-        self.method.as_str().len()
+        JOURNAL_ENTRY_OVERHEAD
+            + self.method.as_str().len()
             + self.target.len()
             + self.body.as_ref().map_or(0, |b| b.len())
             + self.token.as_ref().map_or(0, |t| t.len())
@@ -96,6 +106,7 @@ impl Entry {
     /// `http::shown_token`); compared as kept, cut at [`MAX_JOURNAL_TOKEN`].
     pub fn sent_with(&self, shown: &str) -> bool {
         self.token.as_deref() == Some(cut(shown, MAX_JOURNAL_TOKEN).0)
+            && self.token_hash == hash(shown)
     }
 
     /// Keeps why the request was refused, cut at [`MAX_JOURNAL_ERROR`].
@@ -241,6 +252,12 @@ impl Journal {
     }
 }
 
+/// A token's hash, the same for the same text within a process.
+fn hash(text: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(text)
+}
+
 /// `text` cut at `max` bytes (at a character boundary), and whether it was cut.
 fn cut(text: &str, max: usize) -> (&str, bool) {
     if text.len() <= max {
@@ -363,12 +380,24 @@ mod tests {
         );
         assert_eq!(
             e.kept_bytes(),
-            "GET".len() + MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN,
+            JOURNAL_ENTRY_OVERHEAD + "GET".len() + MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN,
             "an ASCII target is cut exactly at the bound"
         );
         let long_method = Method::from_name(&"M".repeat(60_000));
         let odd = Entry::new(1, long_method, "/", None);
-        assert_eq!(odd.kept_bytes(), 60_001, "a long method counts too");
+        assert_eq!(
+            odd.kept_bytes(),
+            JOURNAL_ENTRY_OVERHEAD + 60_001,
+            "a long method counts too"
+        );
+        // So many tiny entries that their texts are nothing still meet the bound.
+        let j = Journal::new(usize::MAX);
+        let tiny = || Entry::new(1, Method::Get, "/", None);
+        let fits = MAX_JOURNAL_BYTES / tiny().kept_bytes();
+        for _ in 0..fits + 5 {
+            j.record(tiny());
+        }
+        assert_eq!(j.len(), fits);
 
         let long_path = format!("/{}", "p".repeat(MAX_JOURNAL_TARGET));
         let json = serde_json::to_value(Entry::new(1, Method::Get, &long_path, None)).unwrap();
@@ -380,7 +409,10 @@ mod tests {
     #[test]
     fn the_journal_drops_the_oldest_past_its_bound_in_bytes() {
         let j = Journal::new(usize::MAX);
-        let per_entry = "GET".len() + MAX_JOURNAL_BODY + "/v1/conversations?limit=2".len();
+        let per_entry = JOURNAL_ENTRY_OVERHEAD
+            + "GET".len()
+            + MAX_JOURNAL_BODY
+            + "/v1/conversations?limit=2".len();
         let fits = MAX_JOURNAL_BYTES / per_entry;
         for n in 0..fits as i64 + 10 {
             let mut e = entry(n);

@@ -73,6 +73,29 @@ fn under_listed_tokens_the_journal_never_shows_one() {
     let mine = mine.json()["requests"].as_array().unwrap().clone();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0]["token"], "<token 1>");
+    // Long tokens that share their kept start (JWTs with the same claims) stay apart.
+    let start = format!("eyJ{}", "A".repeat(300));
+    let long = TestServer::start();
+    for who in ["alice", "bob"] {
+        long.call("POST", "/v1/conversations")
+            .token(&format!("{start}.{who}"))
+            .form(&format!("contact_id={who}"))
+            .send()
+            .expect(201);
+    }
+    let alice = Req::new(
+        long.addr,
+        "GET",
+        &format!("/__admin/requests?token={start}.alice"),
+    )
+    .send();
+    let bodies: Vec<_> = alice.json()["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["body"].clone())
+        .collect();
+    assert_eq!(bodies, ["contact_id=alice"]);
     // Without --token a token is a name, not a secret: shown as sent.
     let open = TestServer::start();
     open.call("GET", DOC).token("mine").send().expect(200);

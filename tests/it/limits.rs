@@ -3,7 +3,8 @@
 
 use crate::support::{Binary, Req, TempFile, TestServer, many_fixtures};
 use convmock::journal::{
-    MAX_JOURNAL_BODY, MAX_JOURNAL_BYTES, MAX_JOURNAL_TARGET, MAX_JOURNAL_TOKEN,
+    JOURNAL_ENTRY_OVERHEAD, MAX_JOURNAL_BODY, MAX_JOURNAL_BYTES, MAX_JOURNAL_TARGET,
+    MAX_JOURNAL_TOKEN,
 };
 use convmock::{Config, Fixtures, Profile};
 use std::io::{Read, Write};
@@ -13,7 +14,11 @@ use std::time::{Duration, Instant};
 #[test]
 fn the_journal_keeps_a_bounded_number_of_bytes_and_cuts_long_targets_and_tokens() {
     let s = TestServer::start();
-    let per_entry = MAX_JOURNAL_BODY + MAX_JOURNAL_TARGET + MAX_JOURNAL_TOKEN;
+    let per_entry = JOURNAL_ENTRY_OVERHEAD
+        + "POST".len()
+        + MAX_JOURNAL_BODY
+        + MAX_JOURNAL_TARGET
+        + MAX_JOURNAL_TOKEN;
     let fits = MAX_JOURNAL_BYTES / per_entry;
     let body = vec![b'b'; MAX_JOURNAL_BODY];
     let token = "t".repeat(4 * MAX_JOURNAL_TOKEN);
