@@ -154,3 +154,12 @@ def test_close_frees_the_clients_workspace(convmock_server):
     again = convmock_server.client(client.token)
     assert again.request("GET", f"/v1/conversations/{created['id']}").status == 404
     assert created["id"] not in [c["id"] for c in again.conversations()]
+
+
+def test_python_booleans_are_sent_as_the_api_reads_them(convmock):
+    updated = convmock.request("PUT", f"/v1/conversations/{DOCUMENTED}", form={"is_muted": True})
+    assert updated.status == 200, updated.text
+    assert updated.json()["is_muted"] is True
+    listed = convmock.request("GET", "/v1/conversations", query={"muted": True, "limit": 100})
+    assert listed.status == 200, listed.text
+    assert DOCUMENTED in [c["id"] for c in listed.json()["data"]]

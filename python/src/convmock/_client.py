@@ -204,14 +204,14 @@ class Client:
         if json is not None:
             data, content_type = _json.dumps(json).encode(), "application/json"
         elif form is not None:
-            data = urllib.parse.urlencode(form, doseq=True).encode()
+            data = urllib.parse.urlencode(_wire(form), doseq=True).encode()
             content_type = "application/x-www-form-urlencoded"
         headers = dict(headers or {})
         if content_type and not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = content_type
         target = self.url + path
         if query:
-            target += ("&" if "?" in path else "?") + urllib.parse.urlencode(query, doseq=True)
+            target += ("&" if "?" in path else "?") + urllib.parse.urlencode(_wire(query), doseq=True)
         req = urllib.request.Request(target, data=data, method=method.upper(), headers=headers)
         with _OPENER.open(req, timeout=self.timeout) as answer:
             return Response(answer.status, answer.headers, answer.read())
@@ -219,3 +219,10 @@ class Client:
 
 def _segment(value: str) -> str:
     return urllib.parse.quote(value, safe="")
+
+
+def _wire(values):
+    """Form and query values as the API reads them: booleans as `true`/`false`, not Python's
+    `True`/`False`."""
+    items = values.items() if hasattr(values, "items") else values
+    return [(k, ("true" if v else "false") if isinstance(v, bool) else v) for k, v in items]
