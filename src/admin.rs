@@ -301,6 +301,14 @@ fn index() -> Value {
 
 /// `GET /__admin/{plural}`: `{"conversations": [...]}`, in list order, written as the
 /// client reads it; the records are taken under the workspace's lock, written after.
+/// A JSON integer, or an integral float, as the API's bodies count them.
+fn as_integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => crate::model::json_integer(n),
+        _ => None,
+    }
+}
+
 /// A workspace's records, written as the client reads them. The reader holds each record
 /// weakly with its place in the list: a record the server deletes meanwhile is left out, one
 /// it updates (which moves it) is found again at its place and shown as it is then, and a
@@ -364,19 +372,22 @@ fn set_clock(state: &AppState, body: &Map<String, Value>) -> Result<(), ApiError
         )));
     }
     if let Some(now) = body.get("now") {
-        let t = now.as_i64().filter(|t| is_timestamp(*t)).ok_or_else(|| {
-            invalid(
-                "now",
-                format!(
-                    "Invalid 'now': expected {}, got {}.",
-                    a_timestamp(),
-                    describe(now)
-                ),
-            )
-        })?;
+        // An integral float counts, as in the API's bodies (`datetime.timestamp()` is one).
+        let t = as_integer(now)
+            .filter(|t| is_timestamp(*t))
+            .ok_or_else(|| {
+                invalid(
+                    "now",
+                    format!(
+                        "Invalid 'now': expected {}, got {}.",
+                        a_timestamp(),
+                        describe(now)
+                    ),
+                )
+            })?;
         state.clock.set(Some(t));
     } else if let Some(advance) = body.get("advance") {
-        let s = advance.as_i64().ok_or_else(|| {
+        let s = as_integer(advance).ok_or_else(|| {
             invalid(
                 "advance",
                 format!(

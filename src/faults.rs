@@ -375,7 +375,12 @@ fn integer(
     problems: &mut Vec<Problem>,
 ) -> Option<u64> {
     let value = map.get(key)?;
-    match value.as_u64().filter(|n| (min..=max).contains(n)) {
+    // An integral float counts, as in the API's bodies.
+    let whole = match value {
+        Value::Number(n) => crate::model::json_integer(n).and_then(|n| u64::try_from(n).ok()),
+        _ => None,
+    };
+    match whole.filter(|n| (min..=max).contains(n)) {
         Some(n) => Some(n),
         None => {
             problems.push(Problem::param(

@@ -668,3 +668,26 @@ fn a_conversation_updated_while_the_list_is_read_is_listed_as_it_is_then() {
         .expect("the updated conversation is listed");
     assert_eq!(first["is_muted"], true, "as it is when written");
 }
+
+#[test]
+fn admin_numbers_may_be_integral_floats_as_in_the_api() {
+    let s = TestServer::start();
+    // Python's datetime.timestamp() and JavaScript numbers send these.
+    let r = admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"now": 1700000000.0}"#)
+        .send()
+        .expect(200);
+    assert_eq!(r.json()["now"], 1_700_000_000);
+    admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"advance": 60.0}"#)
+        .send()
+        .expect(200);
+    admin(&s, "POST", "/__admin/faults")
+        .json(r#"{"path": "/zz", "status": 503.0, "count": 2.0}"#)
+        .send()
+        .expect(201);
+    admin(&s, "PUT", "/__admin/clock")
+        .json(r#"{"now": 1700000000.5}"#)
+        .send()
+        .expect(400);
+}
