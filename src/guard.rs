@@ -179,6 +179,43 @@ fn is_own_host(host: &str, config: &Config, port: u16) -> bool {
         .is_ok_and(|ip| ip.is_loopback() || bound_everywhere)
 }
 
+/// An `--allow-host` value: a host name or IP address as a `Host` header names it, without
+/// a port (the server's own port is required anyway) or a wildcard.
+pub fn host_name(value: &str) -> Result<String, String> {
+    let name = value.trim_matches(['[', ']']);
+    let fits = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        && (name.parse::<IpAddr>().is_ok() || !name.contains(':'));
+    if fits {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "'{value}' is not a host name: give a name or an IP address without a port or \
+             wildcard, like devbox.test"
+        ))
+    }
+}
+
+/// An `--admin-allow-origin` value: an origin exactly as a browser sends it,
+/// `scheme://host[:port]`, without a path, a trailing slash or a wildcard.
+pub fn origin(value: &str) -> Result<String, String> {
+    let fits = value.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https")
+            && split_host(rest).is_some()
+            && !rest.contains(['/', '*', '?', '#', '@'])
+    });
+    if fits {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "'{value}' is not an origin: give it as a browser sends it, like \
+             http://localhost:5173 (a scheme, a host, a port; no path or trailing slash)"
+        ))
+    }
+}
+
 /// `name` and the port of a `Host` value; IPv6 addresses come in brackets, which are
 /// dropped. `None` for a malformed value.
 fn split_host(host: &str) -> Option<(&str, Option<u16>)> {
@@ -315,6 +352,34 @@ mod tests {
             Ok(AdminCors::Allowed)
         );
         assert!(admin(&[("Host", "other.test:8080")], &config).is_err());
+    }
+
+    #[test]
+    fn flag_values_must_be_names_and_origins_a_request_can_carry() {
+        for good in ["devbox.test", "192.168.1.2", "[::1]", "my_host"] {
+            assert!(host_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "*", "evil.test:8080", "a b", "*.test"] {
+            assert!(host_name(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "http://localhost:5173",
+            "https://app.test",
+            "http://[::1]:3000",
+        ] {
+            assert!(origin(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "*",
+            "localhost:5173",
+            "http://localhost:5173/",
+            "http://a.test/x",
+            "ftp://a.test",
+            "http://",
+        ] {
+            assert!(origin(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

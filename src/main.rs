@@ -122,7 +122,8 @@ struct Args {
         long = "allow-host",
         env = "CONVMOCK_ALLOW_HOST",
         value_name = "NAME",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = convmock::guard::host_name
     )]
     allow_hosts: Vec<String>,
 
@@ -132,7 +133,8 @@ struct Args {
         long = "admin-allow-origin",
         env = "CONVMOCK_ADMIN_ALLOW_ORIGIN",
         value_name = "ORIGIN",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = convmock::guard::origin
     )]
     admin_allow_origins: Vec<String>,
 

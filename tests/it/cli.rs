@@ -531,3 +531,17 @@ fn a_harness_that_never_reads_stderr_does_not_stall_the_server() {
         "log lines came first"
     );
 }
+
+#[test]
+fn admin_flags_that_could_never_match_are_refused_at_start() {
+    for args in [
+        ["--admin-allow-origin", "http://localhost:5173/"],
+        ["--admin-allow-origin", "*"],
+        ["--allow-host", "evil.test:8080"],
+        ["--allow-host", ""],
+    ] {
+        let (code, stderr, _) = run_to_exit(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(args[0]), "{args:?}: {stderr}");
+    }
+}
