@@ -364,10 +364,15 @@ impl Drop for Record {
 fn allowed_methods(path: &str) -> Option<&'static str> {
     if admin::is_admin_path(path) {
         admin::allowed(path)
+    } else if path == OPENAPI_PATH || path == INDEX_PATH {
+        Some(READ_ONLY_ALLOW)
     } else {
         router::allowed(path)
     }
 }
+
+/// The methods of the documents anyone may read (`/`, `/openapi.json`).
+const READ_ONLY_ALLOW: &str = "GET, HEAD";
 
 fn answer(
     state: &AppState,

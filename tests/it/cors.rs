@@ -122,3 +122,23 @@ fn a_preflight_asking_for_thousands_of_headers_is_answered_at_once() {
     // A bound against a hang, not a speed target.
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn a_page_on_another_origin_may_read_the_openapi_document_and_the_index() {
+    let s = TestServer::start();
+    for path in ["/openapi.json", "/"] {
+        let r = s
+            .call("OPTIONS", path)
+            .no_token()
+            .header("Origin", "http://localhost:5173")
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "x-trace")
+            .send()
+            .expect(204);
+        assert_eq!(r.header("access-control-allow-methods"), Some("GET, HEAD"));
+        assert_eq!(
+            r.header("access-control-allow-origin"),
+            Some("http://localhost:5173")
+        );
+    }
+}
