@@ -321,6 +321,17 @@ pub fn new_record(description: &Description, fields: &Fields) -> Result<Patch, A
             ),
         ));
     }
+    for name in description.create_requires {
+        let given = patch.0.iter().any(|(number, value)| {
+            description.fields[*number].name == *name && *value != Owned::Text(None)
+        });
+        if !given {
+            problems.push(Problem::param(
+                name,
+                format!("Missing parameter '{name}': a create needs it."),
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
     }

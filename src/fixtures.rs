@@ -407,9 +407,10 @@ mod typed {
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Taken, A::Error> {
             let list = R::listed_mut(self.0);
             let mut seen = HashSet::with_capacity(seq.size_hint().unwrap_or(0));
-            // The fields every entry gives: the ID and `created_at`.
+            // The fields every entry gives: the ID, `created_at` and those a create needs.
             let required = ["id", "created_at"]
                 .iter()
+                .chain(R::DESCRIPTION.create_requires)
                 .filter_map(|name| R::DESCRIPTION.field(name))
                 .fold(0u64, |bits, (number, _)| bits | 1 << number);
             while let Some(record) = seq.next_element_seed(Entry::<R>(required, PhantomData))? {
@@ -452,7 +453,7 @@ mod typed {
                 }
                 given |= bit;
                 let value = match field.kind {
-                    Kind::Text => match map.next_value::<Option<String>>()? {
+                    Kind::Text | Kind::String => match map.next_value::<Option<String>>()? {
                         Some(s) if s.is_empty() => return Err(refuse()),
                         s => Owned::Text(s.map(String::into_boxed_str)),
                     },
@@ -511,7 +512,13 @@ fn read_entry<R: Record>(entry: &Value) -> Result<R, FieldError> {
     for (number, field) in description.fields.iter().enumerate() {
         let value = match field.kind {
             _ if field.name == "id" || field.name == "created_at" => continue,
-            Kind::Text => Owned::Text(string(map, field.name)?),
+            _ if description.create_requires.contains(&field.name) => {
+                match string(map, field.name)? {
+                    Some(s) => Owned::Text(Some(s)),
+                    None => return Err((Some(field.name), "required".into())),
+                }
+            }
+            Kind::Text | Kind::String => Owned::Text(string(map, field.name)?),
             Kind::Bool => Owned::Bool(boolean(map, field.name)?),
             Kind::Timestamp => Owned::Time(timestamp(map, field.name)?),
         };

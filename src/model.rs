@@ -127,8 +127,19 @@ impl Null {
 pub fn field_value(field: &Field, null: Null, raw: &RawValue) -> Result<Owned, Problem> {
     match field.kind {
         Kind::Text => text(field.name, raw, null).map(Owned::Text),
+        Kind::String => free_text(field.name, raw, null).map(Owned::Text),
         Kind::Bool => boolean(field.name, raw).map(Owned::Bool),
         Kind::Timestamp => timestamp(field.name, raw, null).map(Owned::Time),
+    }
+}
+
+/// Types a free-text field such as `username` or `message`: a non-empty string of any
+/// characters (the body's size bounds its length), or null as `null` allows.
+pub fn free_text(name: &str, raw: &RawValue, null: Null) -> Result<Option<Box<str>>, Problem> {
+    match raw {
+        RawValue::Form(s) if !s.is_empty() => Ok(Some(s.as_str().into())),
+        RawValue::Json(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str().into())),
+        _ => text(name, raw, null),
     }
 }
 
@@ -402,6 +413,26 @@ mod tests {
         assert!(text("f", &null, Null::Refused).is_err());
         assert!(text("f", &RawValue::Form(String::new()), Null::Refused).is_err());
         assert!(timestamp("f", &null, Null::Refused).is_err());
+    }
+
+    #[test]
+    fn free_text_takes_any_characters_but_not_an_empty_value() {
+        let message = "You’re what the French call ‘les incompetents.’";
+        assert_eq!(
+            free_text("message", &form(message), Null::Refused),
+            Ok(Some(message.into()))
+        );
+        assert!(text("message", &form(message), Null::Refused).is_err());
+        let j = RawValue::Json;
+        assert_eq!(
+            free_text("username", &j(json!("a b/c")), Null::Refused),
+            Ok(Some("a b/c".into()))
+        );
+        assert_eq!(free_text("display_name", &form(""), Null::Clears), Ok(None));
+        for bad in [form(""), j(json!("")), j(json!(null)), j(json!(7))] {
+            let err = free_text("username", &bad, Null::Refused).unwrap_err();
+            assert_eq!(err.param.as_deref(), Some("username"), "{bad:?}");
+        }
     }
 
     #[test]

@@ -107,7 +107,11 @@ fn resource_schemas(d: &Description) -> Map<String, Value> {
             },
         }),
     );
-    let either = format!("{} or both", d.create_needs_one_of.join(", "));
+    let either = match (d.create_needs_one_of, d.create_requires) {
+        ([], []) => "every field optional".to_owned(),
+        ([], required) => format!("{} required", crate::resources::join_and(required)),
+        (one_of, _) => format!("{} or both", one_of.join(", ")),
+    };
     schemas.insert(
         format!("Create{title}"),
         create_schema(
@@ -663,7 +667,9 @@ fn create_schema(d: &Description, name: &str, description: &str, encoding: Encod
         let properties: Map<String, Value> = d
             .creatable()
             .map(|f| {
-                let schema = if required.contains(&f.name) {
+                let schema = if d.create_requires.contains(&f.name) {
+                    free_string()
+                } else if required.contains(&f.name) {
                     id_string()
                 } else {
                     field_schema(f, encoding, false)
@@ -684,14 +690,18 @@ fn create_schema(d: &Description, name: &str, description: &str, encoding: Encod
         Value::Object(object)
     };
     if d.create_needs_one_of.is_empty() {
-        let mut schema = object(&[], None);
+        let mut schema = object(d.create_requires, None);
         schema["description"] = json!(description);
         return schema;
     }
     let alternatives: Vec<Value> = d
         .create_needs_one_of
         .iter()
-        .map(|named| object(&[named], Some(format!("{name}With{}", type_name(named)))))
+        .map(|named| {
+            let mut required = d.create_requires.to_vec();
+            required.push(named);
+            object(&required, Some(format!("{name}With{}", type_name(named))))
+        })
         .collect();
     json!({ "description": description, "anyOf": alternatives })
 }
@@ -717,8 +727,12 @@ fn field_schema(field: &Field, encoding: Encoding, update: bool) -> Value {
     match (encoding, field.kind) {
         (Encoding::Json, Kind::Text) if null == Null::Refused => id_string(),
         (Encoding::Json, Kind::Text) => nullable_id(),
+        (Encoding::Json, Kind::String) if null == Null::Refused => free_string(),
+        (Encoding::Json, Kind::String) => json!({ "type": ["string", "null"], "minLength": 1 }),
         (Encoding::Json, Kind::Bool) => json!({ "type": "boolean" }),
         (Encoding::Json, Kind::Timestamp) => timestamp(field.nullable),
+        (Encoding::Form, Kind::String) if null == Null::Refused => free_string(),
+        (Encoding::Form, Kind::String) => json!({ "type": "string" }),
         (Encoding::Form, Kind::Text) => form_string(),
         (Encoding::Form, Kind::Bool) => form_boolean(),
         (Encoding::Form, Kind::Timestamp) => json!({
@@ -759,6 +773,11 @@ fn form_string() -> Value {
 
 fn form_boolean() -> Value {
     json!({ "type": "string", "enum": ["true", "false"] })
+}
+
+/// Free text: any non-empty string.
+fn free_string() -> Value {
+    json!({ "type": "string", "minLength": 1 })
 }
 
 fn id_string() -> Value {
@@ -835,8 +854,8 @@ fn record_schema(d: &Description) -> Value {
         .iter()
         .map(|f| {
             let schema = match (f.kind, f.nullable) {
-                (Kind::Text, true) => nullable_string(),
-                (Kind::Text, false) => json!({ "type": "string", "minLength": 1 }),
+                (Kind::Text | Kind::String, true) => nullable_string(),
+                (Kind::Text | Kind::String, false) => free_string(),
                 (Kind::Bool, _) => json!({ "type": "boolean" }),
                 (Kind::Timestamp, nullable) => timestamp(nullable),
             };

@@ -72,6 +72,7 @@ pub const DESCRIPTION: Description = Description {
         },
     ],
     create_needs_one_of: &["contact_id", "group_id"],
+    create_requires: &[],
     docs: Docs {
         documented_id: "xgQQXg3hrtjh7AvZ",
         create_sends: &["contact_id"],

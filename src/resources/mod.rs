@@ -62,6 +62,8 @@ pub struct Description {
     pub filters: &'static [Filter],
     /// A create must name at least one of these fields (none: no such rule).
     pub create_needs_one_of: &'static [&'static str],
+    /// A create must name every one of these fields.
+    pub create_requires: &'static [&'static str],
     /// The documented calls, for the OpenAPI document's examples.
     pub docs: Docs,
 }
@@ -119,9 +121,15 @@ pub struct Field {
 impl Field {
     /// The field `name` of Rust type `T`, as `spec` says clients may use it.
     pub const fn of<T: FieldType>(name: &'static str, spec: Spec) -> Field {
+        // Free text is a text field's other meaning; no other type can have it.
+        assert!(!spec.free_text || matches!(T::KIND, Kind::Text));
         Field {
             name,
-            kind: T::KIND,
+            kind: if spec.free_text {
+                Kind::String
+            } else {
+                T::KIND
+            },
             nullable: T::NULLABLE,
             create: spec.create,
             updatable: spec.updatable,
@@ -135,6 +143,9 @@ impl Field {
 pub enum Kind {
     /// A non-empty string: an ID, or an ID of another object.
     Text,
+    /// A non-empty string of free text (a name, a phone number, a URL, a message): any
+    /// characters, not only an ID's.
+    String,
     /// `true` or `false`.
     Bool,
     /// Unix seconds, 0 to `model::MAX_TIMESTAMP`.
@@ -147,6 +158,7 @@ pub struct Spec {
     create: bool,
     updatable: bool,
     references: Option<&'static str>,
+    free_text: bool,
 }
 
 impl Spec {
@@ -155,6 +167,7 @@ impl Spec {
         create: false,
         updatable: false,
         references: None,
+        free_text: false,
     };
     /// A create may set it; it never changes after.
     pub const ON_CREATE: Spec = Spec {
@@ -166,6 +179,21 @@ impl Spec {
         updatable: true,
         ..Spec::READ_ONLY
     };
+
+    /// A create may set it, and an update may change it.
+    pub const SETTABLE: Spec = Spec {
+        create: true,
+        updatable: true,
+        ..Spec::READ_ONLY
+    };
+
+    /// Free text ([`Kind::String`]) rather than an ID, for a text field.
+    pub const fn free_text(self) -> Spec {
+        Spec {
+            free_text: true,
+            ..self
+        }
+    }
 
     /// An ID of an object of the resource `plural`.
     pub const fn references(self, plural: &'static str) -> Spec {
@@ -593,7 +621,7 @@ mod tests {
                 };
                 assert!(fits, "{}: {filter:?}", d.plural);
             }
-            for name in d.create_needs_one_of {
+            for name in d.create_needs_one_of.iter().chain(d.create_requires) {
                 assert!(d.field(name).is_some_and(|(_, f)| f.create), "{name}");
             }
             for name in d.docs.create_sends {
