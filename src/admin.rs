@@ -15,7 +15,7 @@ use crate::listing::{Listing, while_held};
 use crate::model::{
     MAX_TIMESTAMP, Problem, RawValue, a_timestamp, clip, describe, is_timestamp, to_body,
 };
-use crate::resources::{Conversation, Resource};
+use crate::resources::{Contact, Conversation, Resource};
 use crate::state::AppState;
 use crate::workspace::Held;
 use serde::Serialize;
@@ -220,6 +220,7 @@ pub fn handle(
             let token = workspace_token(state, query)?;
             Ok(match resource {
                 Resource::Conversations => records::<Conversation>(state, &token, compact),
+                Resource::Contacts => records::<Contact>(state, &token, compact),
             })
         }
         Call::Faults => {

@@ -15,7 +15,7 @@ use crate::exchange::{Reply, Status};
 use crate::json::{page_body, record_body};
 use crate::model::{self, Fields, Null, Problem, clip, parse_bool};
 use crate::resources::{
-    Conversation, Description, Filter, Owned, Patch, Record, Resource, Test, join_and,
+    Contact, Conversation, Description, Filter, Owned, Patch, Record, Resource, Test, join_and,
 };
 use crate::router::{Base, Op, Route};
 use crate::state::SharedWorkspace;
@@ -85,6 +85,13 @@ pub fn serve(
             update::<Conversation>(ws, id, &patch, cx.compact)
         }
         (Resource::Conversations, Call::Delete(id)) => delete::<Conversation>(ws, id),
+        (Resource::Contacts, Call::List(q)) => list::<Contact>(ws, &q, cx.compact),
+        (Resource::Contacts, Call::Create(new)) => create::<Contact>(ws, route.base, &new, cx),
+        (Resource::Contacts, Call::Retrieve(id)) => retrieve::<Contact>(ws, id, cx.compact),
+        (Resource::Contacts, Call::Update(id, patch)) => {
+            update::<Contact>(ws, id, &patch, cx.compact)
+        }
+        (Resource::Contacts, Call::Delete(id)) => delete::<Contact>(ws, id),
     }
 }
 

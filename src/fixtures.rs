@@ -10,7 +10,7 @@
 
 use crate::ids::is_valid_id;
 use crate::model::{a_timestamp, describe, is_timestamp};
-use crate::resources::{Conversation, Kind, Owned, Record, Resource};
+use crate::resources::{Contact, Conversation, Kind, Owned, Record, Resource};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
@@ -30,6 +30,8 @@ pub const MAX_FILE_BYTES: u64 = 1 << 30;
 pub struct Fixtures {
     /// Conversations, in insertion order; shared with every store seeded from them.
     pub conversations: Vec<Arc<Conversation>>,
+    /// Contacts, in insertion order, shared likewise.
+    pub contacts: Vec<Arc<Contact>>,
     /// IDs for the next creates, in order.
     pub next_ids: Vec<Box<str>>,
 }
@@ -75,7 +77,7 @@ macro_rules! listed {
     };
 }
 
-listed!(Conversation => conversations);
+listed!(Conversation => conversations, Contact => contacts);
 
 /// The IDs of one resource's entries, with its singular name for messages.
 type Taken = (&'static str, HashSet<Box<str>>);
@@ -104,6 +106,7 @@ impl Fixtures {
             .into_iter()
             .try_for_each(|resource| match resource {
                 Resource::Conversations => self.unused::<Conversation>(&wanted),
+                Resource::Contacts => self.unused::<Contact>(&wanted),
             })
     }
 
@@ -175,6 +178,7 @@ impl Fixtures {
         for resource in Resource::ALL {
             let ids = match resource {
                 Resource::Conversations => fixtures.read::<Conversation>(&top, &fail)?,
+                Resource::Contacts => fixtures.read::<Contact>(&top, &fail)?,
             };
             taken.push(ids);
         }
@@ -324,7 +328,7 @@ fn not_an_id(got: &Value) -> String {
 /// a repeated key, a duplicate ID); the careful reading then finds and words the problem.
 mod typed {
     use super::{Arc, Fixtures, HashSet, Listed, Taken, is_timestamp, is_valid_id};
-    use crate::resources::{Conversation, Kind, Owned, Record, Resource};
+    use crate::resources::{Contact, Conversation, Kind, Owned, Record, Resource};
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::fmt;
     use std::marker::PhantomData;
@@ -370,6 +374,9 @@ mod typed {
                 let ids = match Resource::from_plural(&key).ok_or_else(refuse)? {
                     Resource::Conversations => {
                         map.next_value_seed(Entries::<Conversation>(&mut fixtures, PhantomData))?
+                    }
+                    Resource::Contacts => {
+                        map.next_value_seed(Entries::<Contact>(&mut fixtures, PhantomData))?
                     }
                 };
                 taken.push(ids);

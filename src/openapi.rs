@@ -18,7 +18,7 @@ use crate::fixtures::{Fixtures, Listed};
 use crate::http::authenticate;
 use crate::ids::MAX_ID_LEN;
 use crate::model::{Fields, MAX_TIMESTAMP, Null, RawValue};
-use crate::resources::{Conversation, Description, Field, Kind, Resource, Test};
+use crate::resources::{Contact, Conversation, Description, Field, Kind, Resource, Test};
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use crate::workspace::Held;
@@ -32,6 +32,7 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
         .into_iter()
         .map(|resource| match resource {
             Resource::Conversations => Examples::run::<Conversation>(profile, auth),
+            Resource::Contacts => Examples::run::<Contact>(profile, auth),
         })
         .collect();
     let mut paths = serde_json::Map::new();
@@ -1037,8 +1038,12 @@ mod tests {
         assert_eq!(
             described,
             [
+                "/external/contacts",
+                "/external/contacts/{id}",
                 "/external/conversations",
                 "/external/conversations/{id}",
+                "/v1/contacts",
+                "/v1/contacts/{id}",
                 "/v1/conversations",
                 "/v1/conversations/{id}"
             ]
@@ -1072,7 +1077,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 14);
+        assert_eq!(ids.len(), 14 * Resource::ALL.len());
         assert!(
             doc["components"]["schemas"]["Error"]["required"]
                 .as_array()

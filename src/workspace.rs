@@ -11,7 +11,7 @@
 use crate::error::ApiError;
 use crate::fixtures::{Fixtures, Listed};
 use crate::ids::{IdGen, MAX_QUEUED_IDS};
-use crate::resources::{Conversation, Patch, Record, Resource};
+use crate::resources::{Contact, Conversation, Owned, Patch, Record, Resource};
 use crate::store::Store;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -27,6 +27,8 @@ use std::sync::Arc;
 pub struct Workspace {
     /// The conversations.
     pub conversations: Store<Conversation>,
+    /// The contacts.
+    pub contacts: Store<Contact>,
     ids: IdGen,
 }
 
@@ -59,7 +61,10 @@ macro_rules! held {
     };
 }
 
-held!(Conversation => conversations);
+held!(Conversation => conversations, Contact => contacts);
+
+/// The field of a contact or group that names its conversation.
+const CONVERSATION_ID: &str = "conversation_id";
 
 /// A store of the fixtures' records of `R`, shared with the fixtures until changed.
 fn seeded<R: Listed>(fixtures: &Fixtures) -> Store<R> {
@@ -76,6 +81,7 @@ impl Workspace {
     pub fn seeded(fixtures: &Fixtures, seed: u64) -> Self {
         Workspace {
             conversations: seeded(fixtures),
+            contacts: seeded(fixtures),
             ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
         }
     }
@@ -89,6 +95,7 @@ impl Workspace {
     fn holds(&self, id: &str) -> bool {
         Resource::ALL.into_iter().any(|resource| match resource {
             Resource::Conversations => self.conversations.contains(id),
+            Resource::Contacts => self.contacts.contains(id),
         })
     }
 
@@ -140,14 +147,8 @@ impl Workspace {
         Ok(())
     }
 
-    /// Creates a record of `R` at `now` with a new ID and the fields of `patch`; a 429 when
-    /// this workspace already holds `max_objects` of them.
-    pub fn create<R: Held>(
-        &mut self,
-        patch: &Patch,
-        now: i64,
-        max_objects: usize,
-    ) -> Result<&R, ApiError> {
+    /// A 429 when this workspace already holds `max_objects` records of `R`.
+    fn room<R: Held>(&self, max_objects: usize) -> Result<(), ApiError> {
         let held = R::store(self).len();
         if held >= max_objects {
             return Err(ApiError::TooManyObjects {
@@ -156,8 +157,47 @@ impl Workspace {
                 limit: max_objects,
             });
         }
-        let mut record = R::created(self.new_id::<R>(), now);
+        Ok(())
+    }
+
+    /// Creates a record of `R` at `now` with a new ID and the fields of `patch`; a 429 when
+    /// this workspace already holds `max_objects` of them.
+    ///
+    /// A contact comes with its one-to-one conversation, created at the same time: the
+    /// contact's ID is drawn first, then the conversation's, and the contact names it.
+    pub fn create<R: Held>(
+        &mut self,
+        patch: &Patch,
+        now: i64,
+        max_objects: usize,
+    ) -> Result<&R, ApiError> {
+        // Which field of the conversation it comes with names the new record.
+        let conversation_names = match R::DESCRIPTION.resource {
+            Resource::Conversations => None,
+            Resource::Contacts => Some("contact_id"),
+        };
+        self.room::<R>(max_objects)?;
+        if conversation_names.is_some() {
+            self.room::<Conversation>(max_objects)?;
+        }
+        let id = self.new_id::<R>();
+        let mut record = R::created(id.clone(), now);
         patch.apply(&mut record);
+        if let Some(field) = conversation_names {
+            let conversation_id = self.new_id::<Conversation>();
+            let mut conversation = Conversation::created(conversation_id.clone(), now);
+            let (field, _) = Conversation::DESCRIPTION
+                .field(field)
+                .expect("a conversation names its contact and its group");
+            let _ = conversation.set(field, Owned::Text(Some(id)));
+            let (number, _) = R::DESCRIPTION
+                .field(CONVERSATION_ID)
+                .expect("a resource that comes with a conversation names it");
+            let _ = record.set(number, Owned::Text(Some(conversation_id)));
+            self.conversations
+                .insert(conversation)
+                .expect("new_id never returns an ID that is in the store");
+        }
         Ok(R::store_mut(self)
             .insert(record)
             .expect("new_id never returns an ID that is in the store"))
@@ -168,9 +208,50 @@ impl Workspace {
         R::store_mut(self).update(id, |record| patch.apply(record))
     }
 
-    /// Deletes the record of `R` with this ID for good; `false` if there was none.
+    /// Deletes the record of `R` with this ID for good, with what depends on it; `false`
+    /// if there was none.
+    ///
+    /// A conversation's contact no longer names it. A contact's conversations (those whose
+    /// `contact_id` it is) go with it.
     pub fn delete<R: Held>(&mut self, id: &str) -> bool {
-        R::store_mut(self).delete(id)
+        match R::DESCRIPTION.resource {
+            Resource::Conversations => self.delete_conversation(id),
+            Resource::Contacts => {
+                if !self.contacts.delete(id) {
+                    return false;
+                }
+                // A scan: a contact is deleted far less often than conversations are read,
+                // and an index by contact would cost every create and the memory of each.
+                let theirs: Vec<Box<str>> = self
+                    .conversations
+                    .iter()
+                    .filter(|c| c.contact_id.as_deref() == Some(id))
+                    .map(|c| c.id.clone())
+                    .collect();
+                for conversation in theirs {
+                    self.delete_conversation(&conversation);
+                }
+                true
+            }
+        }
+    }
+
+    /// Deletes a conversation; its contact, if it named it, names none after.
+    fn delete_conversation(&mut self, id: &str) -> bool {
+        let Some(contact) = self.conversations.get(id).map(|c| c.contact_id.clone()) else {
+            return false;
+        };
+        self.conversations.delete(id);
+        if let Some(contact) = contact {
+            let names_it = self
+                .contacts
+                .get(&contact)
+                .is_some_and(|c| c.conversation_id.as_deref() == Some(id));
+            if names_it {
+                self.contacts.update(&contact, |c| c.conversation_id = None);
+            }
+        }
+        true
     }
 }
 
@@ -224,8 +305,8 @@ mod tests {
     #[test]
     fn deleted_ids_are_never_handed_out_again() {
         let fixtures = Fixtures {
-            conversations: vec![],
             next_ids: vec!["a".into(), "b".into()],
+            ..Fixtures::default()
         };
         let mut ws = Workspace::seeded(&fixtures, 1);
         let first = ws.new_id::<Conversation>();

@@ -10,8 +10,10 @@
 //! operations, and `admin` lists each resource. This module owns the description types
 //! and the macro; it knows nothing of HTTP or of the store.
 
+pub mod contacts;
 pub mod conversations;
 
+pub use contacts::Contact;
 pub use conversations::Conversation;
 
 use crate::json;
@@ -23,16 +25,19 @@ use std::fmt;
 pub enum Resource {
     /// `{base}/conversations`.
     Conversations,
+    /// `{base}/contacts`.
+    Contacts,
 }
 
 impl Resource {
     /// Every resource, in the order the OpenAPI document and messages list them.
-    pub const ALL: [Resource; 1] = [Resource::Conversations];
+    pub const ALL: [Resource; 2] = [Resource::Conversations, Resource::Contacts];
 
     /// The resource's description.
     pub fn describe(self) -> &'static Description {
         match self {
             Resource::Conversations => &conversations::DESCRIPTION,
+            Resource::Contacts => &contacts::DESCRIPTION,
         }
     }
 

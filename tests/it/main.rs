@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod cli;
 mod concurrency;
+mod contacts;
 mod cors;
 mod documented;
 mod edge;

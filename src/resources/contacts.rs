@@ -1,0 +1,58 @@
+//! Contacts: the people you talk to one to one, and the members of your groups.
+//!
+//! Everything convmock knows about a contact is stated here once: its fields, which of them
+//! a create or an update may set, the list's filter, the create's rule, and the documented
+//! calls. Creating a contact also creates its one-to-one conversation, and deleting one
+//! carries its conversations away: those rules span resources, so they live in `workspace`.
+
+use super::{Description, Docs, Filter, Resource, Spec, Test};
+use crate::record;
+
+record! {
+    description: DESCRIPTION,
+    /// One contact, serialized with the documented keys in the documented order.
+    ///
+    /// Every key is always present; unset values serialize as `null`.
+    pub struct Contact {
+        /// The contact's ID.
+        id: Box<str> = Spec::READ_ONLY,
+        /// The contact's username.
+        username: Box<str> = Spec::ON_CREATE.free_text(),
+        /// The contact's phone number.
+        phone_number: Box<str> = Spec::ON_CREATE.free_text(),
+        /// The URL of the contact's picture.
+        avatar_url: Option<Box<str>> = Spec::ON_CREATE.free_text(),
+        /// The name you gave the contact.
+        display_name: Option<Box<str>> = Spec::SETTABLE.free_text(),
+        /// The one-to-one conversation with the contact; `null` once it is deleted.
+        conversation_id: Option<Box<str>> = Spec::READ_ONLY.references("conversations"),
+        /// Unix seconds of the contact's last activity.
+        last_active_at: Option<i64> = Spec::READ_ONLY,
+        /// Unix seconds of creation; the list order's first key.
+        created_at: i64 = Spec::READ_ONLY,
+    }
+}
+
+/// What a contact is, beyond its fields.
+pub const DESCRIPTION: Description = Description {
+    resource: Resource::Contacts,
+    singular: "contact",
+    plural: "contacts",
+    title: "Contact",
+    fields: <Contact as super::Record>::FIELDS,
+    filters: &[Filter {
+        param: "active",
+        field: "last_active_at",
+        test: Test::IsSet,
+        doc: "Only contacts that were ever active (true) or only those never active (false).",
+    }],
+    create_needs_one_of: &[],
+    create_requires: &["username", "phone_number"],
+    docs: Docs {
+        documented_id: "WAz8eIbvDR60rouK",
+        create_sends: &["username", "phone_number", "avatar_url"],
+        update_body: r#"{"display_name": "UncleFrank"}"#,
+        create_summary: "Create a contact (and its one-to-one conversation)",
+        create_refused: ("no_username", "Neither username nor phone_number"),
+    },
+};
