@@ -15,7 +15,8 @@ use crate::exchange::{Reply, Status};
 use crate::json::{page_body, record_body};
 use crate::model::{self, Fields, Null, Problem, clip, parse_bool};
 use crate::resources::{
-    Contact, Conversation, Description, Filter, Owned, Patch, Record, Resource, Test, join_and,
+    Contact, Conversation, Description, Filter, Group, Owned, Patch, Record, Resource, Test,
+    join_and,
 };
 use crate::router::{Base, Op, Route};
 use crate::state::SharedWorkspace;
@@ -92,6 +93,11 @@ pub fn serve(
             update::<Contact>(ws, id, &patch, cx.compact)
         }
         (Resource::Contacts, Call::Delete(id)) => delete::<Contact>(ws, id),
+        (Resource::Groups, Call::List(q)) => list::<Group>(ws, &q, cx.compact),
+        (Resource::Groups, Call::Create(new)) => create::<Group>(ws, route.base, &new, cx),
+        (Resource::Groups, Call::Retrieve(id)) => retrieve::<Group>(ws, id, cx.compact),
+        (Resource::Groups, Call::Update(id, patch)) => update::<Group>(ws, id, &patch, cx.compact),
+        (Resource::Groups, Call::Delete(id)) => delete::<Group>(ws, id),
     }
 }
 
@@ -157,7 +163,7 @@ pub fn update<R: Held>(
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
     let record = ws
-        .update::<R>(id, patch)
+        .update::<R>(id, patch)?
         .ok_or_else(|| not_found::<R>(id))?;
     Ok(Reply::json(Status::OK, record_body(record, compact)))
 }

@@ -10,9 +10,11 @@
 
 use crate::ids::is_valid_id;
 use crate::model::{a_timestamp, describe, is_timestamp};
-use crate::resources::{Contact, Conversation, Kind, Owned, Record, Resource};
+use crate::resources::{
+    Contact, Conversation, Embedded, Group, Kind, Owned, Record, Resource, Value as Field,
+};
 use serde_json::{Map, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -32,6 +34,8 @@ pub struct Fixtures {
     pub conversations: Vec<Arc<Conversation>>,
     /// Contacts, in insertion order, shared likewise.
     pub contacts: Vec<Arc<Contact>>,
+    /// Groups, in insertion order, shared likewise.
+    pub groups: Vec<Arc<Group>>,
     /// IDs for the next creates, in order.
     pub next_ids: Vec<Box<str>>,
 }
@@ -77,7 +81,7 @@ macro_rules! listed {
     };
 }
 
-listed!(Conversation => conversations, Contact => contacts);
+listed!(Conversation => conversations, Contact => contacts, Group => groups);
 
 /// The IDs of one resource's entries, with its singular name for messages.
 type Taken = (&'static str, HashSet<Box<str>>);
@@ -107,6 +111,7 @@ impl Fixtures {
             .try_for_each(|resource| match resource {
                 Resource::Conversations => self.unused::<Conversation>(&wanted),
                 Resource::Contacts => self.unused::<Contact>(&wanted),
+                Resource::Groups => self.unused::<Group>(&wanted),
             })
     }
 
@@ -143,10 +148,34 @@ impl Fixtures {
     /// a JSON tree of them would take gigabytes on the way. Only when that fails is the file
     /// read again as a tree, to say exactly which entry and field are wrong.
     pub fn parse(source: &str, text: &str) -> Result<Self, FixtureError> {
-        if let Some(fixtures) = typed::parse(text) {
+        if let Some(mut fixtures) = typed::parse(text)
+            && fixtures.embed().is_ok()
+        {
             return Ok(fixtures);
         }
-        Fixtures::parse_checked(source, text)
+        let mut fixtures = Fixtures::parse_checked(source, text)?;
+        fixtures.embed().map_err(|message| FixtureError {
+            source: source.to_owned(),
+            message,
+        })?;
+        Ok(fixtures)
+    }
+
+    /// Fills in the contacts that records name by ID (a group's members) with the file's
+    /// contacts' values; an ID the file does not hold, or one given twice, is refused.
+    fn embed(&mut self) -> Result<(), String> {
+        let contacts: HashMap<Box<str>, Embedded> = self
+            .contacts
+            .iter()
+            .map(|c| (c.id.clone(), Embedded::from(&**c)))
+            .collect();
+        Resource::ALL
+            .into_iter()
+            .try_for_each(|resource| match resource {
+                Resource::Conversations => embed_in::<Conversation>(self, &contacts),
+                Resource::Contacts => embed_in::<Contact>(self, &contacts),
+                Resource::Groups => embed_in::<Group>(self, &contacts),
+            })
     }
 
     /// The careful reading, with messages that name the entry and the field.
@@ -179,6 +208,7 @@ impl Fixtures {
             let ids = match resource {
                 Resource::Conversations => fixtures.read::<Conversation>(&top, &fail)?,
                 Resource::Contacts => fixtures.read::<Contact>(&top, &fail)?,
+                Resource::Groups => fixtures.read::<Group>(&top, &fail)?,
             };
             taken.push(ids);
         }
@@ -256,6 +286,51 @@ impl Fixtures {
     }
 }
 
+/// Fills in the embedded contacts of every record of `R`, as [`Fixtures::embed`] says.
+fn embed_in<R: Listed>(
+    fixtures: &mut Fixtures,
+    contacts: &HashMap<Box<str>, Embedded>,
+) -> Result<(), String> {
+    let plural = R::DESCRIPTION.plural;
+    let lists: Vec<(usize, &'static str)> = R::DESCRIPTION
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind == Kind::Contacts)
+        .map(|(number, f)| (number, f.name))
+        .collect();
+    if lists.is_empty() {
+        return Ok(());
+    }
+    for (i, record) in R::listed_mut(fixtures).iter_mut().enumerate() {
+        for &(number, name) in &lists {
+            let Some(Field::Contacts(named)) = record.value(number) else {
+                continue;
+            };
+            let mut seen = HashSet::new();
+            let mut embedded = Vec::with_capacity(named.len());
+            for member in named {
+                let at = || format!("{plural}[{i}] (id '{}'), field '{name}'", record.id());
+                if !seen.insert(&member.id) {
+                    return Err(format!("{}: contact '{}' is given twice", at(), member.id));
+                }
+                match contacts.get(&member.id) {
+                    Some(c) => embedded.push(c.clone()),
+                    None => {
+                        return Err(format!(
+                            "{}: no contact '{}' in the file's 'contacts'",
+                            at(),
+                            member.id
+                        ));
+                    }
+                }
+            }
+            let _ = Arc::make_mut(record).set(number, Owned::Contacts(embedded));
+        }
+    }
+    Ok(())
+}
+
 /// The text of the regular file at `path` (symlinks followed), of at most `limit` bytes.
 ///
 /// The type and the size checked are those of the file as opened, and no more than
@@ -328,7 +403,7 @@ fn not_an_id(got: &Value) -> String {
 /// a repeated key, a duplicate ID); the careful reading then finds and words the problem.
 mod typed {
     use super::{Arc, Fixtures, HashSet, Listed, Taken, is_timestamp, is_valid_id};
-    use crate::resources::{Contact, Conversation, Kind, Owned, Record, Resource};
+    use crate::resources::{Contact, Conversation, Embedded, Group, Kind, Owned, Record, Resource};
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::fmt;
     use std::marker::PhantomData;
@@ -377,6 +452,9 @@ mod typed {
                     }
                     Resource::Contacts => {
                         map.next_value_seed(Entries::<Contact>(&mut fixtures, PhantomData))?
+                    }
+                    Resource::Groups => {
+                        map.next_value_seed(Entries::<Group>(&mut fixtures, PhantomData))?
                     }
                 };
                 taken.push(ids);
@@ -465,6 +543,12 @@ mod typed {
                         s => Owned::Text(s.map(String::into_boxed_str)),
                     },
                     Kind::Bool => Owned::Bool(map.next_value::<bool>()?),
+                    Kind::Contacts => Owned::Contacts(
+                        map.next_value::<Vec<&str>>()?
+                            .into_iter()
+                            .map(Embedded::named)
+                            .collect(),
+                    ),
                     Kind::Timestamp => match map.next_value::<Option<i64>>()? {
                         Some(t) if !is_timestamp(t) => return Err(refuse()),
                         t => Owned::Time(t),
@@ -528,10 +612,32 @@ fn read_entry<R: Record>(entry: &Value) -> Result<R, FieldError> {
             Kind::Text | Kind::String => Owned::Text(string(map, field.name)?),
             Kind::Bool => Owned::Bool(boolean(map, field.name)?),
             Kind::Timestamp => Owned::Time(timestamp(map, field.name)?),
+            Kind::Contacts => Owned::Contacts(contact_ids(map, field.name)?),
         };
         let _ = record.set(number, value);
     }
     Ok(record)
+}
+
+/// A list of contact IDs, each an ID; their contacts are filled in by [`Fixtures::embed`].
+fn contact_ids(map: &Map<String, Value>, key: &'static str) -> Result<Vec<Embedded>, FieldError> {
+    let Some(given) = map.get(key) else {
+        return Ok(Vec::new());
+    };
+    let not_ids = || {
+        (
+            Some(key),
+            format!("expected an array of contact IDs, got {}", describe(given)),
+        )
+    };
+    let items = given.as_array().ok_or_else(not_ids)?;
+    items
+        .iter()
+        .map(|item| match item.as_str() {
+            Some(id) if is_valid_id(id) => Ok(Embedded::named(id)),
+            _ => Err((Some(key), not_an_id(item))),
+        })
+        .collect()
 }
 
 fn string(map: &Map<String, Value>, key: &'static str) -> Result<Option<Box<str>>, FieldError> {
@@ -744,5 +850,40 @@ mod tests {
             let err = Fixtures::parse("f.json", text).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{err}\n  expected: {expected}");
         }
+    }
+
+    #[test]
+    fn a_groups_members_must_be_contacts_of_the_file() {
+        let file = |members: &str| {
+            format!(
+                r#"{{"groups": [{{"id": "g", "name": "G", "created_at": 1, "contacts": {members}}}],
+                    "contacts": [{{"id": "c", "username": "u", "phone_number": "1",
+                                   "created_at": 1}}]}}"#
+            )
+        };
+        let f = Fixtures::parse("f.json", &file(r#"["c"]"#)).unwrap();
+        assert_eq!(&*f.groups[0].contacts[0].username, "u");
+        for (members, says) in [
+            (r#"["nobody"]"#, "no contact 'nobody'"),
+            (r#"["c", "c"]"#, "'c' is given twice"),
+            (r#"[7]"#, "expected an ID"),
+            (r#""c""#, "expected an array of contact IDs"),
+        ] {
+            let err = Fixtures::parse("f.json", &file(members))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("fixtures file 'f.json': groups[0]"),
+                "{err}"
+            );
+            assert!(err.contains("'contacts'") && err.contains(says), "{err}");
+        }
+        let err = Fixtures::parse("f.json", r#"{"groups": [{"id": "g", "created_at": 1}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("groups[0] (id 'g'), field 'name': required"),
+            "{err}"
+        );
     }
 }

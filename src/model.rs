@@ -6,7 +6,7 @@
 //! resource's description's affair (`resources`), read by `api`.
 
 use crate::ids::{id_rule, is_valid_id};
-use crate::resources::{Field, Kind, Owned};
+use crate::resources::{Embedded, Field, Kind, Owned};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -67,6 +67,9 @@ pub enum RawValue {
     Form(String),
     /// A JSON value, already typed by the client.
     Json(Value),
+    /// A form's bracket list (`contacts[]=a&contacts[]=b`, `reactions[smile][]=kate`): each
+    /// pair's key (empty for `name[]`) and value, in order.
+    Brackets(Vec<(String, String)>),
 }
 
 /// A request body's fields, in the order the client sent them (form) or by name (JSON).
@@ -130,7 +133,61 @@ pub fn field_value(field: &Field, null: Null, raw: &RawValue) -> Result<Owned, P
         Kind::String => free_text(field.name, raw, null).map(Owned::Text),
         Kind::Bool => boolean(field.name, raw).map(Owned::Bool),
         Kind::Timestamp => timestamp(field.name, raw, null).map(Owned::Time),
+        Kind::Contacts => contact_ids(field.name, raw).map(Owned::Contacts),
     }
+}
+
+/// Types a list of contact IDs: a JSON array of IDs, or a form's `name[]=ID` repeated
+/// (`name[]=` alone is the empty list); an ID given twice is refused, naming it.
+pub fn contact_ids(name: &str, raw: &RawValue) -> Result<Vec<Embedded>, Problem> {
+    let expected = |got: String| {
+        Problem::param(
+            name,
+            format!(
+                "Invalid value for '{name}': expected a list of contact IDs (a JSON array, or \
+                 '{name}[]=ID' repeated in a form), got {got}."
+            ),
+        )
+    };
+    let ids: Vec<&str> = match raw {
+        RawValue::Brackets(entries) => {
+            if let Some((key, _)) = entries.iter().find(|(key, _)| !key.is_empty()) {
+                return Err(expected(format!("'{name}[{}][]'", clip(key))));
+            }
+            entries
+                .iter()
+                .map(|(_, id)| id.as_str())
+                .filter(|id| !id.is_empty())
+                .collect()
+        }
+        RawValue::Json(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().ok_or_else(|| expected(describe(item))))
+            .collect::<Result<_, _>>()?,
+        RawValue::Json(other) => return Err(expected(describe(other))),
+        RawValue::Form(s) => return Err(expected(format!("'{name}={}'", clip(s)))),
+    };
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.into_iter()
+        .map(|id| {
+            id_string(name, id)?;
+            if !seen.insert(id) {
+                return Err(Problem::param(
+                    name,
+                    format!("Invalid value for '{name}': '{}' is given twice.", clip(id)),
+                ));
+            }
+            Ok(Embedded::named(id))
+        })
+        .collect()
+}
+
+/// The problem with a bracket list sent for a field that takes one value.
+fn not_a_list(name: &str) -> Problem {
+    Problem::param(
+        name,
+        format!("Invalid value for '{name}': it takes one value, not a '{name}[]' list."),
+    )
 }
 
 /// Types a free-text field such as `username` or `message`: a non-empty string of any
@@ -162,6 +219,7 @@ pub fn text(name: &str, raw: &RawValue, null: Null) -> Result<Option<Box<str>>, 
         RawValue::Json(Value::Null) if null.accepted() => Ok(None),
         RawValue::Json(Value::String(s)) if !s.is_empty() => id_string(name, s),
         RawValue::Json(other) => Err(expected(describe(other))),
+        RawValue::Brackets(_) => Err(not_a_list(name)),
     }
 }
 
@@ -185,6 +243,7 @@ pub fn boolean(name: &str, raw: &RawValue) -> Result<bool, Problem> {
                 describe(other)
             ),
         )),
+        RawValue::Brackets(_) => Err(not_a_list(name)),
     }
 }
 
@@ -212,6 +271,7 @@ pub fn timestamp(name: &str, raw: &RawValue, null: Null) -> Result<Option<i64>, 
             .map(Some)
             .ok_or_else(|| expected(n.to_string())),
         RawValue::Json(other) => Err(expected(describe(other))),
+        RawValue::Brackets(_) => Err(not_a_list(name)),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::fixtures::{Fixtures, Listed};
 use crate::http::authenticate;
 use crate::ids::MAX_ID_LEN;
 use crate::model::{Fields, MAX_TIMESTAMP, Null, RawValue};
-use crate::resources::{Contact, Conversation, Description, Field, Kind, Resource, Test};
+use crate::resources::{Contact, Conversation, Description, Field, Group, Kind, Resource, Test};
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use crate::workspace::Held;
@@ -33,6 +33,7 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
         .map(|resource| match resource {
             Resource::Conversations => Examples::run::<Conversation>(profile, auth),
             Resource::Contacts => Examples::run::<Contact>(profile, auth),
+            Resource::Groups => Examples::run::<Group>(profile, auth),
         })
         .collect();
     let mut paths = serde_json::Map::new();
@@ -81,7 +82,7 @@ fn resource_schemas(d: &Description) -> Map<String, Value> {
     let update = |encoding: Encoding, description: &str| {
         let properties: Map<String, Value> = d
             .updatable()
-            .map(|f| (f.name.to_owned(), field_schema(f, encoding, true)))
+            .map(|f| (body_name(f, encoding), field_schema(f, encoding, true)))
             .collect();
         json!({
             "description": description,
@@ -675,7 +676,7 @@ fn create_schema(d: &Description, name: &str, description: &str, encoding: Encod
                 } else {
                     field_schema(f, encoding, false)
                 };
-                (f.name.to_owned(), schema)
+                (body_name(f, encoding), schema)
             })
             .collect();
         let mut object = Map::new();
@@ -734,6 +735,14 @@ fn field_schema(field: &Field, encoding: Encoding, update: bool) -> Value {
         (Encoding::Json, Kind::Timestamp) => timestamp(field.nullable),
         (Encoding::Form, Kind::String) if null == Null::Refused => free_string(),
         (Encoding::Form, Kind::String) => json!({ "type": "string" }),
+        (Encoding::Json, Kind::Contacts) => json!({
+            "type": "array", "items": id_string(), "uniqueItems": true,
+            "description": "Contact IDs, each at most once; they replace the members.",
+        }),
+        (Encoding::Form, Kind::Contacts) => json!({
+            "type": "array", "items": form_string(), "uniqueItems": true,
+            "description": "Contact IDs, the key repeated; one empty value is the empty list.",
+        }),
         (Encoding::Form, Kind::Text) => form_string(),
         (Encoding::Form, Kind::Bool) => form_boolean(),
         (Encoding::Form, Kind::Timestamp) => json!({
@@ -774,6 +783,46 @@ fn form_string() -> Value {
 
 fn form_boolean() -> Value {
     json!({ "type": "string", "enum": ["true", "false"] })
+}
+
+/// A contact embedded in a group or a message.
+fn embedded_contact_schema() -> Value {
+    let fields = [
+        "id",
+        "username",
+        "phone_number",
+        "avatar_url",
+        "last_active_at",
+        "created_at",
+    ];
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|name| {
+            let (_, field) = crate::resources::contacts::DESCRIPTION
+                .field(name)
+                .expect("an embedded contact's fields are a contact's");
+            let schema = match (field.kind, field.nullable) {
+                (Kind::Timestamp, nullable) => timestamp(nullable),
+                (_, true) => nullable_string(),
+                (_, false) => free_string(),
+            };
+            ((*name).to_owned(), schema)
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "required": fields,
+        "additionalProperties": false,
+        "properties": properties,
+    })
+}
+
+/// A field's name in a body: a list's form key ends in `[]`.
+fn body_name(field: &Field, encoding: Encoding) -> String {
+    match (encoding, field.kind) {
+        (Encoding::Form, Kind::Contacts) => format!("{}[]", field.name),
+        _ => field.name.to_owned(),
+    }
 }
 
 /// Free text: any non-empty string.
@@ -859,6 +908,10 @@ fn record_schema(d: &Description) -> Value {
                 (Kind::Text | Kind::String, false) => free_string(),
                 (Kind::Bool, _) => json!({ "type": "boolean" }),
                 (Kind::Timestamp, nullable) => timestamp(nullable),
+                (Kind::Contacts, _) => json!({
+                    "type": "array",
+                    "items": embedded_contact_schema(),
+                }),
             };
             (f.name.to_owned(), schema)
         })
@@ -1042,10 +1095,14 @@ mod tests {
                 "/external/contacts/{id}",
                 "/external/conversations",
                 "/external/conversations/{id}",
+                "/external/groups",
+                "/external/groups/{id}",
                 "/v1/contacts",
                 "/v1/contacts/{id}",
                 "/v1/conversations",
-                "/v1/conversations/{id}"
+                "/v1/conversations/{id}",
+                "/v1/groups",
+                "/v1/groups/{id}"
             ]
         );
         for (template, item) in paths {

@@ -11,8 +11,10 @@
 use crate::error::ApiError;
 use crate::fixtures::{Fixtures, Listed};
 use crate::ids::{IdGen, MAX_QUEUED_IDS};
-use crate::resources::{Contact, Conversation, Owned, Patch, Record, Resource};
+use crate::model::{Problem, clip};
+use crate::resources::{Contact, Conversation, Embedded, Group, Owned, Patch, Record, Resource};
 use crate::store::Store;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -29,6 +31,8 @@ pub struct Workspace {
     pub conversations: Store<Conversation>,
     /// The contacts.
     pub contacts: Store<Contact>,
+    /// The groups.
+    pub groups: Store<Group>,
     ids: IdGen,
 }
 
@@ -61,7 +65,7 @@ macro_rules! held {
     };
 }
 
-held!(Conversation => conversations, Contact => contacts);
+held!(Conversation => conversations, Contact => contacts, Group => groups);
 
 /// The field of a contact or group that names its conversation.
 const CONVERSATION_ID: &str = "conversation_id";
@@ -82,6 +86,7 @@ impl Workspace {
         Workspace {
             conversations: seeded(fixtures),
             contacts: seeded(fixtures),
+            groups: seeded(fixtures),
             ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
         }
     }
@@ -96,6 +101,7 @@ impl Workspace {
         Resource::ALL.into_iter().any(|resource| match resource {
             Resource::Conversations => self.conversations.contains(id),
             Resource::Contacts => self.contacts.contains(id),
+            Resource::Groups => self.groups.contains(id),
         })
     }
 
@@ -163,7 +169,10 @@ impl Workspace {
     /// Creates a record of `R` at `now` with a new ID and the fields of `patch`; a 429 when
     /// this workspace already holds `max_objects` of them.
     ///
-    /// A contact comes with its one-to-one conversation, created at the same time: the
+    /// Contacts a request names by ID (a group's members) are shown with their current
+    /// values; an ID this workspace holds no contact of is a 400 naming it.
+    ///
+    /// A contact or a group comes with its conversation, created at the same time: the
     /// contact's ID is drawn first, then the conversation's, and the contact names it.
     pub fn create<R: Held>(
         &mut self,
@@ -175,7 +184,9 @@ impl Workspace {
         let conversation_names = match R::DESCRIPTION.resource {
             Resource::Conversations => None,
             Resource::Contacts => Some("contact_id"),
+            Resource::Groups => Some("group_id"),
         };
+        let patch = self.embed::<R>(patch)?;
         self.room::<R>(max_objects)?;
         if conversation_names.is_some() {
             self.room::<Conversation>(max_objects)?;
@@ -203,53 +214,127 @@ impl Workspace {
             .expect("new_id never returns an ID that is in the store"))
     }
 
-    /// Sets the fields of `patch` on the record of `R` with this ID; `None` if there is none.
-    pub fn update<R: Held>(&mut self, id: &str, patch: &Patch) -> Option<&R> {
-        R::store_mut(self).update(id, |record| patch.apply(record))
+    /// Sets the fields of `patch` on the record of `R` with this ID; `Ok(None)` if there is
+    /// none. Contacts named by ID are embedded as [`Workspace::create`] says.
+    pub fn update<R: Held>(&mut self, id: &str, patch: &Patch) -> Result<Option<&R>, ApiError> {
+        if !R::store(self).contains(id) {
+            return Ok(None);
+        }
+        let patch = self.embed::<R>(patch)?;
+        Ok(R::store_mut(self).update(id, |record| patch.apply(record)))
+    }
+
+    /// `patch` with the contacts it names by ID filled in with their current values;
+    /// borrowed as it is when it names none (a conversation's patch never does).
+    fn embed<'p, R: Held>(&self, patch: &'p Patch) -> Result<Cow<'p, Patch>, ApiError> {
+        if !patch.0.iter().any(|(_, v)| matches!(v, Owned::Contacts(_))) {
+            return Ok(Cow::Borrowed(patch));
+        }
+        let mut embedded = Patch(Vec::with_capacity(patch.0.len()));
+        for (number, value) in &patch.0 {
+            let value =
+                match value {
+                    Owned::Contacts(named) => Owned::Contacts(
+                        named
+                            .iter()
+                            .map(|member| {
+                                self.contacts.get(&member.id).map(Embedded::from).ok_or_else(|| {
+                                let name = R::DESCRIPTION.fields[*number].name;
+                                ApiError::invalid(Problem::param(
+                                    name,
+                                    format!(
+                                        "Invalid value for '{name}': no such contact: '{}'.",
+                                        clip(&member.id)
+                                    ),
+                                ))
+                            })
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    other => other.clone(),
+                };
+            embedded.0.push((*number, value));
+        }
+        Ok(Cow::Owned(embedded))
     }
 
     /// Deletes the record of `R` with this ID for good, with what depends on it; `false`
     /// if there was none.
     ///
-    /// A conversation's contact no longer names it. A contact's conversations (those whose
-    /// `contact_id` it is) go with it.
+    /// A conversation's contact or group no longer names it. A contact's conversations
+    /// (those whose `contact_id` it is) go with it, and it leaves every group; a group's
+    /// conversations (those whose `group_id` it is) go with it.
     pub fn delete<R: Held>(&mut self, id: &str) -> bool {
         match R::DESCRIPTION.resource {
-            Resource::Conversations => self.delete_conversation(id),
+            Resource::Conversations => return self.delete_conversation(id),
             Resource::Contacts => {
                 if !self.contacts.delete(id) {
                     return false;
                 }
-                // A scan: a contact is deleted far less often than conversations are read,
-                // and an index by contact would cost every create and the memory of each.
-                let theirs: Vec<Box<str>> = self
-                    .conversations
+                self.delete_conversations_where(|c| c.contact_id.as_deref() == Some(id));
+                let in_groups: Vec<Box<str>> = self
+                    .groups
                     .iter()
-                    .filter(|c| c.contact_id.as_deref() == Some(id))
-                    .map(|c| c.id.clone())
+                    .filter(|g| g.contacts.iter().any(|c| &*c.id == id))
+                    .map(|g| g.id.clone())
                     .collect();
-                for conversation in theirs {
-                    self.delete_conversation(&conversation);
+                for group in in_groups {
+                    self.groups
+                        .update(&group, |g| g.contacts.retain(|c| &*c.id != id));
                 }
-                true
             }
+            Resource::Groups => {
+                if !self.groups.delete(id) {
+                    return false;
+                }
+                self.delete_conversations_where(|c| c.group_id.as_deref() == Some(id));
+            }
+        }
+        true
+    }
+
+    /// Deletes every conversation that `theirs` picks.
+    ///
+    /// A scan: a contact or a group is deleted far less often than conversations are read,
+    /// and an index by contact and by group would cost every create and the memory of each.
+    fn delete_conversations_where(&mut self, theirs: impl Fn(&Conversation) -> bool) {
+        let picked: Vec<Box<str>> = self
+            .conversations
+            .iter()
+            .filter(|c| theirs(c))
+            .map(|c| c.id.clone())
+            .collect();
+        for conversation in picked {
+            self.delete_conversation(&conversation);
         }
     }
 
-    /// Deletes a conversation; its contact, if it named it, names none after.
+    /// Deletes a conversation; its contact and its group, if they named it, name none after.
     fn delete_conversation(&mut self, id: &str) -> bool {
-        let Some(contact) = self.conversations.get(id).map(|c| c.contact_id.clone()) else {
+        let Some((contact, group)) = self
+            .conversations
+            .get(id)
+            .map(|c| (c.contact_id.clone(), c.group_id.clone()))
+        else {
             return false;
         };
         self.conversations.delete(id);
-        if let Some(contact) = contact {
-            let names_it = self
+        let names_it = |named: Option<&str>| named == Some(id);
+        if let Some(contact) = contact
+            && self
                 .contacts
                 .get(&contact)
-                .is_some_and(|c| c.conversation_id.as_deref() == Some(id));
-            if names_it {
-                self.contacts.update(&contact, |c| c.conversation_id = None);
-            }
+                .is_some_and(|c| names_it(c.conversation_id.as_deref()))
+        {
+            self.contacts.update(&contact, |c| c.conversation_id = None);
+        }
+        if let Some(group) = group
+            && self
+                .groups
+                .get(&group)
+                .is_some_and(|g| names_it(g.conversation_id.as_deref()))
+        {
+            self.groups.update(&group, |g| g.conversation_id = None);
         }
         true
     }

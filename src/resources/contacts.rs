@@ -7,6 +7,7 @@
 
 use super::{Description, Docs, Filter, Resource, Spec, Test};
 use crate::record;
+use serde::Serialize;
 
 record! {
     description: DESCRIPTION,
@@ -30,6 +31,47 @@ record! {
         last_active_at: Option<i64> = Spec::READ_ONLY,
         /// Unix seconds of creation; the list order's first key.
         created_at: i64 = Spec::READ_ONLY,
+    }
+}
+
+/// A contact as a group or a message shows it: its current values, without what only you
+/// see of it (`display_name`) and its conversation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Embedded {
+    /// The contact's ID.
+    pub id: Box<str>,
+    /// Its username.
+    pub username: Box<str>,
+    /// Its phone number.
+    pub phone_number: Box<str>,
+    /// Its picture's URL.
+    pub avatar_url: Option<Box<str>>,
+    /// Unix seconds of its last activity.
+    pub last_active_at: Option<i64>,
+    /// Unix seconds of its creation.
+    pub created_at: i64,
+}
+
+impl Embedded {
+    /// The contact a request names by ID, before the workspace fills in its values.
+    pub fn named(id: &str) -> Self {
+        Embedded {
+            id: id.into(),
+            ..Embedded::default()
+        }
+    }
+}
+
+impl From<&Contact> for Embedded {
+    fn from(c: &Contact) -> Self {
+        Embedded {
+            id: c.id.clone(),
+            username: c.username.clone(),
+            phone_number: c.phone_number.clone(),
+            avatar_url: c.avatar_url.clone(),
+            last_active_at: c.last_active_at,
+            created_at: c.created_at,
+        }
     }
 }
 

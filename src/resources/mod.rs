@@ -12,9 +12,11 @@
 
 pub mod contacts;
 pub mod conversations;
+pub mod groups;
 
-pub use contacts::Contact;
+pub use contacts::{Contact, Embedded};
 pub use conversations::Conversation;
+pub use groups::Group;
 
 use crate::json;
 use serde::Serialize;
@@ -27,17 +29,24 @@ pub enum Resource {
     Conversations,
     /// `{base}/contacts`.
     Contacts,
+    /// `{base}/groups`.
+    Groups,
 }
 
 impl Resource {
     /// Every resource, in the order the OpenAPI document and messages list them.
-    pub const ALL: [Resource; 2] = [Resource::Conversations, Resource::Contacts];
+    pub const ALL: [Resource; 3] = [
+        Resource::Conversations,
+        Resource::Contacts,
+        Resource::Groups,
+    ];
 
     /// The resource's description.
     pub fn describe(self) -> &'static Description {
         match self {
             Resource::Conversations => &conversations::DESCRIPTION,
             Resource::Contacts => &contacts::DESCRIPTION,
+            Resource::Groups => &groups::DESCRIPTION,
         }
     }
 
@@ -155,6 +164,9 @@ pub enum Kind {
     Bool,
     /// Unix seconds, 0 to `model::MAX_TIMESTAMP`.
     Timestamp,
+    /// Contacts, embedded with their current values; a request names them by ID (a JSON
+    /// array of IDs, or the repeated form key `name[]`), no ID twice.
+    Contacts,
 }
 
 /// How clients may use a field: [`record!`]'s `= …` part of each field.
@@ -242,6 +254,8 @@ pub enum Value<'a> {
     Bool(bool),
     /// A timestamp field; `None` is null.
     Time(Option<i64>),
+    /// A list of embedded contacts, which no filter tests.
+    Contacts(&'a [Embedded]),
 }
 
 /// A field's new value, typed by its field.
@@ -253,6 +267,9 @@ pub enum Owned {
     Bool(bool),
     /// A timestamp field's; `None` is null.
     Time(Option<i64>),
+    /// A contacts field's: as a request names them, only their IDs set, until the
+    /// workspace fills in each contact's values ([`Embedded::named`]).
+    Contacts(Vec<Embedded>),
 }
 
 /// The Rust types a field may have, with what each means to the description, how it is
@@ -267,8 +284,8 @@ pub trait FieldType {
     /// Sets it; `false` (unchanged) when `value` is not of this type or is a null it
     /// cannot hold.
     fn set(&mut self, value: Owned) -> bool;
-    /// Writes it as JSON, exactly as serde does.
-    fn write_json(&self, out: &mut Vec<u8>);
+    /// Writes it as JSON, exactly as serde does, as a field of a record in `layout`.
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout);
 }
 
 impl FieldType for Box<str> {
@@ -284,7 +301,7 @@ impl FieldType for Box<str> {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_str(out, self);
     }
 }
@@ -302,7 +319,7 @@ impl FieldType for Option<Box<str>> {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_opt_str(out, self.as_deref());
     }
 }
@@ -320,7 +337,7 @@ impl FieldType for bool {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_bool(out, *self);
     }
 }
@@ -338,7 +355,7 @@ impl FieldType for i64 {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_int(out, *self);
     }
 }
@@ -356,8 +373,26 @@ impl FieldType for Option<i64> {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_opt_int(out, *self);
+    }
+}
+
+impl FieldType for Vec<Embedded> {
+    const KIND: Kind = Kind::Contacts;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Contacts(self)
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Contacts(v) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
+        json::write_nested(out, self, layout);
     }
 }
 
@@ -584,10 +619,10 @@ macro_rules! record {
                     let row = layout.index();
                     let keys = &KEYS[row];
                     out.extend_from_slice(keys[Number::id as usize].as_bytes());
-                    FieldType::write_json(&self.id, out);
+                    FieldType::write_json(&self.id, out, layout);
                     $(
                         out.extend_from_slice(keys[Number::$field as usize].as_bytes());
-                        FieldType::write_json(&self.$field, out);
+                        FieldType::write_json(&self.$field, out, layout);
                     )*
                     out.extend_from_slice(CLOSES[row]);
                 }
@@ -606,7 +641,7 @@ pub fn join_and(names: &[&str]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -635,22 +670,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_generated_writer_lays_a_record_out_as_serde_does_at_every_depth() {
-        let mut c = conversations::documented();
-        c.group_id = Some("g\"1\\\n\u{1}é".into());
-        let pretty = String::from_utf8(serde_json::to_vec_pretty(&c).unwrap()).unwrap();
+    /// Asserts that the generated writer lays `record` out as serde does, compact and
+    /// pretty at every depth.
+    pub(crate) fn assert_written_as_serde_does<R: Record>(record: &R) {
+        let pretty = String::from_utf8(serde_json::to_vec_pretty(record).unwrap()).unwrap();
         for depth in 0..=MAX_DEPTH {
             // serde's layout, as if written `depth` levels down: each line after the first
             // indented two spaces a level.
             let indented = pretty.replace('\n', &format!("\n{}", "  ".repeat(depth)));
             let mut out = Vec::new();
-            c.write_json(&mut out, Layout::Pretty(depth));
+            record.write_json(&mut out, Layout::Pretty(depth));
             assert_eq!(String::from_utf8(out).unwrap(), indented, "depth {depth}");
         }
         let mut out = Vec::new();
-        c.write_json(&mut out, Layout::Compact);
-        assert_eq!(out, serde_json::to_vec(&c).unwrap());
+        record.write_json(&mut out, Layout::Compact);
+        assert_eq!(out, serde_json::to_vec(record).unwrap());
+    }
+
+    #[test]
+    fn the_generated_writer_lays_a_record_out_as_serde_does_at_every_depth() {
+        let mut c = conversations::documented();
+        c.group_id = Some("g\"1\\\n\u{1}é".into());
+        assert_written_as_serde_does(&c);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod edge;
 mod embedding;
 mod errors;
 mod faults;
+mod groups;
 mod hostile;
 mod limits;
 mod openapi;
