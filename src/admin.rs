@@ -15,7 +15,7 @@ use crate::listing::{Listing, while_held};
 use crate::model::{
     MAX_TIMESTAMP, Problem, RawValue, a_timestamp, clip, describe, is_timestamp, to_body,
 };
-use crate::resources::{Contact, Conversation, Group, Resource};
+use crate::resources::{Contact, Conversation, Group, Message, Resource};
 use crate::state::AppState;
 use crate::workspace::Held;
 use serde::Serialize;
@@ -222,6 +222,7 @@ pub fn handle(
                 Resource::Conversations => records::<Conversation>(state, &token, compact),
                 Resource::Contacts => records::<Contact>(state, &token, compact),
                 Resource::Groups => records::<Group>(state, &token, compact),
+                Resource::Messages => records::<Message>(state, &token, compact),
             })
         }
         Call::Faults => {

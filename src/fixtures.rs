@@ -9,9 +9,10 @@
 //! conversations are embedded as the default set.
 
 use crate::ids::is_valid_id;
-use crate::model::{a_timestamp, describe, is_timestamp};
+use crate::model::{RawValue, a_timestamp, describe, is_timestamp};
 use crate::resources::{
-    Contact, Conversation, Embedded, Group, Kind, Owned, Record, Resource, Value as Field,
+    Contact, Conversation, Embedded, Group, Kind, Message, Owned, Record, Resource, Value as Field,
+    contacts,
 };
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -36,6 +37,11 @@ pub struct Fixtures {
     pub contacts: Vec<Arc<Contact>>,
     /// Groups, in insertion order, shared likewise.
     pub groups: Vec<Arc<Group>>,
+    /// Messages, in insertion order, shared likewise.
+    pub messages: Vec<Arc<Message>>,
+    /// The account contact, the sender of every message sent through the API; `None`:
+    /// [`contacts::account`].
+    pub me: Option<Arc<Contact>>,
     /// IDs for the next creates, in order.
     pub next_ids: Vec<Box<str>>,
 }
@@ -81,7 +87,15 @@ macro_rules! listed {
     };
 }
 
-listed!(Conversation => conversations, Contact => contacts, Group => groups);
+listed!(
+    Conversation => conversations,
+    Contact => contacts,
+    Group => groups,
+    Message => messages,
+);
+
+/// The key of the account contact.
+const ME: &str = "me";
 
 /// The IDs of one resource's entries, with its singular name for messages.
 type Taken = (&'static str, HashSet<Box<str>>);
@@ -92,7 +106,7 @@ fn top_level_keys() -> String {
         .iter()
         .map(|r| format!("'{}'", r.describe().plural))
         .collect();
-    format!("{} and/or 'next_ids'", plurals.join(", "))
+    format!("{}, 'me' and/or 'next_ids'", plurals.join(", "))
 }
 
 impl Fixtures {
@@ -112,6 +126,7 @@ impl Fixtures {
                 Resource::Conversations => self.unused::<Conversation>(&wanted),
                 Resource::Contacts => self.unused::<Contact>(&wanted),
                 Resource::Groups => self.unused::<Group>(&wanted),
+                Resource::Messages => self.unused::<Message>(&wanted),
             })
     }
 
@@ -161,12 +176,29 @@ impl Fixtures {
         Ok(fixtures)
     }
 
-    /// Fills in the contacts that records name by ID (a group's members) with the file's
-    /// contacts' values; an ID the file does not hold, or one given twice, is refused.
+    /// Fills in the contacts that records name by ID (a group's members, a message's
+    /// sender) with the file's contacts' values (or the account's); an ID the file does not
+    /// hold, or one given twice, is refused. So is a message whose conversation the file
+    /// does not hold.
     fn embed(&mut self) -> Result<(), String> {
+        let conversations: HashSet<&str> = self.conversations.iter().map(|c| c.id()).collect();
+        for (i, m) in self.messages.iter().enumerate() {
+            if !conversations.contains(&*m.conversation_id) {
+                return Err(format!(
+                    "messages[{i}] (id '{}'), field 'conversation_id': no conversation '{}' in \
+                     the file's 'conversations'",
+                    m.id, m.conversation_id
+                ));
+            }
+        }
+        let me = self
+            .me
+            .clone()
+            .unwrap_or_else(|| Arc::new(contacts::account()));
         let contacts: HashMap<Box<str>, Embedded> = self
             .contacts
             .iter()
+            .chain([&me])
             .map(|c| (c.id.clone(), Embedded::from(&**c)))
             .collect();
         Resource::ALL
@@ -175,6 +207,7 @@ impl Fixtures {
                 Resource::Conversations => embed_in::<Conversation>(self, &contacts),
                 Resource::Contacts => embed_in::<Contact>(self, &contacts),
                 Resource::Groups => embed_in::<Group>(self, &contacts),
+                Resource::Messages => embed_in::<Message>(self, &contacts),
             })
     }
 
@@ -195,7 +228,7 @@ impl Fixtures {
         };
         if let Some(key) = top
             .keys()
-            .find(|k| *k != "next_ids" && Resource::from_plural(k).is_none())
+            .find(|k| *k != "next_ids" && *k != ME && Resource::from_plural(k).is_none())
         {
             return Err(fail(format!(
                 "unknown top-level key '{key}' (expected {})",
@@ -209,8 +242,16 @@ impl Fixtures {
                 Resource::Conversations => fixtures.read::<Conversation>(&top, &fail)?,
                 Resource::Contacts => fixtures.read::<Contact>(&top, &fail)?,
                 Resource::Groups => fixtures.read::<Group>(&top, &fail)?,
+                Resource::Messages => fixtures.read::<Message>(&top, &fail)?,
             };
             taken.push(ids);
+        }
+        if let Some(me) = top.get(ME) {
+            let me = read_entry::<Contact>(me).map_err(|(field, msg)| match field {
+                Some(field) => fail(format!("{ME}, field '{field}': {msg}")),
+                None => fail(format!("{ME}: {msg}")),
+            })?;
+            fixtures.me = Some(Arc::new(me));
         }
         match top.get("next_ids") {
             None => {}
@@ -296,7 +337,7 @@ fn embed_in<R: Listed>(
         .fields
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.kind == Kind::Contacts)
+        .filter(|(_, f)| matches!(f.kind, Kind::Contacts | Kind::Contact))
         .map(|(number, f)| (number, f.name))
         .collect();
     if lists.is_empty() {
@@ -307,6 +348,7 @@ fn embed_in<R: Listed>(
             let Some(Field::Contacts(named)) = record.value(number) else {
                 continue;
             };
+            let kind = R::DESCRIPTION.fields[number].kind;
             let mut seen = HashSet::new();
             let mut embedded = Vec::with_capacity(named.len());
             for member in named {
@@ -324,6 +366,12 @@ fn embed_in<R: Listed>(
                         ));
                     }
                 }
+            }
+            if kind == Kind::Contact && embedded.len() != 1 {
+                return Err(format!(
+                    "{plural}[{i}] (id '{}'), field '{name}': required",
+                    record.id()
+                ));
             }
             let _ = Arc::make_mut(record).set(number, Owned::Contacts(embedded));
         }
@@ -403,7 +451,10 @@ fn not_an_id(got: &Value) -> String {
 /// a repeated key, a duplicate ID); the careful reading then finds and words the problem.
 mod typed {
     use super::{Arc, Fixtures, HashSet, Listed, Taken, is_timestamp, is_valid_id};
-    use crate::resources::{Contact, Conversation, Embedded, Group, Kind, Owned, Record, Resource};
+    use crate::model::RawValue;
+    use crate::resources::{
+        Contact, Conversation, Embedded, Group, Kind, Message, Owned, Record, Resource,
+    };
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::fmt;
     use std::marker::PhantomData;
@@ -446,6 +497,11 @@ mod typed {
                     next_ids = map.next_value::<Vec<String>>()?;
                     continue;
                 }
+                if key == super::ME {
+                    let entry = Entry::<Contact>(required::<Contact>(), PhantomData);
+                    fixtures.me = Some(Arc::new(map.next_value_seed(entry)?));
+                    continue;
+                }
                 let ids = match Resource::from_plural(&key).ok_or_else(refuse)? {
                     Resource::Conversations => {
                         map.next_value_seed(Entries::<Conversation>(&mut fixtures, PhantomData))?
@@ -455,6 +511,9 @@ mod typed {
                     }
                     Resource::Groups => {
                         map.next_value_seed(Entries::<Group>(&mut fixtures, PhantomData))?
+                    }
+                    Resource::Messages => {
+                        map.next_value_seed(Entries::<Message>(&mut fixtures, PhantomData))?
                     }
                 };
                 taken.push(ids);
@@ -492,12 +551,7 @@ mod typed {
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Taken, A::Error> {
             let list = R::listed_mut(self.0);
             let mut seen = HashSet::with_capacity(seq.size_hint().unwrap_or(0));
-            // The fields every entry gives: the ID, `created_at` and those a create needs.
-            let required = ["id", "created_at"]
-                .iter()
-                .chain(R::DESCRIPTION.create_requires)
-                .filter_map(|name| R::DESCRIPTION.field(name))
-                .fold(0u64, |bits, (number, _)| bits | 1 << number);
+            let required = required::<R>();
             while let Some(record) = seq.next_element_seed(Entry::<R>(required, PhantomData))? {
                 if !seen.insert(Box::from(record.id())) {
                     return Err(refuse());
@@ -506,6 +560,16 @@ mod typed {
             }
             Ok((R::DESCRIPTION.singular, seen))
         }
+    }
+
+    /// The bits of the fields every entry of `R` gives: the ID, `created_at` and those a
+    /// create needs.
+    fn required<R: Record>() -> u64 {
+        ["id", "created_at"]
+            .iter()
+            .chain(R::DESCRIPTION.create_requires)
+            .filter_map(|name| R::DESCRIPTION.field(name))
+            .fold(0u64, |bits, (number, _)| bits | 1 << number)
     }
 
     /// One entry of `R`, with the bits of the fields it must give.
@@ -549,6 +613,19 @@ mod typed {
                             .map(Embedded::named)
                             .collect(),
                     ),
+                    Kind::Contact => {
+                        Owned::Contacts(vec![Embedded::named(map.next_value::<&str>()?)])
+                    }
+                    Kind::Reactions => {
+                        let raw = RawValue::Json(map.next_value::<serde_json::Value>()?);
+                        Owned::Reactions(
+                            crate::model::reactions("reactions", &raw).map_err(|_| refuse())?,
+                        )
+                    }
+                    Kind::Attachments => match map.next_value::<Vec<serde_json::Value>>()? {
+                        none if none.is_empty() => Owned::Attachments,
+                        _ => return Err(refuse()),
+                    },
                     Kind::Timestamp => match map.next_value::<Option<i64>>()? {
                         Some(t) if !is_timestamp(t) => return Err(refuse()),
                         t => Owned::Time(t),
@@ -613,6 +690,28 @@ fn read_entry<R: Record>(entry: &Value) -> Result<R, FieldError> {
             Kind::Bool => Owned::Bool(boolean(map, field.name)?),
             Kind::Timestamp => Owned::Time(timestamp(map, field.name)?),
             Kind::Contacts => Owned::Contacts(contact_ids(map, field.name)?),
+            Kind::Contact => match map.get(field.name) {
+                Some(Value::String(id)) if is_valid_id(id) => {
+                    Owned::Contacts(vec![Embedded::named(id)])
+                }
+                Some(other) => return Err((Some(field.name), not_an_id(other))),
+                None => return Err((Some(field.name), "required".into())),
+            },
+            Kind::Reactions => match map.get(field.name) {
+                None => continue,
+                Some(given) => Owned::Reactions(
+                    crate::model::reactions(field.name, &RawValue::Json(given.clone()))
+                        .map_err(|p| (Some(field.name), p.message))?,
+                ),
+            },
+            Kind::Attachments => match map.get(field.name) {
+                None => continue,
+                Some(given) => {
+                    crate::model::attachments(field.name, &RawValue::Json(given.clone()))
+                        .map_err(|p| (Some(field.name), p.message))?;
+                    Owned::Attachments
+                }
+            },
         };
         let _ = record.set(number, value);
     }
@@ -883,6 +982,43 @@ mod tests {
             .to_string();
         assert!(
             err.contains("groups[0] (id 'g'), field 'name': required"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_account_and_a_messages_sender_are_read_and_checked() {
+        let file = |sender: &str| {
+            format!(
+                r#"{{"me": {{"id": "me1", "username": "Me", "phone_number": "1", "created_at": 1}},
+                    "conversations": [{{"id": "c", "created_at": 1}}],
+                    "messages": [{{"id": "m", "conversation_id": "c", "contact": "{sender}",
+                                   "message": "hi", "reactions": {{"smile": ["Me"]}},
+                                   "created_at": 2}}]}}"#
+            )
+        };
+        let f = Fixtures::parse("f.json", &file("me1")).unwrap();
+        assert_eq!(&*f.me.as_ref().unwrap().username, "Me");
+        assert_eq!(&*f.messages[0].contact.username, "Me");
+        assert_eq!(&*f.messages[0].reactions.0[0].0, "smile");
+        let err = Fixtures::parse("f.json", &file("nobody"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("messages[0] (id 'm'), field 'contact': no contact 'nobody'"),
+            "{err}"
+        );
+        let err = Fixtures::parse("f.json", r#"{"me": {"id": "x", "created_at": 1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("me, field 'username': required"), "{err}");
+        let elsewhere =
+            file("me1").replace(r#""conversation_id": "c""#, r#""conversation_id": "x""#);
+        let err = Fixtures::parse("f.json", &elsewhere)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("messages[0] (id 'm'), field 'conversation_id': no conversation 'x'"),
             "{err}"
         );
     }

@@ -6,7 +6,7 @@
 //! resource's description's affair (`resources`), read by `api`.
 
 use crate::ids::{id_rule, is_valid_id};
-use crate::resources::{Embedded, Field, Kind, Owned};
+use crate::resources::{Embedded, Field, Kind, Owned, Reactions};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -134,7 +134,110 @@ pub fn field_value(field: &Field, null: Null, raw: &RawValue) -> Result<Owned, P
         Kind::Bool => boolean(field.name, raw).map(Owned::Bool),
         Kind::Timestamp => timestamp(field.name, raw, null).map(Owned::Time),
         Kind::Contacts => contact_ids(field.name, raw).map(Owned::Contacts),
+        Kind::Reactions => reactions(field.name, raw).map(Owned::Reactions),
+        Kind::Attachments => attachments(field.name, raw).map(|()| Owned::Attachments),
+        // Only the server sets a message's sender.
+        Kind::Contact => Err(Problem::param(
+            field.name,
+            format!("'{}' is read-only.", field.name),
+        )),
     }
+}
+
+/// Types reactions: a JSON object of emoji name to an array of usernames, or a form's
+/// `name[emoji][]=username` repeated (`name[]=` alone, or an empty `name=`, is none); a
+/// username given twice for one emoji is refused.
+pub fn reactions(name: &str, raw: &RawValue) -> Result<Reactions, Problem> {
+    let expected = |got: String| {
+        Problem::param(
+            name,
+            format!(
+                "Invalid value for '{name}': expected reactions (a JSON object of emoji name to \
+                 an array of usernames, or '{name}[emoji][]=username' in a form), got {got}."
+            ),
+        )
+    };
+    // Each (emoji, username) as sent; `None` for an emoji sent with no username (JSON `[]`).
+    let mut sent: Vec<(&str, Option<&str>)> = Vec::new();
+    match raw {
+        RawValue::Form(s) if s.is_empty() => {}
+        RawValue::Form(s) => return Err(expected(format!("'{}'", clip(s)))),
+        RawValue::Brackets(entries) => sent.extend(
+            entries
+                .iter()
+                .filter(|(emoji, username)| !(emoji.is_empty() && username.is_empty()))
+                .map(|(emoji, username)| (emoji.as_str(), Some(username.as_str()))),
+        ),
+        RawValue::Json(Value::Object(map)) => {
+            for (emoji, usernames) in map {
+                let Value::Array(usernames) = usernames else {
+                    return Err(expected(format!(
+                        "{} for '{}'",
+                        describe(usernames),
+                        clip(emoji)
+                    )));
+                };
+                if usernames.is_empty() {
+                    sent.push((emoji, None));
+                }
+                for username in usernames {
+                    let username = username
+                        .as_str()
+                        .ok_or_else(|| expected(describe(username)))?;
+                    sent.push((emoji, Some(username)));
+                }
+            }
+        }
+        RawValue::Json(other) => return Err(expected(describe(other))),
+    }
+    let mut set: Vec<(Box<str>, Vec<Box<str>>)> = Vec::new();
+    for (emoji, username) in sent {
+        if emoji.is_empty() || username == Some("") {
+            return Err(expected("an empty emoji name or username".to_owned()));
+        }
+        let at = match set.iter().position(|(e, _)| &**e == emoji) {
+            Some(at) => at,
+            None => {
+                set.push((emoji.into(), Vec::new()));
+                set.len() - 1
+            }
+        };
+        let Some(username) = username else { continue };
+        let names = &mut set[at].1;
+        if names.iter().any(|n| &**n == username) {
+            return Err(Problem::param(
+                name,
+                format!(
+                    "Invalid value for '{name}': '{}' reacted with '{}' twice.",
+                    clip(username),
+                    clip(emoji)
+                ),
+            ));
+        }
+        names.push(username.into());
+    }
+    Ok(Reactions(set))
+}
+
+/// Types attachments: only none is taken (`[]`, `name[]=`, an empty `name=`), as
+/// attachments are not emulated.
+pub fn attachments(name: &str, raw: &RawValue) -> Result<(), Problem> {
+    let none = match raw {
+        RawValue::Form(s) => s.is_empty(),
+        RawValue::Brackets(entries) => entries.iter().all(|(k, v)| k.is_empty() && v.is_empty()),
+        RawValue::Json(Value::Array(items)) => items.is_empty(),
+        RawValue::Json(_) => false,
+    };
+    if none {
+        return Ok(());
+    }
+    Err(Problem::param(
+        name,
+        format!(
+            "Invalid value for '{name}': attachments (multipart uploads) are not emulated; \
+             send none ([])."
+        ),
+    ))
 }
 
 /// Types a list of contact IDs: a JSON array of IDs, or a form's `name[]=ID` repeated

@@ -18,7 +18,9 @@ use crate::fixtures::{Fixtures, Listed};
 use crate::http::authenticate;
 use crate::ids::MAX_ID_LEN;
 use crate::model::{Fields, MAX_TIMESTAMP, Null, RawValue};
-use crate::resources::{Contact, Conversation, Description, Field, Group, Kind, Resource, Test};
+use crate::resources::{
+    Contact, Conversation, Description, Field, Group, Kind, Message, Resource, Test,
+};
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use crate::workspace::Held;
@@ -34,6 +36,7 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
             Resource::Conversations => Examples::run::<Conversation>(profile, auth),
             Resource::Contacts => Examples::run::<Contact>(profile, auth),
             Resource::Groups => Examples::run::<Group>(profile, auth),
+            Resource::Messages => Examples::run::<Message>(profile, auth),
         })
         .collect();
     let mut paths = serde_json::Map::new();
@@ -212,21 +215,22 @@ impl Examples {
         let list = answer(api::list::<R>(&ws, &query, false));
         let retrieve = answer(api::retrieve::<R>(&ws, id, false));
         let patch = api::patch(d, &fields(&update_body)).expect("a valid update");
-        let updated = answer(api::update::<R>(&ws, id, &patch, false));
-        api::delete::<R>(&ws, id).expect("the documented record is there to delete");
-        let not_found = refusal(api::retrieve::<R>(&ws, id, false));
-
-        let queued = Fixtures {
-            next_ids: vec![id.into()],
-            ..Fixtures::default()
-        };
-        let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&queued, 0)));
-        let new = api::new_record(d, &fields(&create_body)).expect("a valid create");
         let cx = Context {
             compact: false,
             max_objects: usize::MAX,
             clock: &Clock::new(Some(documented.created_at())),
         };
+        let updated = answer(api::update::<R>(&ws, id, &patch, &cx));
+        api::delete::<R>(&ws, id).expect("the documented record is there to delete");
+        let not_found = refusal(api::retrieve::<R>(&ws, id, false));
+
+        // The default fixtures without the documented record, its ID queued: what the
+        // documented create needs (a message's conversation) is there.
+        let mut queued = fixtures.clone();
+        R::listed_mut(&mut queued).retain(|r| r.id() != id);
+        queued.next_ids = vec![id.into()];
+        let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&queued, 0)));
+        let new = api::new_record(d, &fields(&create_body)).expect("a valid create");
         let created = answer(api::create::<R>(&ws, Base::V1, &new, &cx));
 
         Examples {
@@ -743,6 +747,22 @@ fn field_schema(field: &Field, encoding: Encoding, update: bool) -> Value {
             "type": "array", "items": form_string(), "uniqueItems": true,
             "description": "Contact IDs, the key repeated; one empty value is the empty list.",
         }),
+        (Encoding::Json, Kind::Reactions) => reactions_schema(),
+        (Encoding::Form, Kind::Reactions) => json!({
+            "type": "string", "maxLength": 0,
+            "description": "Empty for no reactions; reactions themselves go as \
+                            reactions[emoji][]=username pairs, or in a JSON body.",
+        }),
+        (Encoding::Json, Kind::Attachments) => json!({
+            "type": "array", "maxItems": 0,
+            "description": "Always empty: attachments are not emulated.",
+        }),
+        (Encoding::Form, Kind::Attachments) => json!({
+            "type": "string", "maxLength": 0,
+            "description": "Always empty: attachments are not emulated.",
+        }),
+        // Only the server sets it; never in a body.
+        (_, Kind::Contact) => embedded_contact_schema(),
         (Encoding::Form, Kind::Text) => form_string(),
         (Encoding::Form, Kind::Bool) => form_boolean(),
         (Encoding::Form, Kind::Timestamp) => json!({
@@ -814,6 +834,15 @@ fn embedded_contact_schema() -> Value {
         "required": fields,
         "additionalProperties": false,
         "properties": properties,
+    })
+}
+
+/// Reactions in a JSON body: emoji name to the usernames that reacted.
+fn reactions_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": { "type": "array", "items": free_string(), "uniqueItems": true },
+        "description": "Emoji name to the usernames that reacted; replaces the whole set.",
     })
 }
 
@@ -912,6 +941,15 @@ fn record_schema(d: &Description) -> Value {
                     "type": "array",
                     "items": embedded_contact_schema(),
                 }),
+                (Kind::Contact, _) => embedded_contact_schema(),
+                (Kind::Reactions, _) => json!({
+                    "type": "array",
+                    "items": {
+                        "type": "object", "minProperties": 1, "maxProperties": 1,
+                        "additionalProperties": { "type": "array", "items": free_string() },
+                    },
+                }),
+                (Kind::Attachments, _) => json!({ "type": "array", "maxItems": 0 }),
             };
             (f.name.to_owned(), schema)
         })
@@ -1097,12 +1135,16 @@ mod tests {
                 "/external/conversations/{id}",
                 "/external/groups",
                 "/external/groups/{id}",
+                "/external/messages",
+                "/external/messages/{id}",
                 "/v1/contacts",
                 "/v1/contacts/{id}",
                 "/v1/conversations",
                 "/v1/conversations/{id}",
                 "/v1/groups",
-                "/v1/groups/{id}"
+                "/v1/groups/{id}",
+                "/v1/messages",
+                "/v1/messages/{id}"
             ]
         );
         for (template, item) in paths {

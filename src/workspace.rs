@@ -12,7 +12,9 @@ use crate::error::ApiError;
 use crate::fixtures::{Fixtures, Listed};
 use crate::ids::{IdGen, MAX_QUEUED_IDS};
 use crate::model::{Problem, clip};
-use crate::resources::{Contact, Conversation, Embedded, Group, Owned, Patch, Record, Resource};
+use crate::resources::{
+    Contact, Conversation, Embedded, Group, Message, Owned, Patch, Record, Resource, contacts,
+};
 use crate::store::Store;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -33,6 +35,10 @@ pub struct Workspace {
     pub contacts: Store<Contact>,
     /// The groups.
     pub groups: Store<Group>,
+    /// The messages.
+    pub messages: Store<Message>,
+    /// The account contact: the sender of every message sent through the API. Not listed.
+    pub me: Arc<Contact>,
     ids: IdGen,
 }
 
@@ -65,7 +71,20 @@ macro_rules! held {
     };
 }
 
-held!(Conversation => conversations, Contact => contacts, Group => groups);
+held!(
+    Conversation => conversations,
+    Contact => contacts,
+    Group => groups,
+    Message => messages,
+);
+
+/// Sets the field `name` of `record`, which its resource has.
+fn set<R: Record>(record: &mut R, name: &str, value: Owned) {
+    let (number, _) = R::DESCRIPTION
+        .field(name)
+        .expect("the workspace sets only fields its resource has");
+    let _ = record.set(number, value);
+}
 
 /// The field of a contact or group that names its conversation.
 const CONVERSATION_ID: &str = "conversation_id";
@@ -87,6 +106,11 @@ impl Workspace {
             conversations: seeded(fixtures),
             contacts: seeded(fixtures),
             groups: seeded(fixtures),
+            messages: seeded(fixtures),
+            me: fixtures
+                .me
+                .clone()
+                .unwrap_or_else(|| Arc::new(contacts::account())),
             ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
         }
     }
@@ -102,6 +126,7 @@ impl Workspace {
             Resource::Conversations => self.conversations.contains(id),
             Resource::Contacts => self.contacts.contains(id),
             Resource::Groups => self.groups.contains(id),
+            Resource::Messages => self.messages.contains(id),
         })
     }
 
@@ -185,8 +210,13 @@ impl Workspace {
             Resource::Conversations => None,
             Resource::Contacts => Some("contact_id"),
             Resource::Groups => Some("group_id"),
+            Resource::Messages => None,
         };
         let patch = self.embed::<R>(patch)?;
+        let sent_in = match R::DESCRIPTION.resource {
+            Resource::Messages => Some(self.conversation_named::<R>(&patch)?),
+            Resource::Conversations | Resource::Contacts | Resource::Groups => None,
+        };
         self.room::<R>(max_objects)?;
         if conversation_names.is_some() {
             self.room::<Conversation>(max_objects)?;
@@ -194,6 +224,15 @@ impl Workspace {
         let id = self.new_id::<R>();
         let mut record = R::created(id.clone(), now);
         patch.apply(&mut record);
+        if let Some(conversation) = sent_in {
+            set(
+                &mut record,
+                "contact",
+                Owned::Contacts(vec![Embedded::from(&*self.me)]),
+            );
+            self.conversations
+                .update(&conversation, |c| c.last_active_at = Some(now));
+        }
         if let Some(field) = conversation_names {
             let conversation_id = self.new_id::<Conversation>();
             let mut conversation = Conversation::created(conversation_id.clone(), now);
@@ -201,10 +240,11 @@ impl Workspace {
                 .field(field)
                 .expect("a conversation names its contact and its group");
             let _ = conversation.set(field, Owned::Text(Some(id)));
-            let (number, _) = R::DESCRIPTION
-                .field(CONVERSATION_ID)
-                .expect("a resource that comes with a conversation names it");
-            let _ = record.set(number, Owned::Text(Some(conversation_id)));
+            set(
+                &mut record,
+                CONVERSATION_ID,
+                Owned::Text(Some(conversation_id)),
+            );
             self.conversations
                 .insert(conversation)
                 .expect("new_id never returns an ID that is in the store");
@@ -216,12 +256,49 @@ impl Workspace {
 
     /// Sets the fields of `patch` on the record of `R` with this ID; `Ok(None)` if there is
     /// none. Contacts named by ID are embedded as [`Workspace::create`] says.
-    pub fn update<R: Held>(&mut self, id: &str, patch: &Patch) -> Result<Option<&R>, ApiError> {
+    /// A message's update sets its `updated_at` to `now`.
+    pub fn update<R: Held>(
+        &mut self,
+        id: &str,
+        patch: &Patch,
+        now: i64,
+    ) -> Result<Option<&R>, ApiError> {
         if !R::store(self).contains(id) {
             return Ok(None);
         }
         let patch = self.embed::<R>(patch)?;
-        Ok(R::store_mut(self).update(id, |record| patch.apply(record)))
+        let stamps = match R::DESCRIPTION.resource {
+            Resource::Messages => true,
+            Resource::Conversations | Resource::Contacts | Resource::Groups => false,
+        };
+        Ok(R::store_mut(self).update(id, |record| {
+            patch.apply(record);
+            if stamps {
+                set(record, "updated_at", Owned::Time(Some(now)));
+            }
+        }))
+    }
+
+    /// The existing conversation a message's `patch` names; a 400 naming the field when
+    /// this workspace holds no such conversation.
+    fn conversation_named<R: Held>(&self, patch: &Patch) -> Result<Box<str>, ApiError> {
+        let (number, _) = R::DESCRIPTION
+            .field(CONVERSATION_ID)
+            .expect("a message names its conversation");
+        let named = patch.0.iter().find_map(|(n, v)| match v {
+            Owned::Text(Some(id)) if *n == number => Some(id),
+            _ => None,
+        });
+        match named {
+            Some(id) if self.conversations.contains(id) => Ok(id.clone()),
+            _ => Err(ApiError::invalid(Problem::param(
+                CONVERSATION_ID,
+                format!(
+                    "Invalid value for '{CONVERSATION_ID}': no such conversation: '{}'.",
+                    clip(named.map_or("", |id| &**id))
+                ),
+            ))),
+        }
     }
 
     /// `patch` with the contacts it names by ID filled in with their current values;
@@ -289,6 +366,23 @@ impl Workspace {
                 }
                 self.delete_conversations_where(|c| c.group_id.as_deref() == Some(id));
             }
+            Resource::Messages => {
+                if !self.messages.delete(id) {
+                    return false;
+                }
+                // A scan, as for the conversations of a contact: a pin may name a message of
+                // another conversation (references are free strings by default).
+                let pinning: Vec<Box<str>> = self
+                    .conversations
+                    .iter()
+                    .filter(|c| c.pinned_message_id.as_deref() == Some(id))
+                    .map(|c| c.id.clone())
+                    .collect();
+                for conversation in pinning {
+                    self.conversations
+                        .update(&conversation, |c| c.pinned_message_id = None);
+                }
+            }
         }
         true
     }
@@ -319,6 +413,15 @@ impl Workspace {
             return false;
         };
         self.conversations.delete(id);
+        let messages: Vec<Box<str>> = self
+            .messages
+            .iter()
+            .filter(|m| &*m.conversation_id == id)
+            .map(|m| m.id.clone())
+            .collect();
+        for message in messages {
+            self.messages.delete(&message);
+        }
         let names_it = |named: Option<&str>| named == Some(id);
         if let Some(contact) = contact
             && self

@@ -34,6 +34,17 @@ record! {
     }
 }
 
+/// The default account contact, `me`: the sender of every message sent through the API.
+pub fn account() -> Contact {
+    Contact {
+        username: "LinnieMcCallister".into(),
+        phone_number: "1-800-759-3000".into(),
+        avatar_url: Some("https://assets.protocol.chat/avatars/linnie.jpg".into()),
+        last_active_at: Some(705103200),
+        ..<Contact as super::Record>::created("inEIRvzjC6YLMX3o".into(), 692233200)
+    }
+}
+
 /// A contact as a group or a message shows it: its current values, without what only you
 /// see of it (`display_name`) and its conversation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -171,7 +171,7 @@ mod tests {
                 Value::Text(t) => serde_json::json!(t),
                 Value::Bool(b) => serde_json::json!(b),
                 Value::Time(t) => serde_json::json!(t),
-                Value::Contacts(_) => unreachable!("a conversation has no list"),
+                Value::Contacts(_) | Value::Other => unreachable!("a conversation has no list"),
             };
             assert_eq!(read, json[field.name], "{}", field.name);
         }

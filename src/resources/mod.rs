@@ -13,10 +13,12 @@
 pub mod contacts;
 pub mod conversations;
 pub mod groups;
+pub mod messages;
 
 pub use contacts::{Contact, Embedded};
 pub use conversations::Conversation;
 pub use groups::Group;
+pub use messages::Message;
 
 use crate::json;
 use serde::Serialize;
@@ -31,14 +33,17 @@ pub enum Resource {
     Contacts,
     /// `{base}/groups`.
     Groups,
+    /// `{base}/messages`.
+    Messages,
 }
 
 impl Resource {
     /// Every resource, in the order the OpenAPI document and messages list them.
-    pub const ALL: [Resource; 3] = [
+    pub const ALL: [Resource; 4] = [
         Resource::Conversations,
         Resource::Contacts,
         Resource::Groups,
+        Resource::Messages,
     ];
 
     /// The resource's description.
@@ -47,6 +52,7 @@ impl Resource {
             Resource::Conversations => &conversations::DESCRIPTION,
             Resource::Contacts => &contacts::DESCRIPTION,
             Resource::Groups => &groups::DESCRIPTION,
+            Resource::Messages => &messages::DESCRIPTION,
         }
     }
 
@@ -167,6 +173,48 @@ pub enum Kind {
     /// Contacts, embedded with their current values; a request names them by ID (a JSON
     /// array of IDs, or the repeated form key `name[]`), no ID twice.
     Contacts,
+    /// One contact, embedded with its current values (a message's sender).
+    Contact,
+    /// Reactions: emoji names, each with the usernames that reacted ([`Reactions`]).
+    Reactions,
+    /// Attachments: always empty, as they are not emulated ([`Attachments`]).
+    Attachments,
+}
+
+/// A message's reactions: each emoji name with the usernames that reacted with it, in the
+/// order given; written as `[{"emoji": ["username", …]}, …]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reactions(pub Vec<(Box<str>, Vec<Box<str>>)>);
+
+impl Serialize for Reactions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        /// One emoji's entry: a one-key object.
+        struct One<'a>(&'a str, &'a [Box<str>]);
+        impl Serialize for One<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry(self.0, self.1)?;
+                map.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (emoji, names) in &self.0 {
+            seq.serialize_element(&One(emoji, names))?;
+        }
+        seq.end()
+    }
+}
+
+/// A message's attachments: always none, written `[]` (multipart uploads are not emulated).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attachments;
+
+impl Serialize for Attachments {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        s.serialize_seq(Some(0))?.end()
+    }
 }
 
 /// How clients may use a field: [`record!`]'s `= …` part of each field.
@@ -254,8 +302,10 @@ pub enum Value<'a> {
     Bool(bool),
     /// A timestamp field; `None` is null.
     Time(Option<i64>),
-    /// A list of embedded contacts, which no filter tests.
+    /// Embedded contacts (a list, or one), which no filter tests.
     Contacts(&'a [Embedded]),
+    /// Reactions or attachments, which no filter tests.
+    Other,
 }
 
 /// A field's new value, typed by its field.
@@ -270,6 +320,10 @@ pub enum Owned {
     /// A contacts field's: as a request names them, only their IDs set, until the
     /// workspace fills in each contact's values ([`Embedded::named`]).
     Contacts(Vec<Embedded>),
+    /// A reactions field's.
+    Reactions(Reactions),
+    /// An attachments field's: always none.
+    Attachments,
 }
 
 /// The Rust types a field may have, with what each means to the description, how it is
@@ -375,6 +429,58 @@ impl FieldType for Option<i64> {
     }
     fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_opt_int(out, *self);
+    }
+}
+
+impl FieldType for Embedded {
+    const KIND: Kind = Kind::Contact;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Contacts(std::slice::from_ref(self))
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Contacts(v) if v.len() == 1 => {
+                *self = v.into_iter().next().expect("one contact");
+                true
+            }
+            _ => false,
+        }
+    }
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
+        json::write_nested(out, self, layout);
+    }
+}
+
+impl FieldType for Reactions {
+    const KIND: Kind = Kind::Reactions;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Other
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Reactions(v) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
+        json::write_nested(out, self, layout);
+    }
+}
+
+impl FieldType for Attachments {
+    const KIND: Kind = Kind::Attachments;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Other
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        value == Owned::Attachments
+    }
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
+        out.extend_from_slice(b"[]");
     }
 }
 
