@@ -63,6 +63,8 @@ pub struct Context<'a> {
     pub compact: bool,
     /// `--max-objects`.
     pub max_objects: usize,
+    /// `--strict-references`.
+    pub strict_references: bool,
     /// The clock a create's `created_at` comes from.
     pub clock: &'a Clock,
 }
@@ -137,7 +139,7 @@ pub fn create<R: Held>(
     cx: &Context<'_>,
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
-    let created = ws.create::<R>(new, cx.clock.now(), cx.max_objects)?;
+    let created = ws.create::<R>(new, cx.clock.now(), cx.max_objects, cx.strict_references)?;
     let location = format!(
         "{}/{}/{}",
         base.prefix(),
@@ -166,7 +168,7 @@ pub fn update<R: Held>(
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
     let record = ws
-        .update::<R>(id, patch, cx.clock.now())?
+        .update::<R>(id, patch, cx.clock.now(), cx.strict_references)?
         .ok_or_else(|| not_found::<R>(id))?;
     Ok(Reply::json(Status::OK, record_body(record, cx.compact)))
 }

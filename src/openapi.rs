@@ -218,6 +218,7 @@ impl Examples {
         let cx = Context {
             compact: false,
             max_objects: usize::MAX,
+            strict_references: false,
             clock: &Clock::new(Some(documented.created_at())),
         };
         let updated = answer(api::update::<R>(&ws, id, &patch, &cx));

@@ -204,6 +204,7 @@ impl Workspace {
         patch: &Patch,
         now: i64,
         max_objects: usize,
+        strict: bool,
     ) -> Result<&R, ApiError> {
         // Which field of the conversation it comes with names the new record.
         let conversation_names = match R::DESCRIPTION.resource {
@@ -213,6 +214,9 @@ impl Workspace {
             Resource::Messages => None,
         };
         let patch = self.embed::<R>(patch)?;
+        if strict {
+            self.check_references::<R>(&patch, None)?;
+        }
         let sent_in = match R::DESCRIPTION.resource {
             Resource::Messages => Some(self.conversation_named::<R>(&patch)?),
             Resource::Conversations | Resource::Contacts | Resource::Groups => None,
@@ -262,11 +266,15 @@ impl Workspace {
         id: &str,
         patch: &Patch,
         now: i64,
+        strict: bool,
     ) -> Result<Option<&R>, ApiError> {
         if !R::store(self).contains(id) {
             return Ok(None);
         }
         let patch = self.embed::<R>(patch)?;
+        if strict {
+            self.check_references::<R>(&patch, Some(id))?;
+        }
         let stamps = match R::DESCRIPTION.resource {
             Resource::Messages => true,
             Resource::Conversations | Resource::Contacts | Resource::Groups => false,
@@ -277,6 +285,44 @@ impl Workspace {
                 set(record, "updated_at", Owned::Time(Some(now)));
             }
         }))
+    }
+
+    /// Under `--strict-references`: a 400 naming the first field of `patch` that names a
+    /// record this workspace does not hold, or (a pinned message) a message of another
+    /// conversation than `id`, the record being updated.
+    fn check_references<R: Held>(&self, patch: &Patch, id: Option<&str>) -> Result<(), ApiError> {
+        for (number, value) in &patch.0 {
+            let field = &R::DESCRIPTION.fields[*number];
+            let (Some(plural), Owned::Text(Some(named))) = (field.references, value) else {
+                continue;
+            };
+            let Some(resource) = Resource::from_plural(plural) else {
+                continue;
+            };
+            let held = match resource {
+                Resource::Conversations => self.conversations.contains(named),
+                Resource::Contacts => self.contacts.contains(named),
+                Resource::Groups => self.groups.contains(named),
+                // A pinned message is one of the conversation's own.
+                Resource::Messages => self
+                    .messages
+                    .get(named)
+                    .is_some_and(|m| id.is_none_or(|id| &*m.conversation_id == id)),
+            };
+            if !held {
+                let singular = resource.describe().singular;
+                let name = field.name;
+                return Err(ApiError::invalid(Problem::param(
+                    name,
+                    format!(
+                        "Invalid value for '{name}': no such {singular} here: '{}' \
+                         (--strict-references).",
+                        clip(named)
+                    ),
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The existing conversation a message's `patch` names; a 400 naming the field when
@@ -453,13 +499,16 @@ mod tests {
         let mut ws = Workspace::seeded(&Fixtures::empty(), 1);
         let (group, _) = Conversation::DESCRIPTION.field("group_id").unwrap();
         let patch = Patch(vec![(group, Owned::Text(Some("g".into())))]);
-        let created = ws.create::<Conversation>(&patch, 5, 1).unwrap().clone();
+        let created = ws
+            .create::<Conversation>(&patch, 5, 1, false)
+            .unwrap()
+            .clone();
         assert_eq!(
             created,
             Conversation::new(created.id.clone(), None, Some("g".into()), 5)
         );
         assert_eq!(
-            ws.create::<Conversation>(&patch, 5, 1).err(),
+            ws.create::<Conversation>(&patch, 5, 1, false).err(),
             Some(ApiError::TooManyObjects {
                 resource: "conversations",
                 held: 1,

@@ -248,3 +248,57 @@ fn deleting_a_conversation_or_its_contact_deletes_its_messages() {
         .expect(204);
     assert!(s.get("/v1/messages").ids().is_empty());
 }
+
+#[test]
+fn strict_references_refuse_what_the_workspace_does_not_hold_and_default_allows_it() {
+    let strict = TestServer::with(Config {
+        strict_references: true,
+        ..Config::default()
+    });
+    let free = TestServer::start();
+    for (method, path, body, field) in [
+        (
+            "POST",
+            "/v1/conversations",
+            "contact_id=nobody",
+            "contact_id",
+        ),
+        ("POST", "/v1/conversations", "group_id=nogroup", "group_id"),
+        (
+            "PUT",
+            "/v1/conversations/xgQQXg3hrtjh7AvZ",
+            "pinned_message_id=nomessage",
+            "pinned_message_id",
+        ),
+        // A message of another conversation.
+        (
+            "PUT",
+            "/v1/conversations/xgQQXg3hrtjh7AvZ",
+            "pinned_message_id=Mq7ZpL3vXc9NbR2t",
+            "pinned_message_id",
+        ),
+    ] {
+        let r = strict
+            .call(method, path)
+            .form(body)
+            .send()
+            .expect(400)
+            .json();
+        assert!(message(&r).contains(&format!("'{field}'")), "{body}: {r}");
+        assert!(message(&r).contains("--strict-references"), "{r}");
+        let ok = if method == "POST" { 201 } else { 200 };
+        free.call(method, path).form(body).send().expect(ok);
+    }
+    strict
+        .call("POST", "/v1/conversations")
+        .form("contact_id=WAz8eIbvDR60rouK&group_id=l7cGNIBKZiNJ6wqF")
+        .send()
+        .expect(201);
+    let c = strict
+        .call("PUT", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+        .form(&format!("pinned_message_id={DOC_MESSAGE}"))
+        .send()
+        .expect(200)
+        .json();
+    assert_eq!(c["pinned_message_id"], DOC_MESSAGE);
+}
