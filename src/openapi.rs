@@ -87,12 +87,14 @@ fn resource_schemas(d: &Description) -> Map<String, Value> {
             .updatable()
             .map(|f| (body_name(f, encoding), field_schema(f, encoding, true)))
             .collect();
-        json!({
+        let mut schema = json!({
             "description": description,
             "type": "object",
             "additionalProperties": false,
             "properties": properties,
-        })
+        });
+        add_keyed_lists(&mut schema, d.updatable(), encoding);
+        schema
     };
     let mut schemas = Map::new();
     schemas.insert(title.into(), record_schema(d));
@@ -339,12 +341,33 @@ fn form(body: &Value) -> Value {
         other => other.to_string(),
     };
     let pairs = body.as_object().expect("an example body is an object");
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(name, value)| (name.clone(), Value::String(text(value))))
-            .collect(),
-    )
+    let mut form = Map::new();
+    for (name, value) in pairs {
+        match value {
+            // A list: the key repeated with `[]`; `name[]=` alone for none.
+            Value::Array(items) if items.is_empty() => {
+                form.insert(format!("{name}[]"), json!([""]));
+            }
+            Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(text).collect();
+                form.insert(format!("{name}[]"), json!(items));
+            }
+            // A keyed list: `name[key][]` repeated.
+            Value::Object(keyed) => {
+                for (key, items) in keyed {
+                    let items: Vec<String> = items
+                        .as_array()
+                        .map(|items| items.iter().map(text).collect())
+                        .unwrap_or_default();
+                    form.insert(format!("{name}[{key}][]"), json!(items));
+                }
+            }
+            other => {
+                form.insert(name.clone(), Value::String(text(other)));
+            }
+        }
+    }
+    Value::Object(form)
 }
 
 fn answer(reply: Result<Reply, ApiError>) -> Value {
@@ -694,7 +717,9 @@ fn create_schema(d: &Description, name: &str, description: &str, encoding: Encod
             ("additionalProperties".into(), json!(false)),
             ("properties".into(), Value::Object(properties)),
         ]);
-        Value::Object(object)
+        let mut object = Value::Object(object);
+        add_keyed_lists(&mut object, d.creatable(), encoding);
+        object
     };
     if d.create_needs_one_of.is_empty() {
         let mut schema = object(d.create_requires, None);
@@ -845,6 +870,30 @@ fn reactions_schema() -> Value {
         "additionalProperties": { "type": "array", "items": free_string(), "uniqueItems": true },
         "description": "Emoji name to the usernames that reacted; replaces the whole set.",
     })
+}
+
+/// A form body's keyed lists (`reactions[emoji][]=username`), as pattern properties of
+/// the body's schema: their keys are the client's.
+fn add_keyed_lists<'f>(
+    schema: &mut Value,
+    fields: impl Iterator<Item = &'f Field>,
+    encoding: Encoding,
+) {
+    if encoding != Encoding::Form {
+        return;
+    }
+    let patterns: Map<String, Value> = fields
+        .filter(|f| f.kind == Kind::Reactions)
+        .map(|f| {
+            (
+                format!(r"^{}\[[^\[\]]+\]\[\]$", f.name),
+                json!({ "type": "array", "items": free_string() }),
+            )
+        })
+        .collect();
+    if !patterns.is_empty() {
+        schema["patternProperties"] = Value::Object(patterns);
+    }
 }
 
 /// A field's name in a body: a list's form key ends in `[]`.
@@ -1028,6 +1077,27 @@ mod tests {
 
     fn full_match(alternation: &str) -> regex::Regex {
         regex::Regex::new(&format!("^(?:{alternation})$")).unwrap()
+    }
+
+    #[test]
+    fn form_examples_use_the_bracket_forms_their_schemas_allow() {
+        assert_eq!(
+            form(&json!({"reactions": {"red_angry_face": ["KateMcCallister"]}})),
+            json!({"reactions[red_angry_face][]": ["KateMcCallister"]})
+        );
+        assert_eq!(
+            form(&json!({"contacts": ["a", "b"], "name": "x"})),
+            json!({"contacts[]": ["a", "b"], "name": "x"})
+        );
+        assert_eq!(form(&json!({"contacts": []})), json!({"contacts[]": [""]}));
+        let doc = document(Profile::SelfChat, &Auth::AnyToken);
+        let update = &doc["components"]["schemas"]["UpdateMessageForm"];
+        let pattern = update["patternProperties"].as_object().unwrap();
+        let key = pattern.keys().next().unwrap();
+        let re = regex::Regex::new(key).unwrap();
+        assert!(re.is_match("reactions[red_angry_face][]") && !re.is_match("reactions[]"));
+        let group = &doc["components"]["schemas"]["CreateGroupForm"]["properties"];
+        assert_eq!(group["contacts[]"]["type"], "array");
     }
 
     #[test]
