@@ -14,6 +14,7 @@ mod faults;
 mod groups;
 mod hostile;
 mod limits;
+mod linked;
 mod messages;
 mod openapi;
 mod operations;
