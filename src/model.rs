@@ -145,7 +145,8 @@ pub fn field_value(field: &Field, null: Null, raw: &RawValue) -> Result<Owned, P
 }
 
 /// Types reactions: a JSON object of emoji name to an array of usernames, or a form's
-/// `name[emoji][]=username` repeated (`name[]=` alone, or an empty `name=`, is none); a
+/// `name[emoji][]=username` repeated (`name[]=` alone is none; a plain `name=` is refused,
+/// as it would be ambiguous beside the bracket keys); a
 /// username given twice for one emoji is refused.
 pub fn reactions(name: &str, raw: &RawValue) -> Result<Reactions, Problem> {
     let expected = |got: String| {
@@ -160,8 +161,7 @@ pub fn reactions(name: &str, raw: &RawValue) -> Result<Reactions, Problem> {
     // Each (emoji, username) as sent; `None` for an emoji sent with no username (JSON `[]`).
     let mut sent: Vec<(&str, Option<&str>)> = Vec::new();
     match raw {
-        RawValue::Form(s) if s.is_empty() => {}
-        RawValue::Form(s) => return Err(expected(format!("'{}'", clip(s)))),
+        RawValue::Form(s) => return Err(expected(format!("'{name}={}'", clip(s)))),
         RawValue::Brackets(entries) => sent.extend(
             entries
                 .iter()

@@ -775,7 +775,7 @@ fn field_schema(field: &Field, encoding: Encoding, update: bool) -> Value {
         }),
         (Encoding::Json, Kind::Reactions) => reactions_schema(),
         (Encoding::Form, Kind::Reactions) => json!({
-            "type": "string", "maxLength": 0,
+            "type": "array", "items": { "type": "string", "maxLength": 0 },
             "description": "Empty for no reactions; reactions themselves go as \
                             reactions[emoji][]=username pairs, or in a JSON body.",
         }),
@@ -899,7 +899,7 @@ fn add_keyed_lists<'f>(
 /// A field's name in a body: a list's form key ends in `[]`.
 fn body_name(field: &Field, encoding: Encoding) -> String {
     match (encoding, field.kind) {
-        (Encoding::Form, Kind::Contacts) => format!("{}[]", field.name),
+        (Encoding::Form, Kind::Contacts | Kind::Reactions) => format!("{}[]", field.name),
         _ => field.name.to_owned(),
     }
 }

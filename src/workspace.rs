@@ -120,14 +120,21 @@ impl Workspace {
         R::store(self)
     }
 
-    /// Whether any record here has this ID.
-    fn holds(&self, id: &str) -> bool {
-        Resource::ALL.into_iter().any(|resource| match resource {
-            Resource::Conversations => self.conversations.contains(id),
-            Resource::Contacts => self.contacts.contains(id),
-            Resource::Groups => self.groups.contains(id),
-            Resource::Messages => self.messages.contains(id),
-        })
+    /// The singular of a resource with a record of this ID here (`contact` for the
+    /// account's).
+    fn holder(&self, id: &str) -> Option<&'static str> {
+        if *self.me.id == *id {
+            return Some(contacts::DESCRIPTION.singular);
+        }
+        Resource::ALL
+            .into_iter()
+            .find(|resource| match resource {
+                Resource::Conversations => self.conversations.contains(id),
+                Resource::Contacts => self.contacts.contains(id),
+                Resource::Groups => self.groups.contains(id),
+                Resource::Messages => self.messages.contains(id),
+            })
+            .map(|resource| resource.describe().singular)
     }
 
     /// An ID no record of `R` here has.
@@ -167,8 +174,11 @@ impl Workspace {
                     crate::ids::id_rule()
                 ));
             }
-            if self.holds(id) || self.ids.was_issued(id) {
-                return Err(format!("'{id}' is or was the ID of a conversation here."));
+            if let Some(singular) = self.holder(id) {
+                return Err(format!("'{id}' is the ID of a {singular} here."));
+            }
+            if self.ids.was_issued(id) {
+                return Err(format!("'{id}' was handed out here before."));
             }
             if !queued.insert(id) {
                 return Err(format!("'{id}' is already queued."));

@@ -284,3 +284,26 @@ fn contacts_are_isolated_between_tokens_and_reset() {
         .send()
         .expect(200);
 }
+
+#[test]
+fn a_queued_id_may_not_be_one_a_record_of_any_resource_or_the_account_has() {
+    let s = TestServer::start();
+    for (id, says) in [
+        ("inEIRvzjC6YLMX3o", "ID of a contact here"),
+        ("l7cGNIBKZiNJ6wqF", "ID of a group here"),
+        ("SIuAFUNKdSYHZF2w", "ID of a message here"),
+    ] {
+        let r = s
+            .call("POST", "/__admin/next-ids")
+            .json(&format!(r#"{{"ids": ["{id}"]}}"#))
+            .send()
+            .expect(400)
+            .json();
+        let m = r["error_message"].as_str().unwrap();
+        assert!(m.contains(says), "{id}: {m}");
+    }
+    for plural in ["contacts", "groups", "messages"] {
+        let listed = s.get(&format!("/__admin/{plural}")).expect(200).json();
+        assert!(!listed[plural].as_array().unwrap().is_empty(), "{plural}");
+    }
+}
