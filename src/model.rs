@@ -257,11 +257,13 @@ pub fn contact_ids(name: &str, raw: &RawValue) -> Result<Vec<Embedded>, Problem>
             if let Some((key, _)) = entries.iter().find(|(key, _)| !key.is_empty()) {
                 return Err(expected(format!("'{name}[{}][]'", clip(key))));
             }
-            entries
-                .iter()
-                .map(|(_, id)| id.as_str())
-                .filter(|id| !id.is_empty())
-                .collect()
+            // `name[]=` alone is the empty list; an empty value beside others is a mistake.
+            if let [(_, only)] = &entries[..]
+                && only.is_empty()
+            {
+                return Ok(Vec::new());
+            }
+            entries.iter().map(|(_, id)| id.as_str()).collect()
         }
         RawValue::Json(Value::Array(items)) => items
             .iter()

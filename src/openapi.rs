@@ -770,8 +770,12 @@ fn field_schema(field: &Field, encoding: Encoding, update: bool) -> Value {
             "description": "Contact IDs, each at most once; they replace the members.",
         }),
         (Encoding::Form, Kind::Contacts) => json!({
-            "type": "array", "items": form_string(), "uniqueItems": true,
-            "description": "Contact IDs, the key repeated; one empty value is the empty list.",
+            "anyOf": [
+                { "type": "array", "items": id_string(), "uniqueItems": true, "minItems": 1 },
+                { "const": [""] },
+            ],
+            "description": "Contact IDs, the key repeated; one empty value alone is the empty \
+                            list.",
         }),
         (Encoding::Json, Kind::Reactions) => reactions_schema(),
         (Encoding::Form, Kind::Reactions) => json!({
@@ -887,7 +891,8 @@ fn add_keyed_lists<'f>(
         .map(|f| {
             (
                 format!(r"^{}\[[^\[\]]+\]\[\]$", f.name),
-                json!({ "type": "array", "items": free_string() }),
+                // One value, or the key repeated: a form cannot tell one from a list of one.
+                json!({ "type": ["array", "string"], "items": free_string(), "minLength": 1 }),
             )
         })
         .collect();
@@ -1097,7 +1102,7 @@ mod tests {
         let re = regex::Regex::new(key).unwrap();
         assert!(re.is_match("reactions[red_angry_face][]") && !re.is_match("reactions[]"));
         let group = &doc["components"]["schemas"]["CreateGroupForm"]["properties"];
-        assert_eq!(group["contacts[]"]["type"], "array");
+        assert_eq!(group["contacts[]"]["anyOf"][1]["const"], json!([""]));
     }
 
     #[test]

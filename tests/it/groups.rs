@@ -115,6 +115,11 @@ fn an_unknown_or_repeated_member_is_a_400_naming_it_and_changes_nothing() {
             FRANK,
         ),
         ("name=x&contacts=abc", "'contacts'"),
+        ("name=x&contacts[]=&contacts[]=", "'contacts'"),
+        (
+            &*format!("name=x&contacts[]=&contacts[]={FRANK}"),
+            "'contacts'",
+        ),
         ("name=x&contacts[a][]=b", "'contacts'"),
         ("contacts[]=", "'name'"),
         ("name=", "'name'"),
