@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod chat_documented;
 mod cli;
 mod concurrency;
 mod contacts;
