@@ -151,7 +151,7 @@ struct Args {
 /// Where to go next, under the flags of `--help`.
 const AFTER_HELP: &str = "Once running: GET / lists this server's parts; GET /openapi.json \
 describes the emulated API; the admin API under /__admin/ (health, reset, requests, clock, \
-next-ids, conversations, faults) drives it from a test suite or curl.";
+next-ids, each resource's records, faults) drives it from a test suite or curl.";
 
 impl Args {
     fn into_config(self) -> Result<Config, StartError> {
