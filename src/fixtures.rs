@@ -181,7 +181,11 @@ impl Fixtures {
     /// hold, or one given twice, is refused. So is a message whose conversation the file
     /// does not hold.
     fn embed(&mut self) -> Result<(), String> {
-        let conversations: HashSet<&str> = self.conversations.iter().map(|c| c.id()).collect();
+        // Only a file with messages pays for the set (a million conversations would).
+        let conversations: HashSet<&str> = match self.messages.is_empty() {
+            true => HashSet::new(),
+            false => self.conversations.iter().map(|c| c.id()).collect(),
+        };
         for (i, m) in self.messages.iter().enumerate() {
             if !conversations.contains(&*m.conversation_id) {
                 return Err(format!(
