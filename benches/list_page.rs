@@ -34,7 +34,7 @@ fn fixtures(n: usize) -> Fixtures {
                 std::sync::Arc::new(c)
             })
             .collect(),
-        ..Fixtures::default()
+        next_ids: Vec::new(),
     }
 }
 
