@@ -140,8 +140,7 @@ pub async fn handle(
     }) {
         Ok(cors) => cors,
         Err(err) => {
-            record.note(&err);
-            let response = error_response(&state, &err, url, path);
+            let response = record.refuse(&state, &err, url, path);
             record.outcome = Outcome::Answered(response.status());
             let nowhere = Reached::default();
             return Ok(finish(&state, &parts, &nowhere, AdminCors::None, response));
@@ -194,9 +193,7 @@ pub async fn handle(
         .then(|| allowed_methods(path))
         .flatten();
     let response = if let Some(status) = injected {
-        let err = ApiError::Injected { status };
-        record.note(&err);
-        error_response(&state, &err, url, path)
+        record.refuse(&state, &ApiError::Injected { status }, url, path)
     } else if let Some(methods) = preflight_for {
         // Browsers send preflights without credentials: no authentication here.
         preflight(&parts.headers, methods)
@@ -218,10 +215,7 @@ pub async fn handle(
         };
         match answered {
             Ok(reply) => reply_response(reply),
-            Err(err) => {
-                record.note(&err);
-                error_response(&state, &err, url, path)
-            }
+            Err(err) => record.refuse(&state, &err, url, path),
         }
     };
 
@@ -311,11 +305,19 @@ impl Record {
         }
     }
 
-    /// Keeps why the request is refused: the error's first message, on one line.
-    fn note(&mut self, err: &ApiError) {
+    /// The error's answer, keeping why the request was refused (the error's first message)
+    /// for the journal and the log line.
+    fn refuse(
+        &mut self,
+        state: &AppState,
+        err: &ApiError,
+        url: &str,
+        path: &str,
+    ) -> Response<Body> {
         if self.logged.is_some() || self.entry.is_some() {
             self.why = err.messages().into_iter().next();
         }
+        error_response(state, err, url, path)
     }
 }
 
