@@ -34,7 +34,7 @@ fn fixtures(n: usize) -> Fixtures {
                 std::sync::Arc::new(c)
             })
             .collect(),
-        next_ids: Vec::new(),
+        ..Fixtures::default()
     }
 }
 

@@ -15,7 +15,7 @@ use crate::listing::{Listing, while_held};
 use crate::model::{
     MAX_TIMESTAMP, Problem, RawValue, a_timestamp, clip, describe, is_timestamp, to_body,
 };
-use crate::resources::{Conversation, Resource};
+use crate::resources::{Contact, Conversation, Group, Message, Resource};
 use crate::state::AppState;
 use crate::workspace::Held;
 use serde::Serialize;
@@ -221,6 +221,9 @@ pub fn handle(
             let token = workspace_token(state, query)?;
             Ok(match resource {
                 Resource::Conversations => records::<Conversation>(state, &token, compact),
+                Resource::Contacts => records::<Contact>(state, &token, compact),
+                Resource::Groups => records::<Group>(state, &token, compact),
+                Resource::Messages => records::<Message>(state, &token, compact),
             })
         }
         Call::Faults => {
@@ -507,7 +510,7 @@ fn json_object(body: Result<&[u8], ApiError>) -> Result<Map<String, Value>, ApiE
         .into_iter()
         .filter_map(|(key, value)| match value {
             RawValue::Json(value) => Some((key, value)),
-            RawValue::Form(_) => None,
+            RawValue::Form(_) | RawValue::Brackets(_) => None,
         })
         .collect())
 }

@@ -15,7 +15,8 @@ use crate::exchange::{Reply, Status};
 use crate::json::{page_body, record_body};
 use crate::model::{self, Fields, Null, Problem, clip, parse_bool};
 use crate::resources::{
-    Conversation, Description, Filter, Owned, Patch, Record, Resource, Test, join_and,
+    Contact, Conversation, Description, Filter, Group, Message, Owned, Patch, Record, Resource,
+    Test, join_and,
 };
 use crate::router::{Base, Op, Route};
 use crate::state::SharedWorkspace;
@@ -62,6 +63,8 @@ pub struct Context<'a> {
     pub compact: bool,
     /// `--max-objects`.
     pub max_objects: usize,
+    /// `--strict-references`.
+    pub strict_references: bool,
     /// The clock a create's `created_at` comes from.
     pub clock: &'a Clock,
 }
@@ -82,9 +85,24 @@ pub fn serve(
             retrieve::<Conversation>(ws, id, cx.compact)
         }
         (Resource::Conversations, Call::Update(id, patch)) => {
-            update::<Conversation>(ws, id, &patch, cx.compact)
+            update::<Conversation>(ws, id, &patch, cx)
         }
         (Resource::Conversations, Call::Delete(id)) => delete::<Conversation>(ws, id),
+        (Resource::Contacts, Call::List(q)) => list::<Contact>(ws, &q, cx.compact),
+        (Resource::Contacts, Call::Create(new)) => create::<Contact>(ws, route.base, &new, cx),
+        (Resource::Contacts, Call::Retrieve(id)) => retrieve::<Contact>(ws, id, cx.compact),
+        (Resource::Contacts, Call::Update(id, patch)) => update::<Contact>(ws, id, &patch, cx),
+        (Resource::Contacts, Call::Delete(id)) => delete::<Contact>(ws, id),
+        (Resource::Groups, Call::List(q)) => list::<Group>(ws, &q, cx.compact),
+        (Resource::Groups, Call::Create(new)) => create::<Group>(ws, route.base, &new, cx),
+        (Resource::Groups, Call::Retrieve(id)) => retrieve::<Group>(ws, id, cx.compact),
+        (Resource::Groups, Call::Update(id, patch)) => update::<Group>(ws, id, &patch, cx),
+        (Resource::Groups, Call::Delete(id)) => delete::<Group>(ws, id),
+        (Resource::Messages, Call::List(q)) => list::<Message>(ws, &q, cx.compact),
+        (Resource::Messages, Call::Create(new)) => create::<Message>(ws, route.base, &new, cx),
+        (Resource::Messages, Call::Retrieve(id)) => retrieve::<Message>(ws, id, cx.compact),
+        (Resource::Messages, Call::Update(id, patch)) => update::<Message>(ws, id, &patch, cx),
+        (Resource::Messages, Call::Delete(id)) => delete::<Message>(ws, id),
     }
 }
 
@@ -121,7 +139,7 @@ pub fn create<R: Held>(
     cx: &Context<'_>,
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
-    let created = ws.create::<R>(new, cx.clock.now(), cx.max_objects)?;
+    let created = ws.create::<R>(new, cx.clock.now(), cx.max_objects, cx.strict_references)?;
     let location = format!(
         "{}/{}/{}",
         base.prefix(),
@@ -146,13 +164,13 @@ pub fn update<R: Held>(
     ws: &SharedWorkspace,
     id: &str,
     patch: &Patch,
-    compact: bool,
+    cx: &Context<'_>,
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
     let record = ws
-        .update::<R>(id, patch)
+        .update::<R>(id, patch, cx.clock.now(), cx.strict_references)?
         .ok_or_else(|| not_found::<R>(id))?;
-    Ok(Reply::json(Status::OK, record_body(record, compact)))
+    Ok(Reply::json(Status::OK, record_body(record, cx.compact)))
 }
 
 /// `DELETE {base}/{plural}/{id}`: 204, for good.
@@ -320,6 +338,17 @@ pub fn new_record(description: &Description, fields: &Fields) -> Result<Patch, A
                 quoted.join(" or ")
             ),
         ));
+    }
+    for name in description.create_requires {
+        let given = patch.0.iter().any(|(number, value)| {
+            description.fields[*number].name == *name && *value != Owned::Text(None)
+        });
+        if !given {
+            problems.push(Problem::param(
+                name,
+                format!("Missing parameter '{name}': a create needs it."),
+            ));
+        }
     }
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));

@@ -3,6 +3,8 @@
 //! Decodes `application/x-www-form-urlencoded` text (what `curl -d` sends, and every query
 //! string) and `application/json` objects into [`Fields`], strictly: a bad percent escape,
 //! invalid UTF-8, a name given twice or more than [`MAX_NAMES`] names is a 400 that says so.
+//! Only a form's bracket names repeat: `contacts[]=a&contacts[]=b` is the list field
+//! `contacts`, `reactions[smile][]=kate` the keyed list field `reactions`.
 //! Typing each field is left to `model`; which fields an operation accepts is left to `api`.
 
 use crate::error::ApiError;
@@ -10,7 +12,7 @@ use crate::model::{Fields, Problem, RawValue, clip};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// The most names one form body, JSON body or query string may hold. No operation takes
@@ -21,6 +23,10 @@ pub const MAX_NAMES: usize = 1_000;
 /// [`MAX_NAMES`], is refused, each check in constant time.
 struct Names<'a> {
     seen: HashSet<String>,
+    /// Every name read, repeats included.
+    count: usize,
+    /// Whether a name ending in `[]` may repeat (a form's list).
+    lists: bool,
     /// What holds the names, for messages: "body", "query string", "JSON body".
     source: &'a str,
 }
@@ -29,24 +35,27 @@ impl<'a> Names<'a> {
     fn new(source: &'a str) -> Self {
         Names {
             seen: HashSet::new(),
+            count: 0,
+            lists: false,
             source,
         }
     }
 
     fn admit(&mut self, name: &str) -> Result<(), Problem> {
-        if self.seen.contains(name) {
-            return Err(Problem::param(
-                name,
-                format!("'{}' is given more than once.", clip(name)),
-            ));
+        let repeats = self.lists && name.ends_with("[]");
+        if !repeats && self.seen.contains(name) {
+            return Err(twice(name));
         }
-        if self.seen.len() >= MAX_NAMES {
+        if self.count >= MAX_NAMES {
             return Err(Problem::general(format!(
                 "The {} has more than {MAX_NAMES} names; at most {MAX_NAMES} are accepted.",
                 self.source
             )));
         }
-        self.seen.insert(name.to_owned());
+        self.count += 1;
+        if !repeats {
+            self.seen.insert(name.to_owned());
+        }
         Ok(())
     }
 }
@@ -97,12 +106,7 @@ pub fn parse_body(kind: Option<BodyKind>, bytes: &[u8]) -> Result<Fields, ApiErr
              'Content-Type: application/json' with it.",
         ))),
         Some(BodyKind::Form) => parse_pairs(bytes, "body")
-            .map(|pairs| {
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (k, RawValue::Form(v)))
-                    .collect()
-            })
+            .and_then(fold_lists)
             .map_err(ApiError::invalid),
         Some(BodyKind::Json) => parse_json_object(bytes),
     }
@@ -211,6 +215,7 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_> {
 pub fn parse_pairs(input: &[u8], where_: &str) -> Result<Vec<(String, String)>, Problem> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut names = Names::new(where_);
+    names.lists = true;
     for segment in input.split(|b| *b == b'&').filter(|s| !s.is_empty()) {
         let (name, value) = match segment.iter().position(|b| *b == b'=') {
             Some(eq) => (&segment[..eq], &segment[eq + 1..]),
@@ -240,6 +245,50 @@ pub fn parse_pairs(input: &[u8], where_: &str) -> Result<Vec<(String, String)>, 
         pairs.push((name, value));
     }
     Ok(pairs)
+}
+
+/// A bracket name's field and key: `contacts[]` is (`contacts`, ``), `reactions[smile][]`
+/// is (`reactions`, `smile`); `None` for a plain name.
+fn bracketed(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_suffix("[]")?;
+    let (base, key) = match rest.strip_suffix(']').and_then(|r| r.split_once('[')) {
+        Some((base, key)) => (base, key),
+        None => (rest, ""),
+    };
+    (!base.is_empty() && !base.contains('[')).then_some((base, key))
+}
+
+/// A form's pairs as fields: the pairs of one bracket name's field gathered, in order, into
+/// one list; a field given both plain and as a list is given twice.
+fn fold_lists(pairs: Vec<(String, String)>) -> Result<Fields, Problem> {
+    let mut fields: Fields = Vec::with_capacity(pairs.len());
+    let mut lists: HashMap<String, usize> = HashMap::new();
+    for (name, value) in pairs {
+        let Some((base, key)) = bracketed(&name) else {
+            if lists.contains_key(&name) {
+                return Err(twice(&name));
+            }
+            fields.push((name, RawValue::Form(value)));
+            continue;
+        };
+        let entry = (key.to_owned(), value);
+        match lists.get(base) {
+            Some(&i) => match &mut fields[i].1 {
+                RawValue::Brackets(entries) => entries.push(entry),
+                _ => return Err(twice(base)),
+            },
+            None if fields.iter().any(|(n, _)| n == base) => return Err(twice(base)),
+            None => {
+                lists.insert(base.to_owned(), fields.len());
+                fields.push((base.to_owned(), RawValue::Brackets(vec![entry])));
+            }
+        }
+    }
+    Ok(fields)
+}
+
+fn twice(name: &str) -> Problem {
+    Problem::param(name, format!("'{}' is given more than once.", clip(name)))
 }
 
 /// Percent-decodes one form component, `+` as a space. `None` on a malformed escape or on
@@ -404,5 +453,39 @@ mod tests {
             parse_body(None, b"a=1"),
             Err(ApiError::UnsupportedMediaType { .. })
         ));
+    }
+
+    #[test]
+    fn bracket_names_repeat_into_one_list_and_nothing_else_repeats() {
+        let form = |body: &str| parse_body(Some(BodyKind::Form), body.as_bytes());
+        let fields = form("name=a&contacts[]=x&contacts[]=y&reactions[smile][]=kate").unwrap();
+        assert_eq!(
+            fields,
+            vec![
+                ("name".to_owned(), RawValue::Form("a".into())),
+                (
+                    "contacts".to_owned(),
+                    RawValue::Brackets(vec![("".into(), "x".into()), ("".into(), "y".into())])
+                ),
+                (
+                    "reactions".to_owned(),
+                    RawValue::Brackets(vec![("smile".into(), "kate".into())])
+                ),
+            ]
+        );
+        for twice in [
+            "contacts=x&contacts[]=y",
+            "contacts[]=y&contacts=x",
+            "a=1&a=2",
+        ] {
+            match form(twice) {
+                Err(ApiError::Invalid(p)) => assert!(p[0].message.contains("more than once")),
+                other => panic!("{twice}: {other:?}"),
+            }
+        }
+        // Repeats count toward the cap on names.
+        let many = vec!["contacts[]=x"; MAX_NAMES + 1].join("&");
+        assert!(form(&many).is_err());
+        assert!(form(&vec!["contacts[]=x"; MAX_NAMES].join("&")).is_ok());
     }
 }

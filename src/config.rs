@@ -122,6 +122,10 @@ pub struct Config {
     /// fixtures file still loads whole; its workspaces take creates again once deletes
     /// bring them under the limit.
     pub max_objects: usize,
+    /// `--strict-references`: a conversation's `contact_id`, `group_id` or
+    /// `pinned_message_id` must name a record of the workspace (a pinned message, one of
+    /// the conversation's), else a 400.
+    pub strict_references: bool,
 }
 
 impl Default for Config {
@@ -147,6 +151,7 @@ impl Default for Config {
             max_objects: DEFAULT_MAX_OBJECTS,
             allow_hosts: Vec::new(),
             admin_allow_origins: Vec::new(),
+            strict_references: false,
         }
     }
 }

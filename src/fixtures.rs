@@ -9,10 +9,13 @@
 //! conversations are embedded as the default set.
 
 use crate::ids::is_valid_id;
-use crate::model::{a_timestamp, describe, is_timestamp};
-use crate::resources::{Conversation, Kind, Owned, Record, Resource};
+use crate::model::{RawValue, a_timestamp, describe, is_timestamp};
+use crate::resources::{
+    Contact, Conversation, Embedded, Group, Kind, Message, Owned, Record, Resource, Value as Field,
+    contacts,
+};
 use serde_json::{Map, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -30,6 +33,15 @@ pub const MAX_FILE_BYTES: u64 = 1 << 30;
 pub struct Fixtures {
     /// Conversations, in insertion order; shared with every store seeded from them.
     pub conversations: Vec<Arc<Conversation>>,
+    /// Contacts, in insertion order, shared likewise.
+    pub contacts: Vec<Arc<Contact>>,
+    /// Groups, in insertion order, shared likewise.
+    pub groups: Vec<Arc<Group>>,
+    /// Messages, in insertion order, shared likewise.
+    pub messages: Vec<Arc<Message>>,
+    /// The account contact, the sender of every message sent through the API; `None`:
+    /// [`contacts::account`].
+    pub me: Option<Arc<Contact>>,
     /// IDs for the next creates, in order.
     pub next_ids: Vec<Box<str>>,
 }
@@ -75,7 +87,15 @@ macro_rules! listed {
     };
 }
 
-listed!(Conversation => conversations);
+listed!(
+    Conversation => conversations,
+    Contact => contacts,
+    Group => groups,
+    Message => messages,
+);
+
+/// The key of the account contact.
+const ME: &str = "me";
 
 /// The IDs of one resource's entries, with its singular name for messages.
 type Taken = (&'static str, HashSet<Box<str>>);
@@ -86,7 +106,7 @@ fn top_level_keys() -> String {
         .iter()
         .map(|r| format!("'{}'", r.describe().plural))
         .collect();
-    format!("{} and/or 'next_ids'", plurals.join(", "))
+    format!("{}, 'me' and/or 'next_ids'", plurals.join(", "))
 }
 
 impl Fixtures {
@@ -104,6 +124,9 @@ impl Fixtures {
             .into_iter()
             .try_for_each(|resource| match resource {
                 Resource::Conversations => self.unused::<Conversation>(&wanted),
+                Resource::Contacts => self.unused::<Contact>(&wanted),
+                Resource::Groups => self.unused::<Group>(&wanted),
+                Resource::Messages => self.unused::<Message>(&wanted),
             })
     }
 
@@ -140,10 +163,56 @@ impl Fixtures {
     /// a JSON tree of them would take gigabytes on the way. Only when that fails is the file
     /// read again as a tree, to say exactly which entry and field are wrong.
     pub fn parse(source: &str, text: &str) -> Result<Self, FixtureError> {
-        if let Some(fixtures) = typed::parse(text) {
+        if let Some(mut fixtures) = typed::parse(text)
+            && fixtures.embed().is_ok()
+        {
             return Ok(fixtures);
         }
-        Fixtures::parse_checked(source, text)
+        let mut fixtures = Fixtures::parse_checked(source, text)?;
+        fixtures.embed().map_err(|message| FixtureError {
+            source: source.to_owned(),
+            message,
+        })?;
+        Ok(fixtures)
+    }
+
+    /// Fills in the contacts that records name by ID (a group's members, a message's
+    /// sender) with the file's contacts' values (or the account's); an ID the file does not
+    /// hold, or one given twice, is refused. So is a message whose conversation the file
+    /// does not hold.
+    fn embed(&mut self) -> Result<(), String> {
+        // Only a file with messages pays for the set (a million conversations would).
+        let conversations: HashSet<&str> = match self.messages.is_empty() {
+            true => HashSet::new(),
+            false => self.conversations.iter().map(|c| c.id()).collect(),
+        };
+        for (i, m) in self.messages.iter().enumerate() {
+            if !conversations.contains(&*m.conversation_id) {
+                return Err(format!(
+                    "messages[{i}] (id '{}'), field 'conversation_id': no conversation '{}' in \
+                     the file's 'conversations'",
+                    m.id, m.conversation_id
+                ));
+            }
+        }
+        let me = self
+            .me
+            .clone()
+            .unwrap_or_else(|| Arc::new(contacts::account()));
+        let contacts: HashMap<Box<str>, Embedded> = self
+            .contacts
+            .iter()
+            .chain([&me])
+            .map(|c| (c.id.clone(), Embedded::from(&**c)))
+            .collect();
+        Resource::ALL
+            .into_iter()
+            .try_for_each(|resource| match resource {
+                Resource::Conversations => embed_in::<Conversation>(self, &contacts),
+                Resource::Contacts => embed_in::<Contact>(self, &contacts),
+                Resource::Groups => embed_in::<Group>(self, &contacts),
+                Resource::Messages => embed_in::<Message>(self, &contacts),
+            })
     }
 
     /// The careful reading, with messages that name the entry and the field.
@@ -163,7 +232,7 @@ impl Fixtures {
         };
         if let Some(key) = top
             .keys()
-            .find(|k| *k != "next_ids" && Resource::from_plural(k).is_none())
+            .find(|k| *k != "next_ids" && *k != ME && Resource::from_plural(k).is_none())
         {
             return Err(fail(format!(
                 "unknown top-level key '{key}' (expected {})",
@@ -175,8 +244,18 @@ impl Fixtures {
         for resource in Resource::ALL {
             let ids = match resource {
                 Resource::Conversations => fixtures.read::<Conversation>(&top, &fail)?,
+                Resource::Contacts => fixtures.read::<Contact>(&top, &fail)?,
+                Resource::Groups => fixtures.read::<Group>(&top, &fail)?,
+                Resource::Messages => fixtures.read::<Message>(&top, &fail)?,
             };
             taken.push(ids);
+        }
+        if let Some(me) = top.get(ME) {
+            let me = read_entry::<Contact>(me).map_err(|(field, msg)| match field {
+                Some(field) => fail(format!("{ME}, field '{field}': {msg}")),
+                None => fail(format!("{ME}: {msg}")),
+            })?;
+            fixtures.me = Some(Arc::new(me));
         }
         match top.get("next_ids") {
             None => {}
@@ -252,6 +331,58 @@ impl Fixtures {
     }
 }
 
+/// Fills in the embedded contacts of every record of `R`, as [`Fixtures::embed`] says.
+fn embed_in<R: Listed>(
+    fixtures: &mut Fixtures,
+    contacts: &HashMap<Box<str>, Embedded>,
+) -> Result<(), String> {
+    let plural = R::DESCRIPTION.plural;
+    let lists: Vec<(usize, &'static str)> = R::DESCRIPTION
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f.kind, Kind::Contacts | Kind::Contact))
+        .map(|(number, f)| (number, f.name))
+        .collect();
+    if lists.is_empty() {
+        return Ok(());
+    }
+    for (i, record) in R::listed_mut(fixtures).iter_mut().enumerate() {
+        for &(number, name) in &lists {
+            let Some(Field::Contacts(named)) = record.value(number) else {
+                continue;
+            };
+            let kind = R::DESCRIPTION.fields[number].kind;
+            let mut seen = HashSet::new();
+            let mut embedded = Vec::with_capacity(named.len());
+            for member in named {
+                let at = || format!("{plural}[{i}] (id '{}'), field '{name}'", record.id());
+                if !seen.insert(&member.id) {
+                    return Err(format!("{}: contact '{}' is given twice", at(), member.id));
+                }
+                match contacts.get(&member.id) {
+                    Some(c) => embedded.push(c.clone()),
+                    None => {
+                        return Err(format!(
+                            "{}: no contact '{}' in the file's 'contacts'",
+                            at(),
+                            member.id
+                        ));
+                    }
+                }
+            }
+            if kind == Kind::Contact && embedded.len() != 1 {
+                return Err(format!(
+                    "{plural}[{i}] (id '{}'), field '{name}': required",
+                    record.id()
+                ));
+            }
+            let _ = Arc::make_mut(record).set(number, Owned::Contacts(embedded));
+        }
+    }
+    Ok(())
+}
+
 /// The text of the regular file at `path` (symlinks followed), of at most `limit` bytes.
 ///
 /// The type and the size checked are those of the file as opened, and no more than
@@ -324,7 +455,10 @@ fn not_an_id(got: &Value) -> String {
 /// a repeated key, a duplicate ID); the careful reading then finds and words the problem.
 mod typed {
     use super::{Arc, Fixtures, HashSet, Listed, Taken, is_timestamp, is_valid_id};
-    use crate::resources::{Conversation, Kind, Owned, Record, Resource};
+    use crate::model::RawValue;
+    use crate::resources::{
+        Contact, Conversation, Embedded, Group, Kind, Message, Owned, Record, Resource,
+    };
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::fmt;
     use std::marker::PhantomData;
@@ -367,9 +501,23 @@ mod typed {
                     next_ids = map.next_value::<Vec<String>>()?;
                     continue;
                 }
+                if key == super::ME {
+                    let entry = Entry::<Contact>(required::<Contact>(), PhantomData);
+                    fixtures.me = Some(Arc::new(map.next_value_seed(entry)?));
+                    continue;
+                }
                 let ids = match Resource::from_plural(&key).ok_or_else(refuse)? {
                     Resource::Conversations => {
                         map.next_value_seed(Entries::<Conversation>(&mut fixtures, PhantomData))?
+                    }
+                    Resource::Contacts => {
+                        map.next_value_seed(Entries::<Contact>(&mut fixtures, PhantomData))?
+                    }
+                    Resource::Groups => {
+                        map.next_value_seed(Entries::<Group>(&mut fixtures, PhantomData))?
+                    }
+                    Resource::Messages => {
+                        map.next_value_seed(Entries::<Message>(&mut fixtures, PhantomData))?
                     }
                 };
                 taken.push(ids);
@@ -407,11 +555,7 @@ mod typed {
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Taken, A::Error> {
             let list = R::listed_mut(self.0);
             let mut seen = HashSet::with_capacity(seq.size_hint().unwrap_or(0));
-            // The fields every entry gives: the ID and `created_at`.
-            let required = ["id", "created_at"]
-                .iter()
-                .filter_map(|name| R::DESCRIPTION.field(name))
-                .fold(0u64, |bits, (number, _)| bits | 1 << number);
+            let required = required::<R>();
             while let Some(record) = seq.next_element_seed(Entry::<R>(required, PhantomData))? {
                 if !seen.insert(Box::from(record.id())) {
                     return Err(refuse());
@@ -420,6 +564,16 @@ mod typed {
             }
             Ok((R::DESCRIPTION.singular, seen))
         }
+    }
+
+    /// The bits of the fields every entry of `R` gives: the ID, `created_at` and those a
+    /// create needs.
+    fn required<R: Record>() -> u64 {
+        ["id", "created_at"]
+            .iter()
+            .chain(R::DESCRIPTION.create_requires)
+            .filter_map(|name| R::DESCRIPTION.field(name))
+            .fold(0u64, |bits, (number, _)| bits | 1 << number)
     }
 
     /// One entry of `R`, with the bits of the fields it must give.
@@ -452,11 +606,30 @@ mod typed {
                 }
                 given |= bit;
                 let value = match field.kind {
-                    Kind::Text => match map.next_value::<Option<String>>()? {
+                    Kind::Text | Kind::String => match map.next_value::<Option<String>>()? {
                         Some(s) if s.is_empty() => return Err(refuse()),
                         s => Owned::Text(s.map(String::into_boxed_str)),
                     },
                     Kind::Bool => Owned::Bool(map.next_value::<bool>()?),
+                    Kind::Contacts => Owned::Contacts(
+                        map.next_value::<Vec<&str>>()?
+                            .into_iter()
+                            .map(Embedded::named)
+                            .collect(),
+                    ),
+                    Kind::Contact => {
+                        Owned::Contacts(vec![Embedded::named(map.next_value::<&str>()?)])
+                    }
+                    Kind::Reactions => {
+                        let raw = RawValue::Json(map.next_value::<serde_json::Value>()?);
+                        Owned::Reactions(
+                            crate::model::reactions("reactions", &raw).map_err(|_| refuse())?,
+                        )
+                    }
+                    Kind::Attachments => match map.next_value::<Vec<serde_json::Value>>()? {
+                        none if none.is_empty() => Owned::Attachments,
+                        _ => return Err(refuse()),
+                    },
                     Kind::Timestamp => match map.next_value::<Option<i64>>()? {
                         Some(t) if !is_timestamp(t) => return Err(refuse()),
                         t => Owned::Time(t),
@@ -511,13 +684,63 @@ fn read_entry<R: Record>(entry: &Value) -> Result<R, FieldError> {
     for (number, field) in description.fields.iter().enumerate() {
         let value = match field.kind {
             _ if field.name == "id" || field.name == "created_at" => continue,
-            Kind::Text => Owned::Text(string(map, field.name)?),
+            _ if description.create_requires.contains(&field.name) => {
+                match string(map, field.name)? {
+                    Some(s) => Owned::Text(Some(s)),
+                    None => return Err((Some(field.name), "required".into())),
+                }
+            }
+            Kind::Text | Kind::String => Owned::Text(string(map, field.name)?),
             Kind::Bool => Owned::Bool(boolean(map, field.name)?),
             Kind::Timestamp => Owned::Time(timestamp(map, field.name)?),
+            Kind::Contacts => Owned::Contacts(contact_ids(map, field.name)?),
+            Kind::Contact => match map.get(field.name) {
+                Some(Value::String(id)) if is_valid_id(id) => {
+                    Owned::Contacts(vec![Embedded::named(id)])
+                }
+                Some(other) => return Err((Some(field.name), not_an_id(other))),
+                None => return Err((Some(field.name), "required".into())),
+            },
+            Kind::Reactions => match map.get(field.name) {
+                None => continue,
+                Some(given) => Owned::Reactions(
+                    crate::model::reactions(field.name, &RawValue::Json(given.clone()))
+                        .map_err(|p| (Some(field.name), p.message))?,
+                ),
+            },
+            Kind::Attachments => match map.get(field.name) {
+                None => continue,
+                Some(given) => {
+                    crate::model::attachments(field.name, &RawValue::Json(given.clone()))
+                        .map_err(|p| (Some(field.name), p.message))?;
+                    Owned::Attachments
+                }
+            },
         };
         let _ = record.set(number, value);
     }
     Ok(record)
+}
+
+/// A list of contact IDs, each an ID; their contacts are filled in by [`Fixtures::embed`].
+fn contact_ids(map: &Map<String, Value>, key: &'static str) -> Result<Vec<Embedded>, FieldError> {
+    let Some(given) = map.get(key) else {
+        return Ok(Vec::new());
+    };
+    let not_ids = || {
+        (
+            Some(key),
+            format!("expected an array of contact IDs, got {}", describe(given)),
+        )
+    };
+    let items = given.as_array().ok_or_else(not_ids)?;
+    items
+        .iter()
+        .map(|item| match item.as_str() {
+            Some(id) if is_valid_id(id) => Ok(Embedded::named(id)),
+            _ => Err((Some(key), not_an_id(item))),
+        })
+        .collect()
 }
 
 fn string(map: &Map<String, Value>, key: &'static str) -> Result<Option<Box<str>>, FieldError> {
@@ -730,5 +953,77 @@ mod tests {
             let err = Fixtures::parse("f.json", text).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{err}\n  expected: {expected}");
         }
+    }
+
+    #[test]
+    fn a_groups_members_must_be_contacts_of_the_file() {
+        let file = |members: &str| {
+            format!(
+                r#"{{"groups": [{{"id": "g", "name": "G", "created_at": 1, "contacts": {members}}}],
+                    "contacts": [{{"id": "c", "username": "u", "phone_number": "1",
+                                   "created_at": 1}}]}}"#
+            )
+        };
+        let f = Fixtures::parse("f.json", &file(r#"["c"]"#)).unwrap();
+        assert_eq!(&*f.groups[0].contacts[0].username, "u");
+        for (members, says) in [
+            (r#"["nobody"]"#, "no contact 'nobody'"),
+            (r#"["c", "c"]"#, "'c' is given twice"),
+            (r#"[7]"#, "expected an ID"),
+            (r#""c""#, "expected an array of contact IDs"),
+        ] {
+            let err = Fixtures::parse("f.json", &file(members))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("fixtures file 'f.json': groups[0]"),
+                "{err}"
+            );
+            assert!(err.contains("'contacts'") && err.contains(says), "{err}");
+        }
+        let err = Fixtures::parse("f.json", r#"{"groups": [{"id": "g", "created_at": 1}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("groups[0] (id 'g'), field 'name': required"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_account_and_a_messages_sender_are_read_and_checked() {
+        let file = |sender: &str| {
+            format!(
+                r#"{{"me": {{"id": "me1", "username": "Me", "phone_number": "1", "created_at": 1}},
+                    "conversations": [{{"id": "c", "created_at": 1}}],
+                    "messages": [{{"id": "m", "conversation_id": "c", "contact": "{sender}",
+                                   "message": "hi", "reactions": {{"smile": ["Me"]}},
+                                   "created_at": 2}}]}}"#
+            )
+        };
+        let f = Fixtures::parse("f.json", &file("me1")).unwrap();
+        assert_eq!(&*f.me.as_ref().unwrap().username, "Me");
+        assert_eq!(&*f.messages[0].contact.username, "Me");
+        assert_eq!(&*f.messages[0].reactions.0[0].0, "smile");
+        let err = Fixtures::parse("f.json", &file("nobody"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("messages[0] (id 'm'), field 'contact': no contact 'nobody'"),
+            "{err}"
+        );
+        let err = Fixtures::parse("f.json", r#"{"me": {"id": "x", "created_at": 1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("me, field 'username': required"), "{err}");
+        let elsewhere =
+            file("me1").replace(r#""conversation_id": "c""#, r#""conversation_id": "x""#);
+        let err = Fixtures::parse("f.json", &elsewhere)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("messages[0] (id 'm'), field 'conversation_id': no conversation 'x'"),
+            "{err}"
+        );
     }
 }

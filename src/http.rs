@@ -428,6 +428,7 @@ fn answer(
     let cx = api::Context {
         compact: state.config.compact,
         max_objects: state.config.max_objects,
+        strict_references: state.config.strict_references,
         clock: &state.clock,
     };
     api::serve(&ws, &route, call, &cx)

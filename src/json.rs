@@ -58,6 +58,31 @@ pub fn page_body<R: Record>(page: &Page<'_, R>, compact: bool) -> Vec<u8> {
     out
 }
 
+/// A value nested in a record's field (a list of embedded objects), as serde writes it:
+/// rare enough to go through serde, then indented to the record's depth.
+pub(crate) fn write_nested<T: serde::Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+    layout: Layout,
+) {
+    let depth = match layout {
+        Layout::Compact => {
+            serde_json::to_writer(&mut *out, value).expect("a record's field is JSON");
+            return;
+        }
+        Layout::Pretty(depth) => depth,
+    };
+    let pretty = serde_json::to_vec_pretty(value).expect("a record's field is JSON");
+    // The field's own line is indented a level deeper than the record's braces.
+    let indent = "  ".repeat(depth + 1);
+    for &b in &pretty {
+        out.push(b);
+        if b == b'\n' {
+            out.extend_from_slice(indent.as_bytes());
+        }
+    }
+}
+
 /// `true` or `false`.
 pub(crate) fn write_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });

@@ -138,17 +138,22 @@ struct Args {
     )]
     admin_allow_origins: Vec<String>,
 
-    /// The most conversations a workspace may hold; a create past it gets a 429.
+    /// The most records of each resource a workspace may hold; a create past it gets a 429.
     #[arg(long, env = "CONVMOCK_MAX_OBJECTS", value_name = "N",
           default_value_t = DEFAULT_MAX_OBJECTS as u64,
           value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
     max_objects: u64,
+
+    /// Refuse (400) a conversation's contact_id, group_id or pinned_message_id that names
+    /// nothing this workspace holds (a pinned message: one of another conversation too).
+    #[arg(long, env = "CONVMOCK_STRICT_REFERENCES")]
+    strict_references: bool,
 }
 
 /// Where to go next, under the flags of `--help`.
 const AFTER_HELP: &str = "Once running: GET / lists this server's parts; GET /openapi.json \
 describes the emulated API; the admin API under /__admin/ (health, reset, requests, clock, \
-next-ids, conversations, faults) drives it from a test suite or curl.";
+next-ids, each resource's records, faults) drives it from a test suite or curl.";
 
 impl Args {
     fn into_config(self) -> Result<Config, StartError> {
@@ -187,6 +192,7 @@ impl Args {
             allow_hosts: self.allow_hosts,
             admin_allow_origins: self.admin_allow_origins,
             max_objects: usize::try_from(self.max_objects).unwrap_or(usize::MAX),
+            strict_references: self.strict_references,
         })
     }
 }

@@ -6,7 +6,7 @@
 //! resource's description's affair (`resources`), read by `api`.
 
 use crate::ids::{id_rule, is_valid_id};
-use crate::resources::{Field, Kind, Owned};
+use crate::resources::{Embedded, Field, Kind, Owned, Reactions};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -67,6 +67,9 @@ pub enum RawValue {
     Form(String),
     /// A JSON value, already typed by the client.
     Json(Value),
+    /// A form's bracket list (`contacts[]=a&contacts[]=b`, `reactions[smile][]=kate`): each
+    /// pair's key (empty for `name[]`) and value, in order.
+    Brackets(Vec<(String, String)>),
 }
 
 /// A request body's fields, in the order the client sent them (form) or by name (JSON).
@@ -127,8 +130,178 @@ impl Null {
 pub fn field_value(field: &Field, null: Null, raw: &RawValue) -> Result<Owned, Problem> {
     match field.kind {
         Kind::Text => text(field.name, raw, null).map(Owned::Text),
+        Kind::String => free_text(field.name, raw, null).map(Owned::Text),
         Kind::Bool => boolean(field.name, raw).map(Owned::Bool),
         Kind::Timestamp => timestamp(field.name, raw, null).map(Owned::Time),
+        Kind::Contacts => contact_ids(field.name, raw).map(Owned::Contacts),
+        Kind::Reactions => reactions(field.name, raw).map(Owned::Reactions),
+        Kind::Attachments => attachments(field.name, raw).map(|()| Owned::Attachments),
+        // Only the server sets a message's sender.
+        Kind::Contact => Err(Problem::param(
+            field.name,
+            format!("'{}' is read-only.", field.name),
+        )),
+    }
+}
+
+/// Types reactions: a JSON object of emoji name to an array of usernames, or a form's
+/// `name[emoji][]=username` repeated (`name[]=` alone is none; a plain `name=` is refused,
+/// as it would be ambiguous beside the bracket keys); a
+/// username given twice for one emoji is refused.
+pub fn reactions(name: &str, raw: &RawValue) -> Result<Reactions, Problem> {
+    let expected = |got: String| {
+        Problem::param(
+            name,
+            format!(
+                "Invalid value for '{name}': expected reactions (a JSON object of emoji name to \
+                 an array of usernames, or '{name}[emoji][]=username' in a form), got {got}."
+            ),
+        )
+    };
+    // Each (emoji, username) as sent; `None` for an emoji sent with no username (JSON `[]`).
+    let mut sent: Vec<(&str, Option<&str>)> = Vec::new();
+    match raw {
+        RawValue::Form(s) => return Err(expected(format!("'{name}={}'", clip(s)))),
+        RawValue::Brackets(entries) => sent.extend(
+            entries
+                .iter()
+                .filter(|(emoji, username)| !(emoji.is_empty() && username.is_empty()))
+                .map(|(emoji, username)| (emoji.as_str(), Some(username.as_str()))),
+        ),
+        RawValue::Json(Value::Object(map)) => {
+            for (emoji, usernames) in map {
+                let Value::Array(usernames) = usernames else {
+                    return Err(expected(format!(
+                        "{} for '{}'",
+                        describe(usernames),
+                        clip(emoji)
+                    )));
+                };
+                if usernames.is_empty() {
+                    sent.push((emoji, None));
+                }
+                for username in usernames {
+                    let username = username
+                        .as_str()
+                        .ok_or_else(|| expected(describe(username)))?;
+                    sent.push((emoji, Some(username)));
+                }
+            }
+        }
+        RawValue::Json(other) => return Err(expected(describe(other))),
+    }
+    let mut set: Vec<(Box<str>, Vec<Box<str>>)> = Vec::new();
+    for (emoji, username) in sent {
+        if emoji.is_empty() || username == Some("") {
+            return Err(expected("an empty emoji name or username".to_owned()));
+        }
+        let at = match set.iter().position(|(e, _)| &**e == emoji) {
+            Some(at) => at,
+            None => {
+                set.push((emoji.into(), Vec::new()));
+                set.len() - 1
+            }
+        };
+        let Some(username) = username else { continue };
+        let names = &mut set[at].1;
+        if names.iter().any(|n| &**n == username) {
+            return Err(Problem::param(
+                name,
+                format!(
+                    "Invalid value for '{name}': '{}' reacted with '{}' twice.",
+                    clip(username),
+                    clip(emoji)
+                ),
+            ));
+        }
+        names.push(username.into());
+    }
+    Ok(Reactions(set))
+}
+
+/// Types attachments: only none is taken (`[]`, `name[]=`, an empty `name=`), as
+/// attachments are not emulated.
+pub fn attachments(name: &str, raw: &RawValue) -> Result<(), Problem> {
+    let none = match raw {
+        RawValue::Form(s) => s.is_empty(),
+        RawValue::Brackets(entries) => entries.iter().all(|(k, v)| k.is_empty() && v.is_empty()),
+        RawValue::Json(Value::Array(items)) => items.is_empty(),
+        RawValue::Json(_) => false,
+    };
+    if none {
+        return Ok(());
+    }
+    Err(Problem::param(
+        name,
+        format!(
+            "Invalid value for '{name}': attachments (multipart uploads) are not emulated; \
+             send none ([])."
+        ),
+    ))
+}
+
+/// Types a list of contact IDs: a JSON array of IDs, or a form's `name[]=ID` repeated
+/// (`name[]=` alone is the empty list); an ID given twice is refused, naming it.
+pub fn contact_ids(name: &str, raw: &RawValue) -> Result<Vec<Embedded>, Problem> {
+    let expected = |got: String| {
+        Problem::param(
+            name,
+            format!(
+                "Invalid value for '{name}': expected a list of contact IDs (a JSON array, or \
+                 '{name}[]=ID' repeated in a form), got {got}."
+            ),
+        )
+    };
+    let ids: Vec<&str> = match raw {
+        RawValue::Brackets(entries) => {
+            if let Some((key, _)) = entries.iter().find(|(key, _)| !key.is_empty()) {
+                return Err(expected(format!("'{name}[{}][]'", clip(key))));
+            }
+            // `name[]=` alone is the empty list; an empty value beside others is a mistake.
+            if let [(_, only)] = &entries[..]
+                && only.is_empty()
+            {
+                return Ok(Vec::new());
+            }
+            entries.iter().map(|(_, id)| id.as_str()).collect()
+        }
+        RawValue::Json(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().ok_or_else(|| expected(describe(item))))
+            .collect::<Result<_, _>>()?,
+        RawValue::Json(other) => return Err(expected(describe(other))),
+        RawValue::Form(s) => return Err(expected(format!("'{name}={}'", clip(s)))),
+    };
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.into_iter()
+        .map(|id| {
+            id_string(name, id)?;
+            if !seen.insert(id) {
+                return Err(Problem::param(
+                    name,
+                    format!("Invalid value for '{name}': '{}' is given twice.", clip(id)),
+                ));
+            }
+            Ok(Embedded::named(id))
+        })
+        .collect()
+}
+
+/// The problem with a bracket list sent for a field that takes one value.
+fn not_a_list(name: &str) -> Problem {
+    Problem::param(
+        name,
+        format!("Invalid value for '{name}': it takes one value, not a '{name}[]' list."),
+    )
+}
+
+/// Types a free-text field such as `username` or `message`: a non-empty string of any
+/// characters (the body's size bounds its length), or null as `null` allows.
+pub fn free_text(name: &str, raw: &RawValue, null: Null) -> Result<Option<Box<str>>, Problem> {
+    match raw {
+        RawValue::Form(s) if !s.is_empty() => Ok(Some(s.as_str().into())),
+        RawValue::Json(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str().into())),
+        _ => text(name, raw, null),
     }
 }
 
@@ -151,6 +324,7 @@ pub fn text(name: &str, raw: &RawValue, null: Null) -> Result<Option<Box<str>>, 
         RawValue::Json(Value::Null) if null.accepted() => Ok(None),
         RawValue::Json(Value::String(s)) if !s.is_empty() => id_string(name, s),
         RawValue::Json(other) => Err(expected(describe(other))),
+        RawValue::Brackets(_) => Err(not_a_list(name)),
     }
 }
 
@@ -174,6 +348,7 @@ pub fn boolean(name: &str, raw: &RawValue) -> Result<bool, Problem> {
                 describe(other)
             ),
         )),
+        RawValue::Brackets(_) => Err(not_a_list(name)),
     }
 }
 
@@ -201,6 +376,7 @@ pub fn timestamp(name: &str, raw: &RawValue, null: Null) -> Result<Option<i64>, 
             .map(Some)
             .ok_or_else(|| expected(n.to_string())),
         RawValue::Json(other) => Err(expected(describe(other))),
+        RawValue::Brackets(_) => Err(not_a_list(name)),
     }
 }
 
@@ -402,6 +578,26 @@ mod tests {
         assert!(text("f", &null, Null::Refused).is_err());
         assert!(text("f", &RawValue::Form(String::new()), Null::Refused).is_err());
         assert!(timestamp("f", &null, Null::Refused).is_err());
+    }
+
+    #[test]
+    fn free_text_takes_any_characters_but_not_an_empty_value() {
+        let message = "You’re what the French call ‘les incompetents.’";
+        assert_eq!(
+            free_text("message", &form(message), Null::Refused),
+            Ok(Some(message.into()))
+        );
+        assert!(text("message", &form(message), Null::Refused).is_err());
+        let j = RawValue::Json;
+        assert_eq!(
+            free_text("username", &j(json!("a b/c")), Null::Refused),
+            Ok(Some("a b/c".into()))
+        );
+        assert_eq!(free_text("display_name", &form(""), Null::Clears), Ok(None));
+        for bad in [form(""), j(json!("")), j(json!(null)), j(json!(7))] {
+            let err = free_text("username", &bad, Null::Refused).unwrap_err();
+            assert_eq!(err.param.as_deref(), Some("username"), "{bad:?}");
+        }
     }
 
     #[test]

@@ -18,7 +18,9 @@ use crate::fixtures::{Fixtures, Listed};
 use crate::http::authenticate;
 use crate::ids::MAX_ID_LEN;
 use crate::model::{Fields, MAX_TIMESTAMP, Null, RawValue};
-use crate::resources::{Conversation, Description, Field, Kind, Resource, Test};
+use crate::resources::{
+    Contact, Conversation, Description, Field, Group, Kind, Message, Resource, Test,
+};
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use crate::workspace::Held;
@@ -32,6 +34,9 @@ pub fn document(profile: Profile, auth: &Auth) -> Value {
         .into_iter()
         .map(|resource| match resource {
             Resource::Conversations => Examples::run::<Conversation>(profile, auth),
+            Resource::Contacts => Examples::run::<Contact>(profile, auth),
+            Resource::Groups => Examples::run::<Group>(profile, auth),
+            Resource::Messages => Examples::run::<Message>(profile, auth),
         })
         .collect();
     let mut paths = serde_json::Map::new();
@@ -80,14 +85,16 @@ fn resource_schemas(d: &Description) -> Map<String, Value> {
     let update = |encoding: Encoding, description: &str| {
         let properties: Map<String, Value> = d
             .updatable()
-            .map(|f| (f.name.to_owned(), field_schema(f, encoding, true)))
+            .map(|f| (body_name(f, encoding), field_schema(f, encoding, true)))
             .collect();
-        json!({
+        let mut schema = json!({
             "description": description,
             "type": "object",
             "additionalProperties": false,
             "properties": properties,
-        })
+        });
+        add_keyed_lists(&mut schema, d.updatable(), encoding);
+        schema
     };
     let mut schemas = Map::new();
     schemas.insert(title.into(), record_schema(d));
@@ -107,7 +114,11 @@ fn resource_schemas(d: &Description) -> Map<String, Value> {
             },
         }),
     );
-    let either = format!("{} or both", d.create_needs_one_of.join(", "));
+    let either = match (d.create_needs_one_of, d.create_requires) {
+        ([], []) => "every field optional".to_owned(),
+        ([], required) => format!("{} required", crate::resources::join_and(required)),
+        (one_of, _) => format!("{} or both", one_of.join(", ")),
+    };
     schemas.insert(
         format!("Create{title}"),
         create_schema(
@@ -206,21 +217,23 @@ impl Examples {
         let list = answer(api::list::<R>(&ws, &query, false));
         let retrieve = answer(api::retrieve::<R>(&ws, id, false));
         let patch = api::patch(d, &fields(&update_body)).expect("a valid update");
-        let updated = answer(api::update::<R>(&ws, id, &patch, false));
-        api::delete::<R>(&ws, id).expect("the documented record is there to delete");
-        let not_found = refusal(api::retrieve::<R>(&ws, id, false));
-
-        let queued = Fixtures {
-            next_ids: vec![id.into()],
-            ..Fixtures::default()
-        };
-        let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&queued, 0)));
-        let new = api::new_record(d, &fields(&create_body)).expect("a valid create");
         let cx = Context {
             compact: false,
             max_objects: usize::MAX,
+            strict_references: false,
             clock: &Clock::new(Some(documented.created_at())),
         };
+        let updated = answer(api::update::<R>(&ws, id, &patch, &cx));
+        api::delete::<R>(&ws, id).expect("the documented record is there to delete");
+        let not_found = refusal(api::retrieve::<R>(&ws, id, false));
+
+        // The default fixtures without the documented record, its ID queued: what the
+        // documented create needs (a message's conversation) is there.
+        let mut queued = fixtures.clone();
+        R::listed_mut(&mut queued).retain(|r| r.id() != id);
+        queued.next_ids = vec![id.into()];
+        let ws: SharedWorkspace = Arc::new(WorkspaceCell::new(Workspace::seeded(&queued, 0)));
+        let new = api::new_record(d, &fields(&create_body)).expect("a valid create");
         let created = answer(api::create::<R>(&ws, Base::V1, &new, &cx));
 
         Examples {
@@ -328,12 +341,33 @@ fn form(body: &Value) -> Value {
         other => other.to_string(),
     };
     let pairs = body.as_object().expect("an example body is an object");
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(name, value)| (name.clone(), Value::String(text(value))))
-            .collect(),
-    )
+    let mut form = Map::new();
+    for (name, value) in pairs {
+        match value {
+            // A list: the key repeated with `[]`; `name[]=` alone for none.
+            Value::Array(items) if items.is_empty() => {
+                form.insert(format!("{name}[]"), json!([""]));
+            }
+            Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(text).collect();
+                form.insert(format!("{name}[]"), json!(items));
+            }
+            // A keyed list: `name[key][]` repeated.
+            Value::Object(keyed) => {
+                for (key, items) in keyed {
+                    let items: Vec<String> = items
+                        .as_array()
+                        .map(|items| items.iter().map(text).collect())
+                        .unwrap_or_default();
+                    form.insert(format!("{name}[{key}][]"), json!(items));
+                }
+            }
+            other => {
+                form.insert(name.clone(), Value::String(text(other)));
+            }
+        }
+    }
+    Value::Object(form)
 }
 
 fn answer(reply: Result<Reply, ApiError>) -> Value {
@@ -663,12 +697,14 @@ fn create_schema(d: &Description, name: &str, description: &str, encoding: Encod
         let properties: Map<String, Value> = d
             .creatable()
             .map(|f| {
-                let schema = if required.contains(&f.name) {
+                let schema = if d.create_requires.contains(&f.name) {
+                    free_string()
+                } else if required.contains(&f.name) {
                     id_string()
                 } else {
                     field_schema(f, encoding, false)
                 };
-                (f.name.to_owned(), schema)
+                (body_name(f, encoding), schema)
             })
             .collect();
         let mut object = Map::new();
@@ -681,17 +717,23 @@ fn create_schema(d: &Description, name: &str, description: &str, encoding: Encod
             ("additionalProperties".into(), json!(false)),
             ("properties".into(), Value::Object(properties)),
         ]);
-        Value::Object(object)
+        let mut object = Value::Object(object);
+        add_keyed_lists(&mut object, d.creatable(), encoding);
+        object
     };
     if d.create_needs_one_of.is_empty() {
-        let mut schema = object(&[], None);
+        let mut schema = object(d.create_requires, None);
         schema["description"] = json!(description);
         return schema;
     }
     let alternatives: Vec<Value> = d
         .create_needs_one_of
         .iter()
-        .map(|named| object(&[named], Some(format!("{name}With{}", type_name(named)))))
+        .map(|named| {
+            let mut required = d.create_requires.to_vec();
+            required.push(named);
+            object(&required, Some(format!("{name}With{}", type_name(named))))
+        })
         .collect();
     json!({ "description": description, "anyOf": alternatives })
 }
@@ -717,8 +759,40 @@ fn field_schema(field: &Field, encoding: Encoding, update: bool) -> Value {
     match (encoding, field.kind) {
         (Encoding::Json, Kind::Text) if null == Null::Refused => id_string(),
         (Encoding::Json, Kind::Text) => nullable_id(),
+        (Encoding::Json, Kind::String) if null == Null::Refused => free_string(),
+        (Encoding::Json, Kind::String) => json!({ "type": ["string", "null"], "minLength": 1 }),
         (Encoding::Json, Kind::Bool) => json!({ "type": "boolean" }),
         (Encoding::Json, Kind::Timestamp) => timestamp(field.nullable),
+        (Encoding::Form, Kind::String) if null == Null::Refused => free_string(),
+        (Encoding::Form, Kind::String) => json!({ "type": "string" }),
+        (Encoding::Json, Kind::Contacts) => json!({
+            "type": "array", "items": id_string(), "uniqueItems": true,
+            "description": "Contact IDs, each at most once; they replace the members.",
+        }),
+        (Encoding::Form, Kind::Contacts) => json!({
+            "anyOf": [
+                { "type": "array", "items": id_string(), "uniqueItems": true, "minItems": 1 },
+                { "const": [""] },
+            ],
+            "description": "Contact IDs, the key repeated; one empty value alone is the empty \
+                            list.",
+        }),
+        (Encoding::Json, Kind::Reactions) => reactions_schema(),
+        (Encoding::Form, Kind::Reactions) => json!({
+            "type": "array", "items": { "type": "string", "maxLength": 0 },
+            "description": "Empty for no reactions; reactions themselves go as \
+                            reactions[emoji][]=username pairs, or in a JSON body.",
+        }),
+        (Encoding::Json, Kind::Attachments) => json!({
+            "type": "array", "maxItems": 0,
+            "description": "Always empty: attachments are not emulated.",
+        }),
+        (Encoding::Form, Kind::Attachments) => json!({
+            "type": "string", "maxLength": 0,
+            "description": "Always empty: attachments are not emulated.",
+        }),
+        // Only the server sets it; never in a body.
+        (_, Kind::Contact) => embedded_contact_schema(),
         (Encoding::Form, Kind::Text) => form_string(),
         (Encoding::Form, Kind::Bool) => form_boolean(),
         (Encoding::Form, Kind::Timestamp) => json!({
@@ -759,6 +833,85 @@ fn form_string() -> Value {
 
 fn form_boolean() -> Value {
     json!({ "type": "string", "enum": ["true", "false"] })
+}
+
+/// A contact embedded in a group or a message.
+fn embedded_contact_schema() -> Value {
+    let fields = [
+        "id",
+        "username",
+        "phone_number",
+        "avatar_url",
+        "last_active_at",
+        "created_at",
+    ];
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|name| {
+            let (_, field) = crate::resources::contacts::DESCRIPTION
+                .field(name)
+                .expect("an embedded contact's fields are a contact's");
+            let schema = match (field.kind, field.nullable) {
+                (Kind::Timestamp, nullable) => timestamp(nullable),
+                (_, true) => nullable_string(),
+                (_, false) => free_string(),
+            };
+            ((*name).to_owned(), schema)
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "required": fields,
+        "additionalProperties": false,
+        "properties": properties,
+    })
+}
+
+/// Reactions in a JSON body: emoji name to the usernames that reacted.
+fn reactions_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": { "type": "array", "items": free_string(), "uniqueItems": true },
+        "description": "Emoji name to the usernames that reacted; replaces the whole set.",
+    })
+}
+
+/// A form body's keyed lists (`reactions[emoji][]=username`), as pattern properties of
+/// the body's schema: their keys are the client's.
+fn add_keyed_lists<'f>(
+    schema: &mut Value,
+    fields: impl Iterator<Item = &'f Field>,
+    encoding: Encoding,
+) {
+    if encoding != Encoding::Form {
+        return;
+    }
+    let patterns: Map<String, Value> = fields
+        .filter(|f| f.kind == Kind::Reactions)
+        .map(|f| {
+            (
+                format!(r"^{}\[[^\[\]]+\]\[\]$", f.name),
+                // One value, or the key repeated: a form cannot tell one from a list of one.
+                json!({ "type": ["array", "string"], "items": free_string(), "minLength": 1 }),
+            )
+        })
+        .collect();
+    if !patterns.is_empty() {
+        schema["patternProperties"] = Value::Object(patterns);
+    }
+}
+
+/// A field's name in a body: a list's form key ends in `[]`.
+fn body_name(field: &Field, encoding: Encoding) -> String {
+    match (encoding, field.kind) {
+        (Encoding::Form, Kind::Contacts | Kind::Reactions) => format!("{}[]", field.name),
+        _ => field.name.to_owned(),
+    }
+}
+
+/// Free text: any non-empty string.
+fn free_string() -> Value {
+    json!({ "type": "string", "minLength": 1 })
 }
 
 fn id_string() -> Value {
@@ -835,10 +988,23 @@ fn record_schema(d: &Description) -> Value {
         .iter()
         .map(|f| {
             let schema = match (f.kind, f.nullable) {
-                (Kind::Text, true) => nullable_string(),
-                (Kind::Text, false) => json!({ "type": "string", "minLength": 1 }),
+                (Kind::Text | Kind::String, true) => nullable_string(),
+                (Kind::Text | Kind::String, false) => free_string(),
                 (Kind::Bool, _) => json!({ "type": "boolean" }),
                 (Kind::Timestamp, nullable) => timestamp(nullable),
+                (Kind::Contacts, _) => json!({
+                    "type": "array",
+                    "items": embedded_contact_schema(),
+                }),
+                (Kind::Contact, _) => embedded_contact_schema(),
+                (Kind::Reactions, _) => json!({
+                    "type": "array",
+                    "items": {
+                        "type": "object", "minProperties": 1, "maxProperties": 1,
+                        "additionalProperties": { "type": "array", "items": free_string() },
+                    },
+                }),
+                (Kind::Attachments, _) => json!({ "type": "array", "maxItems": 0 }),
             };
             (f.name.to_owned(), schema)
         })
@@ -916,6 +1082,27 @@ mod tests {
 
     fn full_match(alternation: &str) -> regex::Regex {
         regex::Regex::new(&format!("^(?:{alternation})$")).unwrap()
+    }
+
+    #[test]
+    fn form_examples_use_the_bracket_forms_their_schemas_allow() {
+        assert_eq!(
+            form(&json!({"reactions": {"red_angry_face": ["KateMcCallister"]}})),
+            json!({"reactions[red_angry_face][]": ["KateMcCallister"]})
+        );
+        assert_eq!(
+            form(&json!({"contacts": ["a", "b"], "name": "x"})),
+            json!({"contacts[]": ["a", "b"], "name": "x"})
+        );
+        assert_eq!(form(&json!({"contacts": []})), json!({"contacts[]": [""]}));
+        let doc = document(Profile::SelfChat, &Auth::AnyToken);
+        let update = &doc["components"]["schemas"]["UpdateMessageForm"];
+        let pattern = update["patternProperties"].as_object().unwrap();
+        let key = pattern.keys().next().unwrap();
+        let re = regex::Regex::new(key).unwrap();
+        assert!(re.is_match("reactions[red_angry_face][]") && !re.is_match("reactions[]"));
+        let group = &doc["components"]["schemas"]["CreateGroupForm"]["properties"];
+        assert_eq!(group["contacts[]"]["anyOf"][1]["const"], json!([""]));
     }
 
     #[test]
@@ -1018,10 +1205,22 @@ mod tests {
         assert_eq!(
             described,
             [
+                "/external/contacts",
+                "/external/contacts/{id}",
                 "/external/conversations",
                 "/external/conversations/{id}",
+                "/external/groups",
+                "/external/groups/{id}",
+                "/external/messages",
+                "/external/messages/{id}",
+                "/v1/contacts",
+                "/v1/contacts/{id}",
                 "/v1/conversations",
-                "/v1/conversations/{id}"
+                "/v1/conversations/{id}",
+                "/v1/groups",
+                "/v1/groups/{id}",
+                "/v1/messages",
+                "/v1/messages/{id}"
             ]
         );
         for (template, item) in paths {
@@ -1053,7 +1252,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 14);
+        assert_eq!(ids.len(), 14 * Resource::ALL.len());
         assert!(
             doc["components"]["schemas"]["Error"]["required"]
                 .as_array()

@@ -184,7 +184,8 @@ mod tests {
             "/v1/conversationsx",
             "/v1/conversationsx/a",
             "/v1//a",
-            "/v1/contacts",
+            "/v1/contactsx",
+            "/v1/contacts/a/b",
         ] {
             assert!(
                 matches!(route(&Method::Get, path), Err(ApiError::NoRoute { .. })),

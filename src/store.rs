@@ -138,7 +138,7 @@ impl Condition {
             Condition::IsSet { field, set } => match record.value(field) {
                 Some(Value::Text(t)) => t.is_some() == set,
                 Some(Value::Time(t)) => t.is_some() == set,
-                Some(Value::Bool(_)) => set,
+                Some(Value::Bool(_) | Value::Contacts(_) | Value::Other) => set,
                 None => !set,
             },
             Condition::Equals { field, ref value } => {

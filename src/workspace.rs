@@ -11,8 +11,12 @@
 use crate::error::ApiError;
 use crate::fixtures::{Fixtures, Listed};
 use crate::ids::{IdGen, MAX_QUEUED_IDS};
-use crate::resources::{Conversation, Patch, Record, Resource};
+use crate::model::{Problem, clip};
+use crate::resources::{
+    Contact, Conversation, Embedded, Group, Message, Owned, Patch, Record, Resource, contacts,
+};
 use crate::store::Store;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -27,6 +31,14 @@ use std::sync::Arc;
 pub struct Workspace {
     /// The conversations.
     pub conversations: Store<Conversation>,
+    /// The contacts.
+    pub contacts: Store<Contact>,
+    /// The groups.
+    pub groups: Store<Group>,
+    /// The messages.
+    pub messages: Store<Message>,
+    /// The account contact: the sender of every message sent through the API. Not listed.
+    pub me: Arc<Contact>,
     ids: IdGen,
 }
 
@@ -59,7 +71,23 @@ macro_rules! held {
     };
 }
 
-held!(Conversation => conversations);
+held!(
+    Conversation => conversations,
+    Contact => contacts,
+    Group => groups,
+    Message => messages,
+);
+
+/// Sets the field `name` of `record`, which its resource has.
+fn set<R: Record>(record: &mut R, name: &str, value: Owned) {
+    let (number, _) = R::DESCRIPTION
+        .field(name)
+        .expect("the workspace sets only fields its resource has");
+    let _ = record.set(number, value);
+}
+
+/// The field of a contact or group that names its conversation.
+const CONVERSATION_ID: &str = "conversation_id";
 
 /// A store of the fixtures' records of `R`, shared with the fixtures until changed.
 fn seeded<R: Listed>(fixtures: &Fixtures) -> Store<R> {
@@ -76,6 +104,13 @@ impl Workspace {
     pub fn seeded(fixtures: &Fixtures, seed: u64) -> Self {
         Workspace {
             conversations: seeded(fixtures),
+            contacts: seeded(fixtures),
+            groups: seeded(fixtures),
+            messages: seeded(fixtures),
+            me: fixtures
+                .me
+                .clone()
+                .unwrap_or_else(|| Arc::new(contacts::account())),
             ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
         }
     }
@@ -85,11 +120,21 @@ impl Workspace {
         R::store(self)
     }
 
-    /// Whether any record here has this ID.
-    fn holds(&self, id: &str) -> bool {
-        Resource::ALL.into_iter().any(|resource| match resource {
-            Resource::Conversations => self.conversations.contains(id),
-        })
+    /// The singular of a resource with a record of this ID here (`contact` for the
+    /// account's).
+    fn holder(&self, id: &str) -> Option<&'static str> {
+        if *self.me.id == *id {
+            return Some(contacts::DESCRIPTION.singular);
+        }
+        Resource::ALL
+            .into_iter()
+            .find(|resource| match resource {
+                Resource::Conversations => self.conversations.contains(id),
+                Resource::Contacts => self.contacts.contains(id),
+                Resource::Groups => self.groups.contains(id),
+                Resource::Messages => self.messages.contains(id),
+            })
+            .map(|resource| resource.describe().singular)
     }
 
     /// An ID no record of `R` here has.
@@ -129,8 +174,11 @@ impl Workspace {
                     crate::ids::id_rule()
                 ));
             }
-            if self.holds(id) || self.ids.was_issued(id) {
-                return Err(format!("'{id}' is or was the ID of a conversation here."));
+            if let Some(singular) = self.holder(id) {
+                return Err(format!("'{id}' is the ID of a {singular} here."));
+            }
+            if self.ids.was_issued(id) {
+                return Err(format!("'{id}' was handed out here before."));
             }
             if !queued.insert(id) {
                 return Err(format!("'{id}' is already queued."));
@@ -140,14 +188,8 @@ impl Workspace {
         Ok(())
     }
 
-    /// Creates a record of `R` at `now` with a new ID and the fields of `patch`; a 429 when
-    /// this workspace already holds `max_objects` of them.
-    pub fn create<R: Held>(
-        &mut self,
-        patch: &Patch,
-        now: i64,
-        max_objects: usize,
-    ) -> Result<&R, ApiError> {
+    /// A 429 when this workspace already holds `max_objects` records of `R`.
+    fn room<R: Held>(&self, max_objects: usize) -> Result<(), ApiError> {
         let held = R::store(self).len();
         if held >= max_objects {
             return Err(ApiError::TooManyObjects {
@@ -156,21 +198,304 @@ impl Workspace {
                 limit: max_objects,
             });
         }
-        let mut record = R::created(self.new_id::<R>(), now);
+        Ok(())
+    }
+
+    /// Creates a record of `R` at `now` with a new ID and the fields of `patch`; a 429 when
+    /// this workspace already holds `max_objects` of them.
+    ///
+    /// Contacts a request names by ID (a group's members) are shown with their current
+    /// values; an ID this workspace holds no contact of is a 400 naming it.
+    ///
+    /// A contact or a group comes with its conversation, created at the same time: the
+    /// contact's ID is drawn first, then the conversation's, and the contact names it.
+    pub fn create<R: Held>(
+        &mut self,
+        patch: &Patch,
+        now: i64,
+        max_objects: usize,
+        strict: bool,
+    ) -> Result<&R, ApiError> {
+        // Which field of the conversation it comes with names the new record.
+        let conversation_names = match R::DESCRIPTION.resource {
+            Resource::Conversations => None,
+            Resource::Contacts => Some("contact_id"),
+            Resource::Groups => Some("group_id"),
+            Resource::Messages => None,
+        };
+        let patch = self.embed::<R>(patch)?;
+        if strict {
+            self.check_references::<R>(&patch, None)?;
+        }
+        let sent_in = match R::DESCRIPTION.resource {
+            Resource::Messages => Some(self.conversation_named::<R>(&patch)?),
+            Resource::Conversations | Resource::Contacts | Resource::Groups => None,
+        };
+        self.room::<R>(max_objects)?;
+        if conversation_names.is_some() {
+            self.room::<Conversation>(max_objects)?;
+        }
+        let id = self.new_id::<R>();
+        let mut record = R::created(id.clone(), now);
         patch.apply(&mut record);
+        if let Some(conversation) = sent_in {
+            set(
+                &mut record,
+                "contact",
+                Owned::Contacts(vec![Embedded::from(&*self.me)]),
+            );
+            self.conversations
+                .update(&conversation, |c| c.last_active_at = Some(now));
+        }
+        if let Some(field) = conversation_names {
+            let conversation_id = self.new_id::<Conversation>();
+            let mut conversation = Conversation::created(conversation_id.clone(), now);
+            let (field, _) = Conversation::DESCRIPTION
+                .field(field)
+                .expect("a conversation names its contact and its group");
+            let _ = conversation.set(field, Owned::Text(Some(id)));
+            set(
+                &mut record,
+                CONVERSATION_ID,
+                Owned::Text(Some(conversation_id)),
+            );
+            self.conversations
+                .insert(conversation)
+                .expect("new_id never returns an ID that is in the store");
+        }
         Ok(R::store_mut(self)
             .insert(record)
             .expect("new_id never returns an ID that is in the store"))
     }
 
-    /// Sets the fields of `patch` on the record of `R` with this ID; `None` if there is none.
-    pub fn update<R: Held>(&mut self, id: &str, patch: &Patch) -> Option<&R> {
-        R::store_mut(self).update(id, |record| patch.apply(record))
+    /// Sets the fields of `patch` on the record of `R` with this ID; `Ok(None)` if there is
+    /// none. Contacts named by ID are embedded as [`Workspace::create`] says.
+    /// A message's update sets its `updated_at` to `now`.
+    pub fn update<R: Held>(
+        &mut self,
+        id: &str,
+        patch: &Patch,
+        now: i64,
+        strict: bool,
+    ) -> Result<Option<&R>, ApiError> {
+        if !R::store(self).contains(id) {
+            return Ok(None);
+        }
+        let patch = self.embed::<R>(patch)?;
+        if strict {
+            self.check_references::<R>(&patch, Some(id))?;
+        }
+        let stamps = match R::DESCRIPTION.resource {
+            Resource::Messages => true,
+            Resource::Conversations | Resource::Contacts | Resource::Groups => false,
+        };
+        Ok(R::store_mut(self).update(id, |record| {
+            patch.apply(record);
+            if stamps {
+                set(record, "updated_at", Owned::Time(Some(now)));
+            }
+        }))
     }
 
-    /// Deletes the record of `R` with this ID for good; `false` if there was none.
+    /// Under `--strict-references`: a 400 naming the first field of `patch` that names a
+    /// record this workspace does not hold, or (a pinned message) a message of another
+    /// conversation than `id`, the record being updated.
+    fn check_references<R: Held>(&self, patch: &Patch, id: Option<&str>) -> Result<(), ApiError> {
+        for (number, value) in &patch.0 {
+            let field = &R::DESCRIPTION.fields[*number];
+            let (Some(plural), Owned::Text(Some(named))) = (field.references, value) else {
+                continue;
+            };
+            let Some(resource) = Resource::from_plural(plural) else {
+                continue;
+            };
+            let held = match resource {
+                Resource::Conversations => self.conversations.contains(named),
+                Resource::Contacts => self.contacts.contains(named),
+                Resource::Groups => self.groups.contains(named),
+                // A pinned message is one of the conversation's own.
+                Resource::Messages => self
+                    .messages
+                    .get(named)
+                    .is_some_and(|m| id.is_none_or(|id| &*m.conversation_id == id)),
+            };
+            if !held {
+                let singular = resource.describe().singular;
+                let name = field.name;
+                return Err(ApiError::invalid(Problem::param(
+                    name,
+                    format!(
+                        "Invalid value for '{name}': no such {singular} here: '{}' \
+                         (--strict-references).",
+                        clip(named)
+                    ),
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The existing conversation a message's `patch` names; a 400 naming the field when
+    /// this workspace holds no such conversation.
+    fn conversation_named<R: Held>(&self, patch: &Patch) -> Result<Box<str>, ApiError> {
+        let (number, _) = R::DESCRIPTION
+            .field(CONVERSATION_ID)
+            .expect("a message names its conversation");
+        let named = patch.0.iter().find_map(|(n, v)| match v {
+            Owned::Text(Some(id)) if *n == number => Some(id),
+            _ => None,
+        });
+        match named {
+            Some(id) if self.conversations.contains(id) => Ok(id.clone()),
+            _ => Err(ApiError::invalid(Problem::param(
+                CONVERSATION_ID,
+                format!(
+                    "Invalid value for '{CONVERSATION_ID}': no such conversation: '{}'.",
+                    clip(named.map_or("", |id| &**id))
+                ),
+            ))),
+        }
+    }
+
+    /// `patch` with the contacts it names by ID filled in with their current values;
+    /// borrowed as it is when it names none (a conversation's patch never does).
+    fn embed<'p, R: Held>(&self, patch: &'p Patch) -> Result<Cow<'p, Patch>, ApiError> {
+        if !patch.0.iter().any(|(_, v)| matches!(v, Owned::Contacts(_))) {
+            return Ok(Cow::Borrowed(patch));
+        }
+        let mut embedded = Patch(Vec::with_capacity(patch.0.len()));
+        for (number, value) in &patch.0 {
+            let value =
+                match value {
+                    Owned::Contacts(named) => Owned::Contacts(
+                        named
+                            .iter()
+                            .map(|member| {
+                                self.contacts.get(&member.id).map(Embedded::from).ok_or_else(|| {
+                                let name = R::DESCRIPTION.fields[*number].name;
+                                ApiError::invalid(Problem::param(
+                                    name,
+                                    format!(
+                                        "Invalid value for '{name}': no such contact: '{}'.",
+                                        clip(&member.id)
+                                    ),
+                                ))
+                            })
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    other => other.clone(),
+                };
+            embedded.0.push((*number, value));
+        }
+        Ok(Cow::Owned(embedded))
+    }
+
+    /// Deletes the record of `R` with this ID for good, with what depends on it; `false`
+    /// if there was none.
+    ///
+    /// A conversation's contact or group no longer names it. A contact's conversations
+    /// (those whose `contact_id` it is) go with it, and it leaves every group; a group's
+    /// conversations (those whose `group_id` it is) go with it.
     pub fn delete<R: Held>(&mut self, id: &str) -> bool {
-        R::store_mut(self).delete(id)
+        match R::DESCRIPTION.resource {
+            Resource::Conversations => return self.delete_conversation(id),
+            Resource::Contacts => {
+                if !self.contacts.delete(id) {
+                    return false;
+                }
+                self.delete_conversations_where(|c| c.contact_id.as_deref() == Some(id));
+                let in_groups: Vec<Box<str>> = self
+                    .groups
+                    .iter()
+                    .filter(|g| g.contacts.iter().any(|c| &*c.id == id))
+                    .map(|g| g.id.clone())
+                    .collect();
+                for group in in_groups {
+                    self.groups
+                        .update(&group, |g| g.contacts.retain(|c| &*c.id != id));
+                }
+            }
+            Resource::Groups => {
+                if !self.groups.delete(id) {
+                    return false;
+                }
+                self.delete_conversations_where(|c| c.group_id.as_deref() == Some(id));
+            }
+            Resource::Messages => {
+                if !self.messages.delete(id) {
+                    return false;
+                }
+                // A scan, as for the conversations of a contact: a pin may name a message of
+                // another conversation (references are free strings by default).
+                let pinning: Vec<Box<str>> = self
+                    .conversations
+                    .iter()
+                    .filter(|c| c.pinned_message_id.as_deref() == Some(id))
+                    .map(|c| c.id.clone())
+                    .collect();
+                for conversation in pinning {
+                    self.conversations
+                        .update(&conversation, |c| c.pinned_message_id = None);
+                }
+            }
+        }
+        true
+    }
+
+    /// Deletes every conversation that `theirs` picks.
+    ///
+    /// A scan: a contact or a group is deleted far less often than conversations are read,
+    /// and an index by contact and by group would cost every create and the memory of each.
+    fn delete_conversations_where(&mut self, theirs: impl Fn(&Conversation) -> bool) {
+        let picked: Vec<Box<str>> = self
+            .conversations
+            .iter()
+            .filter(|c| theirs(c))
+            .map(|c| c.id.clone())
+            .collect();
+        for conversation in picked {
+            self.delete_conversation(&conversation);
+        }
+    }
+
+    /// Deletes a conversation; its contact and its group, if they named it, name none after.
+    fn delete_conversation(&mut self, id: &str) -> bool {
+        let Some((contact, group)) = self
+            .conversations
+            .get(id)
+            .map(|c| (c.contact_id.clone(), c.group_id.clone()))
+        else {
+            return false;
+        };
+        self.conversations.delete(id);
+        let messages: Vec<Box<str>> = self
+            .messages
+            .iter()
+            .filter(|m| &*m.conversation_id == id)
+            .map(|m| m.id.clone())
+            .collect();
+        for message in messages {
+            self.messages.delete(&message);
+        }
+        let names_it = |named: Option<&str>| named == Some(id);
+        if let Some(contact) = contact
+            && self
+                .contacts
+                .get(&contact)
+                .is_some_and(|c| names_it(c.conversation_id.as_deref()))
+        {
+            self.contacts.update(&contact, |c| c.conversation_id = None);
+        }
+        if let Some(group) = group
+            && self
+                .groups
+                .get(&group)
+                .is_some_and(|g| names_it(g.conversation_id.as_deref()))
+        {
+            self.groups.update(&group, |g| g.conversation_id = None);
+        }
+        true
     }
 }
 
@@ -184,13 +509,16 @@ mod tests {
         let mut ws = Workspace::seeded(&Fixtures::empty(), 1);
         let (group, _) = Conversation::DESCRIPTION.field("group_id").unwrap();
         let patch = Patch(vec![(group, Owned::Text(Some("g".into())))]);
-        let created = ws.create::<Conversation>(&patch, 5, 1).unwrap().clone();
+        let created = ws
+            .create::<Conversation>(&patch, 5, 1, false)
+            .unwrap()
+            .clone();
         assert_eq!(
             created,
             Conversation::new(created.id.clone(), None, Some("g".into()), 5)
         );
         assert_eq!(
-            ws.create::<Conversation>(&patch, 5, 1).err(),
+            ws.create::<Conversation>(&patch, 5, 1, false).err(),
             Some(ApiError::TooManyObjects {
                 resource: "conversations",
                 held: 1,
@@ -224,8 +552,8 @@ mod tests {
     #[test]
     fn deleted_ids_are_never_handed_out_again() {
         let fixtures = Fixtures {
-            conversations: vec![],
             next_ids: vec!["a".into(), "b".into()],
+            ..Fixtures::default()
         };
         let mut ws = Workspace::seeded(&fixtures, 1);
         let first = ws.new_id::<Conversation>();

@@ -72,6 +72,7 @@ pub const DESCRIPTION: Description = Description {
         },
     ],
     create_needs_one_of: &["contact_id", "group_id"],
+    create_requires: &[],
     docs: Docs {
         documented_id: "xgQQXg3hrtjh7AvZ",
         create_sends: &["contact_id"],
@@ -170,6 +171,7 @@ mod tests {
                 Value::Text(t) => serde_json::json!(t),
                 Value::Bool(b) => serde_json::json!(b),
                 Value::Time(t) => serde_json::json!(t),
+                Value::Contacts(_) | Value::Other => unreachable!("a conversation has no list"),
             };
             assert_eq!(read, json[field.name], "{}", field.name);
         }

@@ -10,9 +10,15 @@
 //! operations, and `admin` lists each resource. This module owns the description types
 //! and the macro; it knows nothing of HTTP or of the store.
 
+pub mod contacts;
 pub mod conversations;
+pub mod groups;
+pub mod messages;
 
+pub use contacts::{Contact, Embedded};
 pub use conversations::Conversation;
+pub use groups::Group;
+pub use messages::Message;
 
 use crate::json;
 use serde::Serialize;
@@ -23,16 +29,30 @@ use std::fmt;
 pub enum Resource {
     /// `{base}/conversations`.
     Conversations,
+    /// `{base}/contacts`.
+    Contacts,
+    /// `{base}/groups`.
+    Groups,
+    /// `{base}/messages`.
+    Messages,
 }
 
 impl Resource {
     /// Every resource, in the order the OpenAPI document and messages list them.
-    pub const ALL: [Resource; 1] = [Resource::Conversations];
+    pub const ALL: [Resource; 4] = [
+        Resource::Conversations,
+        Resource::Contacts,
+        Resource::Groups,
+        Resource::Messages,
+    ];
 
     /// The resource's description.
     pub fn describe(self) -> &'static Description {
         match self {
             Resource::Conversations => &conversations::DESCRIPTION,
+            Resource::Contacts => &contacts::DESCRIPTION,
+            Resource::Groups => &groups::DESCRIPTION,
+            Resource::Messages => &messages::DESCRIPTION,
         }
     }
 
@@ -62,6 +82,8 @@ pub struct Description {
     pub filters: &'static [Filter],
     /// A create must name at least one of these fields (none: no such rule).
     pub create_needs_one_of: &'static [&'static str],
+    /// A create must name every one of these fields.
+    pub create_requires: &'static [&'static str],
     /// The documented calls, for the OpenAPI document's examples.
     pub docs: Docs,
 }
@@ -119,9 +141,15 @@ pub struct Field {
 impl Field {
     /// The field `name` of Rust type `T`, as `spec` says clients may use it.
     pub const fn of<T: FieldType>(name: &'static str, spec: Spec) -> Field {
+        // Free text is a text field's other meaning; no other type can have it.
+        assert!(!spec.free_text || matches!(T::KIND, Kind::Text));
         Field {
             name,
-            kind: T::KIND,
+            kind: if spec.free_text {
+                Kind::String
+            } else {
+                T::KIND
+            },
             nullable: T::NULLABLE,
             create: spec.create,
             updatable: spec.updatable,
@@ -135,10 +163,58 @@ impl Field {
 pub enum Kind {
     /// A non-empty string: an ID, or an ID of another object.
     Text,
+    /// A non-empty string of free text (a name, a phone number, a URL, a message): any
+    /// characters, not only an ID's.
+    String,
     /// `true` or `false`.
     Bool,
     /// Unix seconds, 0 to `model::MAX_TIMESTAMP`.
     Timestamp,
+    /// Contacts, embedded with their current values; a request names them by ID (a JSON
+    /// array of IDs, or the repeated form key `name[]`), no ID twice.
+    Contacts,
+    /// One contact, embedded with its current values (a message's sender).
+    Contact,
+    /// Reactions: emoji names, each with the usernames that reacted ([`Reactions`]).
+    Reactions,
+    /// Attachments: always empty, as they are not emulated ([`Attachments`]).
+    Attachments,
+}
+
+/// A message's reactions: each emoji name with the usernames that reacted with it, in the
+/// order given; written as `[{"emoji": ["username", …]}, …]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reactions(pub Vec<(Box<str>, Vec<Box<str>>)>);
+
+impl Serialize for Reactions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        /// One emoji's entry: a one-key object.
+        struct One<'a>(&'a str, &'a [Box<str>]);
+        impl Serialize for One<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry(self.0, self.1)?;
+                map.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (emoji, names) in &self.0 {
+            seq.serialize_element(&One(emoji, names))?;
+        }
+        seq.end()
+    }
+}
+
+/// A message's attachments: always none, written `[]` (multipart uploads are not emulated).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attachments;
+
+impl Serialize for Attachments {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        s.serialize_seq(Some(0))?.end()
+    }
 }
 
 /// How clients may use a field: [`record!`]'s `= …` part of each field.
@@ -147,6 +223,7 @@ pub struct Spec {
     create: bool,
     updatable: bool,
     references: Option<&'static str>,
+    free_text: bool,
 }
 
 impl Spec {
@@ -155,6 +232,7 @@ impl Spec {
         create: false,
         updatable: false,
         references: None,
+        free_text: false,
     };
     /// A create may set it; it never changes after.
     pub const ON_CREATE: Spec = Spec {
@@ -166,6 +244,21 @@ impl Spec {
         updatable: true,
         ..Spec::READ_ONLY
     };
+
+    /// A create may set it, and an update may change it.
+    pub const SETTABLE: Spec = Spec {
+        create: true,
+        updatable: true,
+        ..Spec::READ_ONLY
+    };
+
+    /// Free text ([`Kind::String`]) rather than an ID, for a text field.
+    pub const fn free_text(self) -> Spec {
+        Spec {
+            free_text: true,
+            ..self
+        }
+    }
 
     /// An ID of an object of the resource `plural`.
     pub const fn references(self, plural: &'static str) -> Spec {
@@ -209,6 +302,10 @@ pub enum Value<'a> {
     Bool(bool),
     /// A timestamp field; `None` is null.
     Time(Option<i64>),
+    /// Embedded contacts (a list, or one), which no filter tests.
+    Contacts(&'a [Embedded]),
+    /// Reactions or attachments, which no filter tests.
+    Other,
 }
 
 /// A field's new value, typed by its field.
@@ -220,6 +317,13 @@ pub enum Owned {
     Bool(bool),
     /// A timestamp field's; `None` is null.
     Time(Option<i64>),
+    /// A contacts field's: as a request names them, only their IDs set, until the
+    /// workspace fills in each contact's values ([`Embedded::named`]).
+    Contacts(Vec<Embedded>),
+    /// A reactions field's.
+    Reactions(Reactions),
+    /// An attachments field's: always none.
+    Attachments,
 }
 
 /// The Rust types a field may have, with what each means to the description, how it is
@@ -234,8 +338,8 @@ pub trait FieldType {
     /// Sets it; `false` (unchanged) when `value` is not of this type or is a null it
     /// cannot hold.
     fn set(&mut self, value: Owned) -> bool;
-    /// Writes it as JSON, exactly as serde does.
-    fn write_json(&self, out: &mut Vec<u8>);
+    /// Writes it as JSON, exactly as serde does, as a field of a record in `layout`.
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout);
 }
 
 impl FieldType for Box<str> {
@@ -251,7 +355,7 @@ impl FieldType for Box<str> {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_str(out, self);
     }
 }
@@ -269,7 +373,7 @@ impl FieldType for Option<Box<str>> {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_opt_str(out, self.as_deref());
     }
 }
@@ -287,7 +391,7 @@ impl FieldType for bool {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_bool(out, *self);
     }
 }
@@ -305,7 +409,7 @@ impl FieldType for i64 {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_int(out, *self);
     }
 }
@@ -323,8 +427,78 @@ impl FieldType for Option<i64> {
         }
         true
     }
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_opt_int(out, *self);
+    }
+}
+
+impl FieldType for Embedded {
+    const KIND: Kind = Kind::Contact;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Contacts(std::slice::from_ref(self))
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Contacts(v) if v.len() == 1 => {
+                *self = v.into_iter().next().expect("one contact");
+                true
+            }
+            _ => false,
+        }
+    }
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
+        json::write_nested(out, self, layout);
+    }
+}
+
+impl FieldType for Reactions {
+    const KIND: Kind = Kind::Reactions;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Other
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Reactions(v) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
+        json::write_nested(out, self, layout);
+    }
+}
+
+impl FieldType for Attachments {
+    const KIND: Kind = Kind::Attachments;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Other
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        value == Owned::Attachments
+    }
+    fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
+        out.extend_from_slice(b"[]");
+    }
+}
+
+impl FieldType for Vec<Embedded> {
+    const KIND: Kind = Kind::Contacts;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Contacts(self)
+    }
+    fn set(&mut self, value: Owned) -> bool {
+        match value {
+            Owned::Contacts(v) => *self = v,
+            _ => return false,
+        }
+        true
+    }
+    fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
+        json::write_nested(out, self, layout);
     }
 }
 
@@ -551,10 +725,10 @@ macro_rules! record {
                     let row = layout.index();
                     let keys = &KEYS[row];
                     out.extend_from_slice(keys[Number::id as usize].as_bytes());
-                    FieldType::write_json(&self.id, out);
+                    FieldType::write_json(&self.id, out, layout);
                     $(
                         out.extend_from_slice(keys[Number::$field as usize].as_bytes());
-                        FieldType::write_json(&self.$field, out);
+                        FieldType::write_json(&self.$field, out, layout);
                     )*
                     out.extend_from_slice(CLOSES[row]);
                 }
@@ -573,7 +747,7 @@ pub fn join_and(names: &[&str]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -593,7 +767,7 @@ mod tests {
                 };
                 assert!(fits, "{}: {filter:?}", d.plural);
             }
-            for name in d.create_needs_one_of {
+            for name in d.create_needs_one_of.iter().chain(d.create_requires) {
                 assert!(d.field(name).is_some_and(|(_, f)| f.create), "{name}");
             }
             for name in d.docs.create_sends {
@@ -602,22 +776,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_generated_writer_lays_a_record_out_as_serde_does_at_every_depth() {
-        let mut c = conversations::documented();
-        c.group_id = Some("g\"1\\\n\u{1}é".into());
-        let pretty = String::from_utf8(serde_json::to_vec_pretty(&c).unwrap()).unwrap();
+    /// Asserts that the generated writer lays `record` out as serde does, compact and
+    /// pretty at every depth.
+    pub(crate) fn assert_written_as_serde_does<R: Record>(record: &R) {
+        let pretty = String::from_utf8(serde_json::to_vec_pretty(record).unwrap()).unwrap();
         for depth in 0..=MAX_DEPTH {
             // serde's layout, as if written `depth` levels down: each line after the first
             // indented two spaces a level.
             let indented = pretty.replace('\n', &format!("\n{}", "  ".repeat(depth)));
             let mut out = Vec::new();
-            c.write_json(&mut out, Layout::Pretty(depth));
+            record.write_json(&mut out, Layout::Pretty(depth));
             assert_eq!(String::from_utf8(out).unwrap(), indented, "depth {depth}");
         }
         let mut out = Vec::new();
-        c.write_json(&mut out, Layout::Compact);
-        assert_eq!(out, serde_json::to_vec(&c).unwrap());
+        record.write_json(&mut out, Layout::Compact);
+        assert_eq!(out, serde_json::to_vec(record).unwrap());
+    }
+
+    #[test]
+    fn the_generated_writer_lays_a_record_out_as_serde_does_at_every_depth() {
+        let mut c = conversations::documented();
+        c.group_id = Some("g\"1\\\n\u{1}é".into());
+        assert_written_as_serde_does(&c);
     }
 
     #[test]

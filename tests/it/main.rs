@@ -2,16 +2,21 @@
 
 mod admin;
 mod auth;
+mod chat_documented;
 mod cli;
 mod concurrency;
+mod contacts;
 mod cors;
 mod documented;
 mod edge;
 mod embedding;
 mod errors;
 mod faults;
+mod groups;
 mod hostile;
 mod limits;
+mod linked;
+mod messages;
 mod openapi;
 mod operations;
 mod pagination;

@@ -409,7 +409,7 @@ fn other_methods_are_405_with_allow_and_unknown_paths_404() {
     for path in [
         "/index.html",
         "/v2/conversations",
-        "/v1/contacts",
+        "/v1/contactz",
         "/v1/conversations/a/b",
         "/v1/conversations/",
     ] {

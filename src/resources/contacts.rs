@@ -1,0 +1,111 @@
+//! Contacts: the people you talk to one to one, and the members of your groups.
+//!
+//! Everything convmock knows about a contact is stated here once: its fields, which of them
+//! a create or an update may set, the list's filter, the create's rule, and the documented
+//! calls. Creating a contact also creates its one-to-one conversation, and deleting one
+//! carries its conversations away: those rules span resources, so they live in `workspace`.
+
+use super::{Description, Docs, Filter, Resource, Spec, Test};
+use crate::record;
+use serde::Serialize;
+
+record! {
+    description: DESCRIPTION,
+    /// One contact, serialized with the documented keys in the documented order.
+    ///
+    /// Every key is always present; unset values serialize as `null`.
+    pub struct Contact {
+        /// The contact's ID.
+        id: Box<str> = Spec::READ_ONLY,
+        /// The contact's username.
+        username: Box<str> = Spec::ON_CREATE.free_text(),
+        /// The contact's phone number.
+        phone_number: Box<str> = Spec::ON_CREATE.free_text(),
+        /// The URL of the contact's picture.
+        avatar_url: Option<Box<str>> = Spec::ON_CREATE.free_text(),
+        /// The name you gave the contact.
+        display_name: Option<Box<str>> = Spec::SETTABLE.free_text(),
+        /// The one-to-one conversation with the contact; `null` once it is deleted.
+        conversation_id: Option<Box<str>> = Spec::READ_ONLY.references("conversations"),
+        /// Unix seconds of the contact's last activity.
+        last_active_at: Option<i64> = Spec::READ_ONLY,
+        /// Unix seconds of creation; the list order's first key.
+        created_at: i64 = Spec::READ_ONLY,
+    }
+}
+
+/// The default account contact, `me`: the sender of every message sent through the API.
+pub fn account() -> Contact {
+    Contact {
+        username: "LinnieMcCallister".into(),
+        phone_number: "1-800-759-3000".into(),
+        avatar_url: Some("https://assets.protocol.chat/avatars/linnie.jpg".into()),
+        last_active_at: Some(705103200),
+        ..<Contact as super::Record>::created("inEIRvzjC6YLMX3o".into(), 692233200)
+    }
+}
+
+/// A contact as a group or a message shows it: its current values, without what only you
+/// see of it (`display_name`) and its conversation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Embedded {
+    /// The contact's ID.
+    pub id: Box<str>,
+    /// Its username.
+    pub username: Box<str>,
+    /// Its phone number.
+    pub phone_number: Box<str>,
+    /// Its picture's URL.
+    pub avatar_url: Option<Box<str>>,
+    /// Unix seconds of its last activity.
+    pub last_active_at: Option<i64>,
+    /// Unix seconds of its creation.
+    pub created_at: i64,
+}
+
+impl Embedded {
+    /// The contact a request names by ID, before the workspace fills in its values.
+    pub fn named(id: &str) -> Self {
+        Embedded {
+            id: id.into(),
+            ..Embedded::default()
+        }
+    }
+}
+
+impl From<&Contact> for Embedded {
+    fn from(c: &Contact) -> Self {
+        Embedded {
+            id: c.id.clone(),
+            username: c.username.clone(),
+            phone_number: c.phone_number.clone(),
+            avatar_url: c.avatar_url.clone(),
+            last_active_at: c.last_active_at,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// What a contact is, beyond its fields.
+pub const DESCRIPTION: Description = Description {
+    resource: Resource::Contacts,
+    singular: "contact",
+    plural: "contacts",
+    title: "Contact",
+    fields: <Contact as super::Record>::FIELDS,
+    filters: &[Filter {
+        param: "active",
+        field: "last_active_at",
+        test: Test::IsSet,
+        doc: "Only contacts that were ever active (true) or only those never active (false).",
+    }],
+    create_needs_one_of: &[],
+    create_requires: &["username", "phone_number"],
+    docs: Docs {
+        documented_id: "WAz8eIbvDR60rouK",
+        create_sends: &["username", "phone_number", "avatar_url"],
+        update_body: r#"{"display_name": "UncleFrank"}"#,
+        create_summary: "Create a contact (and its one-to-one conversation)",
+        create_refused: ("no_username", "Neither username nor phone_number"),
+    },
+};
