@@ -62,6 +62,18 @@ for profile in self oblic protocol; do
   # of what it created, the 404 under /external is right, but ensure_resource_availability
   # would report the created conversation as lost. Within one base, every check holds.
   for base in /v1 /external; do
+  # The conversations alone, with every check; then contacts, groups and messages with every
+  # check but ensure_resource_availability. Their cascades delete on purpose what another
+  # step created: a message whose conversation's contact a later step deleted is rightly a
+  # 404, which that check reports as a created resource lost (ST302).
+  for part in conversations chat; do
+    if [ "$part" = conversations ]; then
+      paths="^$base/conversations"
+      skip=()
+    else
+      paths="^$base/(contacts|groups|messages)"
+      skip=(--exclude-checks ensure_resource_availability)
+    fi
     ready=$(mktemp)
     # A fresh server per run, so that each starts from the documented data the examples
     # name. --token: a listed token, so that the "any token works" probe is refused.
@@ -75,13 +87,13 @@ for profile in self oblic protocol; do
       kill "$pid" 2>/dev/null || true
       exit 1
     fi
-    echo "== schemathesis, profile $profile, $base, up to $examples examples per operation"
+    echo "== schemathesis, profile $profile, $base, $part, up to $examples examples per operation"
     output=$(mktemp)
     events=$(mktemp)
     # Run from target/: schemathesis keeps its cache of failures in ./.schemathesis.
     if (cd target && schemathesis --config-file "$root/scripts/schemathesis.toml" run \
-        "$url/openapi.json" --include-path-regex "^$base/" \
-        --checks all -H "Authorization: Bearer fuzz-token" \
+        "$url/openapi.json" --include-path-regex "$paths" \
+        --checks all "${skip[@]}" -H "Authorization: Bearer fuzz-token" \
         --max-examples "$examples" --seed 1 --workers 1 --no-color \
         --report ndjson --report-ndjson-path "$events") >"$output" 2>&1; then
       grep -E 'generated,|^=+ .* in [0-9.]+s =+$' "$output" || true
@@ -96,7 +108,8 @@ for profile in self oblic protocol; do
     wait "$pid" || true
     runs=$((runs + 1))
   done
+  done
 done
 if [ "$status" = 0 ]; then verdict="no failures"; else verdict="FAILURES, above"; fi
-echo "schemathesis: $runs runs (3 profiles x 2 base paths) in $((SECONDS - start)) s: $verdict"
+echo "schemathesis: $runs runs (3 profiles x 2 base paths x 2 parts) in $((SECONDS - start)) s: $verdict"
 exit "$status"
