@@ -606,7 +606,7 @@ mod typed {
                 }
                 given |= bit;
                 let value = match field.kind {
-                    Kind::Text | Kind::String => match map.next_value::<Option<String>>()? {
+                    Kind::Text | Kind::String { .. } => match map.next_value::<Option<String>>()? {
                         Some(s) if s.is_empty() => return Err(refuse()),
                         s => Owned::Text(s.map(String::into_boxed_str)),
                     },
@@ -690,7 +690,7 @@ fn read_entry<R: Record>(entry: &Value) -> Result<R, FieldError> {
                     None => return Err((Some(field.name), "required".into())),
                 }
             }
-            Kind::Text | Kind::String => Owned::Text(string(map, field.name)?),
+            Kind::Text | Kind::String { .. } => Owned::Text(string(map, field.name)?),
             Kind::Bool => Owned::Bool(boolean(map, field.name)?),
             Kind::Timestamp => Owned::Time(timestamp(map, field.name)?),
             Kind::Contacts => Owned::Contacts(contact_ids(map, field.name)?),

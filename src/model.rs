@@ -6,7 +6,9 @@
 //! resource's description's affair (`resources`), read by `api`.
 
 use crate::ids::{id_rule, is_valid_id};
-use crate::resources::{Embedded, Field, Kind, Owned, Reactions};
+use crate::resources::{
+    Embedded, Field, Kind, MAX_CONTACTS, MAX_NAME_CHARS, MAX_REACTIONS, Owned, Reactions,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -130,7 +132,7 @@ impl Null {
 pub fn field_value(field: &Field, null: Null, raw: &RawValue) -> Result<Owned, Problem> {
     match field.kind {
         Kind::Text => text(field.name, raw, null).map(Owned::Text),
-        Kind::String => free_text(field.name, raw, null).map(Owned::Text),
+        Kind::String { max_chars } => free_text(field.name, raw, null, max_chars).map(Owned::Text),
         Kind::Bool => boolean(field.name, raw).map(Owned::Bool),
         Kind::Timestamp => timestamp(field.name, raw, null).map(Owned::Time),
         Kind::Contacts => contact_ids(field.name, raw).map(Owned::Contacts),
@@ -156,6 +158,12 @@ pub fn reactions(name: &str, raw: &RawValue) -> Result<Reactions, Problem> {
                 "Invalid value for '{name}': expected reactions (a JSON object of emoji name to \
                  an array of usernames, or '{name}[emoji][]=username' in a form), got {got}."
             ),
+        )
+    };
+    let too_many = |what: &str| {
+        Problem::param(
+            name,
+            format!("Invalid value for '{name}': it holds more than {MAX_REACTIONS} {what}."),
         )
     };
     // Each (emoji, username) as sent; `None` for an emoji sent with no username (JSON `[]`).
@@ -195,8 +203,11 @@ pub fn reactions(name: &str, raw: &RawValue) -> Result<Reactions, Problem> {
         if emoji.is_empty() || username == Some("") {
             return Err(expected("an empty emoji name or username".to_owned()));
         }
+        within_chars(name, emoji, MAX_NAME_CHARS)?;
+        within_chars(name, username.unwrap_or_default(), MAX_NAME_CHARS)?;
         let at = match set.iter().position(|(e, _)| &**e == emoji) {
             Some(at) => at,
+            None if set.len() == MAX_REACTIONS => return Err(too_many("emoji")),
             None => {
                 set.push((emoji.into(), Vec::new()));
                 set.len() - 1
@@ -204,6 +215,9 @@ pub fn reactions(name: &str, raw: &RawValue) -> Result<Reactions, Problem> {
         };
         let Some(username) = username else { continue };
         let names = &mut set[at].1;
+        if names.len() == MAX_REACTIONS {
+            return Err(too_many("usernames for one emoji"));
+        }
         if names.iter().any(|n| &**n == username) {
             return Err(Problem::param(
                 name,
@@ -272,6 +286,12 @@ pub fn contact_ids(name: &str, raw: &RawValue) -> Result<Vec<Embedded>, Problem>
         RawValue::Json(other) => return Err(expected(describe(other))),
         RawValue::Form(s) => return Err(expected(format!("'{name}={}'", clip(s)))),
     };
+    if ids.len() > MAX_CONTACTS {
+        return Err(Problem::param(
+            name,
+            format!("Invalid value for '{name}': it names more than {MAX_CONTACTS} contacts."),
+        ));
+    }
     let mut seen = std::collections::HashSet::with_capacity(ids.len());
     ids.into_iter()
         .map(|id| {
@@ -296,13 +316,33 @@ fn not_a_list(name: &str) -> Problem {
 }
 
 /// Types a free-text field such as `username` or `message`: a non-empty string of any
-/// characters (the body's size bounds its length), or null as `null` allows.
-pub fn free_text(name: &str, raw: &RawValue, null: Null) -> Result<Option<Box<str>>, Problem> {
+/// characters, at most `max_chars` of them, or null as `null` allows.
+pub fn free_text(
+    name: &str,
+    raw: &RawValue,
+    null: Null,
+    max_chars: usize,
+) -> Result<Option<Box<str>>, Problem> {
     match raw {
-        RawValue::Form(s) if !s.is_empty() => Ok(Some(s.as_str().into())),
-        RawValue::Json(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str().into())),
+        RawValue::Form(s) | RawValue::Json(Value::String(s)) if !s.is_empty() => {
+            within_chars(name, s, max_chars)?;
+            Ok(Some(s.as_str().into()))
+        }
         _ => text(name, raw, null),
     }
+}
+
+/// A 400 naming `name` when `s` has more than `max_chars` characters.
+pub fn within_chars(name: &str, s: &str, max_chars: usize) -> Result<(), Problem> {
+    // Counting stops at the first character past the limit: a 1 MiB value costs no more
+    // than a short one.
+    if s.chars().nth(max_chars).is_none() {
+        return Ok(());
+    }
+    Err(Problem::param(
+        name,
+        format!("Invalid value for '{name}': it has more than {max_chars} characters."),
+    ))
 }
 
 /// Types a text field such as `contact_id` or `pinned_message_id`: a non-empty string of
@@ -581,23 +621,44 @@ mod tests {
     }
 
     #[test]
-    fn free_text_takes_any_characters_but_not_an_empty_value() {
+    fn free_text_takes_any_characters_but_not_an_empty_value_nor_too_many() {
         let message = "You’re what the French call ‘les incompetents.’";
+        let free = |name, raw: &RawValue, null| free_text(name, raw, null, 100);
         assert_eq!(
-            free_text("message", &form(message), Null::Refused),
+            free("message", &form(message), Null::Refused),
             Ok(Some(message.into()))
         );
         assert!(text("message", &form(message), Null::Refused).is_err());
         let j = RawValue::Json;
         assert_eq!(
-            free_text("username", &j(json!("a b/c")), Null::Refused),
+            free("username", &j(json!("a b/c")), Null::Refused),
             Ok(Some("a b/c".into()))
         );
-        assert_eq!(free_text("display_name", &form(""), Null::Clears), Ok(None));
-        for bad in [form(""), j(json!("")), j(json!(null)), j(json!(7))] {
-            let err = free_text("username", &bad, Null::Refused).unwrap_err();
+        assert_eq!(free("display_name", &form(""), Null::Clears), Ok(None));
+        // Characters, not bytes: 100 four-byte characters are within 100.
+        let emoji = "😠".repeat(100);
+        assert_eq!(
+            free("message", &j(json!(emoji)), Null::Refused),
+            Ok(Some(emoji.as_str().into()))
+        );
+        let over = format!("{emoji}x");
+        for bad in [
+            form(""),
+            j(json!("")),
+            j(json!(null)),
+            j(json!(7)),
+            form(&over),
+            j(json!(over)),
+        ] {
+            let err = free("username", &bad, Null::Refused).unwrap_err();
             assert_eq!(err.param.as_deref(), Some("username"), "{bad:?}");
         }
+        let err = free("username", &form(&over), Null::Refused).unwrap_err();
+        assert!(
+            err.message.contains("more than 100 characters"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ use crate::http::authenticate;
 use crate::ids::MAX_ID_LEN;
 use crate::model::{Fields, MAX_TIMESTAMP, Null, RawValue};
 use crate::resources::{
-    Contact, Conversation, Description, Field, Group, Kind, Message, Resource, Test,
+    Contact, Conversation, Description, Field, Group, Kind, MAX_CONTACTS, MAX_NAME_CHARS,
+    MAX_REACTIONS, Message, Resource, Test,
 };
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
@@ -698,7 +699,10 @@ fn create_schema(d: &Description, name: &str, description: &str, encoding: Encod
             .creatable()
             .map(|f| {
                 let schema = if d.create_requires.contains(&f.name) {
-                    free_string()
+                    match f.kind {
+                        Kind::String { max_chars } => free_string(max_chars),
+                        _ => id_string(),
+                    }
                 } else if required.contains(&f.name) {
                     id_string()
                 } else {
@@ -759,19 +763,29 @@ fn field_schema(field: &Field, encoding: Encoding, update: bool) -> Value {
     match (encoding, field.kind) {
         (Encoding::Json, Kind::Text) if null == Null::Refused => id_string(),
         (Encoding::Json, Kind::Text) => nullable_id(),
-        (Encoding::Json, Kind::String) if null == Null::Refused => free_string(),
-        (Encoding::Json, Kind::String) => json!({ "type": ["string", "null"], "minLength": 1 }),
+        (Encoding::Json, Kind::String { max_chars }) if null == Null::Refused => {
+            free_string(max_chars)
+        }
+        (Encoding::Json, Kind::String { max_chars }) => {
+            json!({ "type": ["string", "null"], "minLength": 1, "maxLength": max_chars })
+        }
         (Encoding::Json, Kind::Bool) => json!({ "type": "boolean" }),
         (Encoding::Json, Kind::Timestamp) => timestamp(field.nullable),
-        (Encoding::Form, Kind::String) if null == Null::Refused => free_string(),
-        (Encoding::Form, Kind::String) => json!({ "type": "string" }),
+        (Encoding::Form, Kind::String { max_chars }) if null == Null::Refused => {
+            free_string(max_chars)
+        }
+        (Encoding::Form, Kind::String { max_chars }) => {
+            json!({ "type": "string", "maxLength": max_chars })
+        }
         (Encoding::Json, Kind::Contacts) => json!({
             "type": "array", "items": id_string(), "uniqueItems": true,
+            "maxItems": MAX_CONTACTS,
             "description": "Contact IDs, each at most once; they replace the members.",
         }),
         (Encoding::Form, Kind::Contacts) => json!({
             "anyOf": [
-                { "type": "array", "items": id_string(), "uniqueItems": true, "minItems": 1 },
+                { "type": "array", "items": id_string(), "uniqueItems": true, "minItems": 1,
+                  "maxItems": MAX_CONTACTS },
                 { "const": [""] },
             ],
             "description": "Contact IDs, the key repeated; one empty value alone is the empty \
@@ -854,7 +868,7 @@ fn embedded_contact_schema() -> Value {
             let schema = match (field.kind, field.nullable) {
                 (Kind::Timestamp, nullable) => timestamp(nullable),
                 (_, true) => nullable_string(),
-                (_, false) => free_string(),
+                (_, false) => answered_string(),
             };
             ((*name).to_owned(), schema)
         })
@@ -871,7 +885,12 @@ fn embedded_contact_schema() -> Value {
 fn reactions_schema() -> Value {
     json!({
         "type": "object",
-        "additionalProperties": { "type": "array", "items": free_string(), "uniqueItems": true },
+        "propertyNames": { "maxLength": MAX_NAME_CHARS },
+        "maxProperties": MAX_REACTIONS,
+        "additionalProperties": {
+            "type": "array", "items": free_string(MAX_NAME_CHARS), "uniqueItems": true,
+            "maxItems": MAX_REACTIONS,
+        },
         "description": "Emoji name to the usernames that reacted; replaces the whole set.",
     })
 }
@@ -892,7 +911,9 @@ fn add_keyed_lists<'f>(
             (
                 format!(r"^{}\[[^\[\]]+\]\[\]$", f.name),
                 // One value, or the key repeated: a form cannot tell one from a list of one.
-                json!({ "type": ["array", "string"], "items": free_string(), "minLength": 1 }),
+                json!({ "type": ["array", "string"], "items": free_string(MAX_NAME_CHARS),
+                        "minLength": 1, "maxLength": MAX_NAME_CHARS,
+                        "maxItems": MAX_REACTIONS }),
             )
         })
         .collect();
@@ -909,8 +930,14 @@ fn body_name(field: &Field, encoding: Encoding) -> String {
     }
 }
 
-/// Free text: any non-empty string.
-fn free_string() -> Value {
+/// Free text: any non-empty string of at most `max_chars` characters.
+fn free_string(max_chars: usize) -> Value {
+    json!({ "type": "string", "minLength": 1, "maxLength": max_chars })
+}
+
+/// Text in an answer: never empty; its length is what the workspace holds (a fixtures file
+/// is not held to a request's limits).
+fn answered_string() -> Value {
     json!({ "type": "string", "minLength": 1 })
 }
 
@@ -988,8 +1015,8 @@ fn record_schema(d: &Description) -> Value {
         .iter()
         .map(|f| {
             let schema = match (f.kind, f.nullable) {
-                (Kind::Text | Kind::String, true) => nullable_string(),
-                (Kind::Text | Kind::String, false) => free_string(),
+                (Kind::Text | Kind::String { .. }, true) => nullable_string(),
+                (Kind::Text | Kind::String { .. }, false) => answered_string(),
                 (Kind::Bool, _) => json!({ "type": "boolean" }),
                 (Kind::Timestamp, nullable) => timestamp(nullable),
                 (Kind::Contacts, _) => json!({
@@ -1001,7 +1028,9 @@ fn record_schema(d: &Description) -> Value {
                     "type": "array",
                     "items": {
                         "type": "object", "minProperties": 1, "maxProperties": 1,
-                        "additionalProperties": { "type": "array", "items": free_string() },
+                        "additionalProperties": {
+                            "type": "array", "items": answered_string(),
+                        },
                     },
                 }),
                 (Kind::Attachments, _) => json!({ "type": "array", "maxItems": 0 }),

@@ -5,7 +5,7 @@
 //! calls. Creating a contact also creates its one-to-one conversation, and deleting one
 //! carries its conversations away: those rules span resources, so they live in `workspace`.
 
-use super::{Description, Docs, Filter, Resource, Spec, Test};
+use super::{Description, Docs, Filter, MAX_NAME_CHARS, MAX_URL_CHARS, Resource, Spec, Test};
 use crate::record;
 use serde::Serialize;
 
@@ -18,13 +18,13 @@ record! {
         /// The contact's ID.
         id: Box<str> = Spec::READ_ONLY,
         /// The contact's username.
-        username: Box<str> = Spec::ON_CREATE.free_text(),
+        username: Box<str> = Spec::ON_CREATE.free_text(MAX_NAME_CHARS),
         /// The contact's phone number.
-        phone_number: Box<str> = Spec::ON_CREATE.free_text(),
+        phone_number: Box<str> = Spec::ON_CREATE.free_text(32),
         /// The URL of the contact's picture.
-        avatar_url: Option<Box<str>> = Spec::ON_CREATE.free_text(),
+        avatar_url: Option<Box<str>> = Spec::ON_CREATE.free_text(MAX_URL_CHARS),
         /// The name you gave the contact.
-        display_name: Option<Box<str>> = Spec::SETTABLE.free_text(),
+        display_name: Option<Box<str>> = Spec::SETTABLE.free_text(MAX_NAME_CHARS),
         /// The one-to-one conversation with the contact; `null` once it is deleted.
         conversation_id: Option<Box<str>> = Spec::READ_ONLY.references("conversations"),
         /// Unix seconds of the contact's last activity.

@@ -6,7 +6,9 @@
 //! group also creates its conversation, and deleting one carries its conversations away:
 //! those rules span resources, so they live in `workspace`.
 
-use super::{Description, Docs, Embedded, Filter, Resource, Spec, Test};
+use super::{
+    Description, Docs, Embedded, Filter, MAX_NAME_CHARS, MAX_URL_CHARS, Resource, Spec, Test,
+};
 use crate::record;
 
 record! {
@@ -18,11 +20,11 @@ record! {
         /// The group's ID.
         id: Box<str> = Spec::READ_ONLY,
         /// The group's name.
-        name: Box<str> = Spec::SETTABLE.free_text(),
+        name: Box<str> = Spec::SETTABLE.free_text(MAX_NAME_CHARS),
         /// What the group is about.
-        description: Option<Box<str>> = Spec::SETTABLE.free_text(),
+        description: Option<Box<str>> = Spec::SETTABLE.free_text(1000),
         /// The URL of the group's picture.
-        avatar_url: Option<Box<str>> = Spec::SETTABLE.free_text(),
+        avatar_url: Option<Box<str>> = Spec::SETTABLE.free_text(MAX_URL_CHARS),
         /// The group's conversation; `null` once it is deleted.
         conversation_id: Option<Box<str>> = Spec::READ_ONLY.references("conversations"),
         /// The members, in the order they were given.

@@ -22,7 +22,7 @@ record! {
         /// The sender, with its current values.
         contact: Embedded = Spec::READ_ONLY,
         /// The text.
-        message: Box<str> = Spec::SETTABLE.free_text(),
+        message: Box<str> = Spec::SETTABLE.free_text(4096),
         /// Each emoji with the usernames that reacted with it.
         reactions: Reactions = Spec::UPDATABLE,
         /// Always empty: attachments are not emulated.

@@ -142,13 +142,12 @@ impl Field {
     /// The field `name` of Rust type `T`, as `spec` says clients may use it.
     pub const fn of<T: FieldType>(name: &'static str, spec: Spec) -> Field {
         // Free text is a text field's other meaning; no other type can have it.
-        assert!(!spec.free_text || matches!(T::KIND, Kind::Text));
+        assert!(spec.free_text.is_none() || matches!(T::KIND, Kind::Text));
         Field {
             name,
-            kind: if spec.free_text {
-                Kind::String
-            } else {
-                T::KIND
+            kind: match spec.free_text {
+                Some(max_chars) => Kind::String { max_chars },
+                None => T::KIND,
             },
             nullable: T::NULLABLE,
             create: spec.create,
@@ -164,22 +163,43 @@ pub enum Kind {
     /// A non-empty string: an ID, or an ID of another object.
     Text,
     /// A non-empty string of free text (a name, a phone number, a URL, a message): any
-    /// characters, not only an ID's.
-    String,
+    /// characters, not only an ID's, at most `max_chars` of them (Unicode scalar values, as
+    /// JSON Schema's `maxLength` counts).
+    String {
+        /// The most characters a value may have.
+        max_chars: usize,
+    },
     /// `true` or `false`.
     Bool,
     /// Unix seconds, 0 to `model::MAX_TIMESTAMP`.
     Timestamp,
     /// Contacts, embedded with their current values; a request names them by ID (a JSON
-    /// array of IDs, or the repeated form key `name[]`), no ID twice.
+    /// array of IDs, or the repeated form key `name[]`), no ID twice, at most
+    /// [`MAX_CONTACTS`].
     Contacts,
     /// One contact, embedded with its current values (a message's sender).
     Contact,
-    /// Reactions: emoji names, each with the usernames that reacted ([`Reactions`]).
+    /// Reactions: emoji names, each with the usernames that reacted ([`Reactions`]); at
+    /// most [`MAX_REACTIONS`] emoji, each with at most as many usernames, each name at
+    /// most [`MAX_NAME_CHARS`] characters.
     Reactions,
     /// Attachments: always empty, as they are not emulated ([`Attachments`]).
     Attachments,
 }
+
+/// The most contacts a request may name in one field (a group's members): a group's
+/// answer embeds each, so this bounds the largest record a client can make.
+pub const MAX_CONTACTS: usize = 100;
+
+/// The most characters of a name: a username, a display name, a group's name, an emoji's
+/// name in a reaction.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// The most characters of a URL (a picture's).
+pub const MAX_URL_CHARS: usize = 1024;
+
+/// The most emoji a message's reactions hold, and the most usernames each emoji holds.
+pub const MAX_REACTIONS: usize = 20;
 
 /// A message's reactions: each emoji name with the usernames that reacted with it, in the
 /// order given; written as `[{"emoji": ["username", …]}, …]`.
@@ -223,7 +243,7 @@ pub struct Spec {
     create: bool,
     updatable: bool,
     references: Option<&'static str>,
-    free_text: bool,
+    free_text: Option<usize>,
 }
 
 impl Spec {
@@ -232,7 +252,7 @@ impl Spec {
         create: false,
         updatable: false,
         references: None,
-        free_text: false,
+        free_text: None,
     };
     /// A create may set it; it never changes after.
     pub const ON_CREATE: Spec = Spec {
@@ -252,10 +272,11 @@ impl Spec {
         ..Spec::READ_ONLY
     };
 
-    /// Free text ([`Kind::String`]) rather than an ID, for a text field.
-    pub const fn free_text(self) -> Spec {
+    /// Free text ([`Kind::String`]) of at most `max_chars` characters rather than an ID, for
+    /// a text field.
+    pub const fn free_text(self, max_chars: usize) -> Spec {
         Spec {
-            free_text: true,
+            free_text: Some(max_chars),
             ..self
         }
     }

@@ -7,6 +7,7 @@ use convmock::journal::{
     MAX_JOURNAL_TOKEN,
 };
 use convmock::{Config, Fixtures, Profile};
+use serde_json::json;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -296,4 +297,74 @@ fn a_body_in_one_byte_chunks_costs_about_its_size() {
         conn.read_exact(&mut answer).expect("an answer");
         assert_eq!(&answer, b"HTTP/1.1 400");
     }
+}
+
+/// Sends `body` (JSON) and, when `field` is given, expects a 400 naming it and the limit;
+/// otherwise a success.
+fn bounded(s: &TestServer, method: &str, path: &str, body: &str, refused: Option<&str>) {
+    let r = s.call(method, path).json(body).send();
+    let Some(field) = refused else {
+        assert!(r.status < 300, "{path} {body:.80}: {}", r.body);
+        return;
+    };
+    let m = r.expect(400).json()["error_message"]
+        .as_str()
+        .expect("an error message")
+        .to_owned();
+    assert!(m.contains(&format!("'{field}'")), "{m}");
+    assert!(m.contains("more than"), "{m}");
+}
+
+#[test]
+fn chat_text_members_and_reactions_are_bounded_and_each_refusal_names_its_field() {
+    let s = TestServer::start();
+    // Characters, not bytes: 100 four-byte characters are a name of 100.
+    let name = |n: usize| "😠".repeat(n);
+    for (n, refused) in [(100, None), (101, Some("username"))] {
+        let body = json!({ "username": name(n), "phone_number": "1" }).to_string();
+        bounded(&s, "POST", "/v1/contacts", &body, refused);
+    }
+    for (n, refused) in [(4096, None), (4097, Some("message"))] {
+        let body = json!({ "conversation_id": "xgQQXg3hrtjh7AvZ", "message": "x".repeat(n) });
+        bounded(&s, "POST", "/v1/messages", &body.to_string(), refused);
+    }
+    let long_url = format!("https://x/{}", "a".repeat(1024));
+    let body = json!({ "name": "g", "avatar_url": long_url }).to_string();
+    bounded(&s, "POST", "/v1/groups", &body, Some("avatar_url"));
+
+    // Members: 100 contacts is the most a group names.
+    let members: Vec<String> = (0..101)
+        .map(|i| {
+            let body = json!({ "username": format!("member{i}"), "phone_number": "1" });
+            let r = s.call("POST", "/v1/contacts").json(&body.to_string()).send();
+            r.expect(201).json()["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let body = json!({ "name": "g", "contacts": &members[..100] }).to_string();
+    bounded(&s, "POST", "/v1/groups", &body, None);
+    let body = json!({ "name": "g", "contacts": members }).to_string();
+    bounded(&s, "POST", "/v1/groups", &body, Some("contacts"));
+
+    // Reactions: 20 emoji, each with 20 usernames, in JSON and in a form.
+    let path = "/v1/messages/SIuAFUNKdSYHZF2w";
+    let reactions = |emoji: usize, users: usize| {
+        let users: Vec<String> = (0..users).map(|u| format!("u{u}")).collect();
+        let map: serde_json::Map<String, serde_json::Value> =
+            (0..emoji).map(|e| (format!("e{e}"), json!(users))).collect();
+        json!({ "reactions": map }).to_string()
+    };
+    bounded(&s, "PUT", path, &reactions(20, 20), None);
+    bounded(&s, "PUT", path, &reactions(21, 1), Some("reactions"));
+    bounded(&s, "PUT", path, &reactions(1, 21), Some("reactions"));
+    let body = json!({ "reactions": { name(101): ["a"] } }).to_string();
+    bounded(&s, "PUT", path, &body, Some("reactions"));
+    let form: String = (0..21)
+        .map(|u| format!("reactions[smile][]=u{u}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let r = s.call("PUT", path).form(&form).send().expect(400);
+    assert!(r.body.contains("'reactions'"), "{}", r.body);
+    // What was refused changed nothing.
+    let m = s.get(path).expect(200).json();
+    assert_eq!(m["reactions"].as_array().unwrap().len(), 20);
 }
