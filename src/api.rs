@@ -22,6 +22,7 @@ use crate::router::{Base, Op, Route};
 use crate::state::SharedWorkspace;
 use crate::store::{Condition, Cursor, ListQuery, UnknownCursor};
 use crate::workspace::Held;
+use crate::workspace::Room;
 
 /// A request, checked against its resource's description: what its operation needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,8 +62,8 @@ pub fn check<'a>(
 pub struct Context<'a> {
     /// `--compact`.
     pub compact: bool,
-    /// `--max-objects`.
-    pub max_objects: usize,
+    /// `--max-objects` and `--max-workspace-mib`.
+    pub room: Room,
     /// `--strict-references`.
     pub strict_references: bool,
     /// The clock a create's `created_at` comes from.
@@ -131,7 +132,7 @@ pub fn list<R: Held>(
 }
 
 /// `POST {base}/{plural}`: 201 with the new record and its `Location`; a 429 when the
-/// workspace already holds `max_objects` of them.
+/// workspace has no room for it.
 pub fn create<R: Held>(
     ws: &SharedWorkspace,
     base: Base,
@@ -139,7 +140,7 @@ pub fn create<R: Held>(
     cx: &Context<'_>,
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
-    let created = ws.create::<R>(new, cx.clock.now(), cx.max_objects, cx.strict_references)?;
+    let created = ws.create::<R>(new, cx.clock.now(), cx.room, cx.strict_references)?;
     let location = format!(
         "{}/{}/{}",
         base.prefix(),
@@ -168,7 +169,7 @@ pub fn update<R: Held>(
 ) -> Result<Reply, ApiError> {
     let mut ws = ws.write();
     let record = ws
-        .update::<R>(id, patch, cx.clock.now(), cx.strict_references)?
+        .update::<R>(id, patch, cx.clock.now(), cx.room, cx.strict_references)?
         .ok_or_else(|| not_found::<R>(id))?;
     Ok(Reply::json(Status::OK, record_body(record, cx.compact)))
 }

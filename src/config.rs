@@ -2,6 +2,7 @@
 //! test suite that embeds the server. Nothing here parses flags.
 
 use crate::fixtures::Fixtures;
+use crate::workspace::Room;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -70,6 +71,10 @@ pub enum Auth {
 /// memory).
 pub const DEFAULT_MAX_OBJECTS: usize = 10_000;
 
+/// How many MiB of records a workspace holds by default: thousands of chat records of
+/// everyday size, and at most about 1.6 GiB in the default number of workspaces.
+pub const DEFAULT_MAX_WORKSPACE_MIB: usize = 16;
+
 /// Under `--isolate`, how many workspaces are kept by default (see docs/limits.md, worst-case
 /// memory: each may hold [`DEFAULT_MAX_OBJECTS`] conversations).
 pub const DEFAULT_MAX_WORKSPACES: usize = 100;
@@ -122,10 +127,23 @@ pub struct Config {
     /// fixtures file still loads whole; its workspaces take creates again once deletes
     /// bring them under the limit.
     pub max_objects: usize,
+    /// How much memory a workspace's records may take, in bytes (`--max-workspace-mib`): a
+    /// create or an update past it gets a 429. Records from the fixtures count too.
+    pub max_workspace_bytes: usize,
     /// `--strict-references`: a conversation's `contact_id`, `group_id` or
     /// `pinned_message_id` must name a record of the workspace (a pinned message, one of
     /// the conversation's), else a 400.
     pub strict_references: bool,
+}
+
+impl Config {
+    /// What a workspace may hold.
+    pub fn room(&self) -> Room {
+        Room {
+            objects: self.max_objects,
+            bytes: self.max_workspace_bytes,
+        }
+    }
 }
 
 impl Default for Config {
@@ -149,6 +167,7 @@ impl Default for Config {
             max_connections: 1024,
             max_workspaces: DEFAULT_MAX_WORKSPACES,
             max_objects: DEFAULT_MAX_OBJECTS,
+            max_workspace_bytes: DEFAULT_MAX_WORKSPACE_MIB << 20,
             allow_hosts: Vec::new(),
             admin_allow_origins: Vec::new(),
             strict_references: false,

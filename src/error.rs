@@ -74,6 +74,14 @@ pub enum ApiError {
         /// The bound (`--max-objects`).
         limit: usize,
     },
+    /// A create or an update that would take a workspace's records past
+    /// `--max-workspace-mib` of memory.
+    WorkspaceFull {
+        /// The bytes its records take.
+        held: usize,
+        /// The bound, in bytes.
+        limit: usize,
+    },
     /// A token the admin API has no workspace for.
     UnknownWorkspace {
         /// The token, decoded and clipped.
@@ -136,9 +144,9 @@ impl ApiError {
                 Status::UNSUPPORTED_MEDIA_TYPE
             }
             ApiError::PayloadTooLarge => Status::PAYLOAD_TOO_LARGE,
-            ApiError::TooManyWorkspaces { .. } | ApiError::TooManyObjects { .. } => {
-                Status::TOO_MANY_REQUESTS
-            }
+            ApiError::TooManyWorkspaces { .. }
+            | ApiError::TooManyObjects { .. }
+            | ApiError::WorkspaceFull { .. } => Status::TOO_MANY_REQUESTS,
             ApiError::BodyTimeout { .. } => Status::REQUEST_TIMEOUT,
             ApiError::Injected { status } => {
                 Status::from_u16(*status).unwrap_or(Status::INTERNAL_SERVER_ERROR)
@@ -194,6 +202,13 @@ impl ApiError {
                 "This workspace already holds {held} {resource} and may hold at most \
                  {limit} (--max-objects): delete some, reset the server (POST /__admin/reset) \
                  or raise the limit."
+            )],
+            ApiError::WorkspaceFull { held, limit } => vec![format!(
+                "This workspace's records already take {} KiB of the {} KiB it may hold \
+                 (--max-workspace-mib): delete some, reset the server (POST /__admin/reset) \
+                 or raise the limit.",
+                held.div_ceil(1024),
+                limit / 1024
             )],
             ApiError::UnknownWorkspace {
                 token,

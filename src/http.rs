@@ -427,7 +427,7 @@ fn answer(
     reached.workspace = Some(Arc::clone(&ws));
     let cx = api::Context {
         compact: state.config.compact,
-        max_objects: state.config.max_objects,
+        room: state.config.room(),
         strict_references: state.config.strict_references,
         clock: &state.clock,
     };

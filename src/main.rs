@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use clap::builder::NonEmptyStringValueParser;
-use convmock::config::{DEFAULT_MAX_OBJECTS, DEFAULT_MAX_WORKSPACES};
+use convmock::config::{DEFAULT_MAX_OBJECTS, DEFAULT_MAX_WORKSPACE_MIB, DEFAULT_MAX_WORKSPACES};
 use convmock::{Auth, Config, Fixtures, Profile, Server, StartError, exposure_warnings};
 use std::io::Write;
 use std::path::PathBuf;
@@ -144,6 +144,13 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
     max_objects: u64,
 
+    /// The most memory, in MiB, the records of one workspace may take (records from the
+    /// fixtures included); a create or an update past it gets a 429.
+    #[arg(long, env = "CONVMOCK_MAX_WORKSPACE_MIB", value_name = "MIB",
+          default_value_t = DEFAULT_MAX_WORKSPACE_MIB as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    max_workspace_mib: u64,
+
     /// Refuse (400) a conversation's contact_id, group_id or pinned_message_id that names
     /// nothing this workspace holds (a pinned message: one of another conversation too).
     #[arg(long, env = "CONVMOCK_STRICT_REFERENCES")]
@@ -192,6 +199,8 @@ impl Args {
             allow_hosts: self.allow_hosts,
             admin_allow_origins: self.admin_allow_origins,
             max_objects: usize::try_from(self.max_objects).unwrap_or(usize::MAX),
+            max_workspace_bytes: usize::try_from(self.max_workspace_mib << 20)
+                .unwrap_or(usize::MAX),
             strict_references: self.strict_references,
         })
     }

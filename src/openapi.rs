@@ -25,6 +25,7 @@ use crate::resources::{
 use crate::router::Base;
 use crate::state::{SharedWorkspace, Workspace, WorkspaceCell};
 use crate::workspace::Held;
+use crate::workspace::Room;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -220,7 +221,7 @@ impl Examples {
         let patch = api::patch(d, &fields(&update_body)).expect("a valid update");
         let cx = Context {
             compact: false,
-            max_objects: usize::MAX,
+            room: Room::UNBOUNDED,
             strict_references: false,
             clock: &Clock::new(Some(documented.created_at())),
         };

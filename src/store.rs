@@ -60,6 +60,8 @@ pub struct Store<R> {
     rows: BTreeMap<OrderKey, Arc<R>>,
     index: HashMap<ById<R>, OrderKey>,
     next_seq: u64,
+    /// The sum of the records' [`Record::weight`].
+    bytes: usize,
 }
 
 impl<R> Default for Store<R> {
@@ -68,6 +70,7 @@ impl<R> Default for Store<R> {
             rows: BTreeMap::new(),
             index: HashMap::new(),
             next_seq: 0,
+            bytes: 0,
         }
     }
 }
@@ -178,6 +181,12 @@ impl<R: Record> Store<R> {
         self.index.is_empty()
     }
 
+    /// The memory the records take, as [`Record::weight`] counts it (records shared with
+    /// the fixtures included).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Whether a record with this ID exists.
     pub fn contains(&self, id: &str) -> bool {
         self.index.contains_key(id)
@@ -198,6 +207,7 @@ impl<R: Record> Store<R> {
             seq: Reverse(self.next_seq),
         };
         self.next_seq += 1;
+        self.bytes += record.weight();
         self.index.insert(ById(Arc::clone(&record)), key);
         Ok(self.rows.entry(key).or_insert(record))
     }
@@ -219,8 +229,11 @@ impl<R: Record> Store<R> {
         // follows the row.
         let (_, key) = self.index.remove_entry(id)?;
         let row = self.rows.get_mut(&key)?;
+        // Counted before a copy, whose lists may hold less spare room than the original's.
+        self.bytes -= row.weight();
         let record = Arc::make_mut(row);
         change(record);
+        self.bytes += record.weight();
         debug_assert!(record.id() == id && Reverse(record.created_at()) == key.created_at);
         let shared = Arc::clone(row);
         self.index.insert(ById(shared), key);
@@ -229,10 +242,14 @@ impl<R: Record> Store<R> {
 
     /// Removes a record; `false` if there was none.
     pub fn delete(&mut self, id: &str) -> bool {
-        match self.index.remove(id) {
-            Some(key) => self.rows.remove(&key).is_some(),
-            None => false,
-        }
+        let Some(key) = self.index.remove(id) else {
+            return false;
+        };
+        let Some(record) = self.rows.remove(&key) else {
+            return false;
+        };
+        self.bytes -= record.weight();
+        true
     }
 
     /// Every record in list order.

@@ -10,10 +10,11 @@
 
 use crate::error::ApiError;
 use crate::fixtures::{Fixtures, Listed};
-use crate::ids::{IdGen, MAX_QUEUED_IDS};
+use crate::ids::{IdGen, MAX_ID_LEN, MAX_QUEUED_IDS};
 use crate::model::{Problem, clip};
 use crate::resources::{
-    Contact, Conversation, Embedded, Group, Message, Owned, Patch, Record, Resource, contacts,
+    Contact, Conversation, Embedded, Group, Message, Owned, Patch, Record, Resource, allocation,
+    contacts,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -40,6 +41,24 @@ pub struct Workspace {
     /// The account contact: the sender of every message sent through the API. Not listed.
     pub me: Arc<Contact>,
     ids: IdGen,
+}
+
+/// How much a workspace may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Room {
+    /// The most records of each resource (`--max-objects`).
+    pub objects: usize,
+    /// The most memory its records take in all, as [`Record::weight`] counts it
+    /// (`--max-workspace-mib`).
+    pub bytes: usize,
+}
+
+impl Room {
+    /// No bound at all.
+    pub const UNBOUNDED: Room = Room {
+        objects: usize::MAX,
+        bytes: usize::MAX,
+    };
 }
 
 /// A record type a workspace holds one store of.
@@ -188,6 +207,25 @@ impl Workspace {
         Ok(())
     }
 
+    /// The memory its records take, as [`Record::weight`] counts it: records shared with
+    /// the fixtures count in full, as they would once changed.
+    pub fn bytes(&self) -> usize {
+        self.conversations.bytes()
+            + self.contacts.bytes()
+            + self.groups.bytes()
+            + self.messages.bytes()
+    }
+
+    /// A 429 when `more` bytes of records would take this workspace past `limit`; a change
+    /// that adds nothing always has room.
+    fn room_for_bytes(&self, more: usize, limit: usize) -> Result<(), ApiError> {
+        let held = self.bytes();
+        if more > 0 && held.saturating_add(more) > limit {
+            return Err(ApiError::WorkspaceFull { held, limit });
+        }
+        Ok(())
+    }
+
     /// A 429 when this workspace already holds `max_objects` records of `R`.
     fn room<R: Held>(&self, max_objects: usize) -> Result<(), ApiError> {
         let held = R::store(self).len();
@@ -202,7 +240,8 @@ impl Workspace {
     }
 
     /// Creates a record of `R` at `now` with a new ID and the fields of `patch`; a 429 when
-    /// this workspace already holds `max_objects` of them.
+    /// this workspace already holds `room.objects` of them, or when the new records would
+    /// take its memory past `room.bytes`.
     ///
     /// Contacts a request names by ID (a group's members) are shown with their current
     /// values; an ID this workspace holds no contact of is a 400 naming it.
@@ -213,7 +252,7 @@ impl Workspace {
         &mut self,
         patch: &Patch,
         now: i64,
-        max_objects: usize,
+        room: Room,
         strict: bool,
     ) -> Result<&R, ApiError> {
         // Which field of the conversation it comes with names the new record.
@@ -231,19 +270,31 @@ impl Workspace {
             Resource::Messages => Some(self.conversation_named::<R>(&patch)?),
             Resource::Conversations | Resource::Contacts | Resource::Groups => None,
         };
-        self.room::<R>(max_objects)?;
+        self.room::<R>(room.objects)?;
         if conversation_names.is_some() {
-            self.room::<Conversation>(max_objects)?;
+            self.room::<Conversation>(room.objects)?;
         }
-        let id = self.new_id::<R>();
-        let mut record = R::created(id.clone(), now);
+        // Weighed before its ID is drawn, so that a refused create leaves the queue as it
+        // was; each new ID is counted at the longest an ID may be.
+        let mut record = R::created(Box::default(), now);
         patch.apply(&mut record);
-        if let Some(conversation) = sent_in {
+        if sent_in.is_some() {
             set(
                 &mut record,
                 "contact",
                 Owned::Contacts(vec![Embedded::from(&*self.me)]),
             );
+        }
+        let id_bytes = allocation(MAX_ID_LEN);
+        let mut more = record.weight() + id_bytes;
+        if conversation_names.is_some() {
+            // The conversation, its ID, and the record's ID in it.
+            more += Conversation::created(Box::default(), now).weight() + 2 * id_bytes;
+        }
+        self.room_for_bytes(more, room.bytes)?;
+        let id = self.new_id::<R>();
+        let _ = record.set(0, Owned::Text(Some(id.clone())));
+        if let Some(conversation) = sent_in {
             self.conversations
                 .update(&conversation, |c| c.last_active_at = Some(now));
         }
@@ -270,17 +321,19 @@ impl Workspace {
 
     /// Sets the fields of `patch` on the record of `R` with this ID; `Ok(None)` if there is
     /// none. Contacts named by ID are embedded as [`Workspace::create`] says.
-    /// A message's update sets its `updated_at` to `now`.
+    /// A message's update sets its `updated_at` to `now`. A 429 when the change would take
+    /// this workspace's memory past `room.bytes`.
     pub fn update<R: Held>(
         &mut self,
         id: &str,
         patch: &Patch,
         now: i64,
+        room: Room,
         strict: bool,
     ) -> Result<Option<&R>, ApiError> {
-        if !R::store(self).contains(id) {
+        let Some(before) = R::store(self).get(id) else {
             return Ok(None);
-        }
+        };
         let patch = self.embed::<R>(patch)?;
         if strict {
             self.check_references::<R>(&patch, Some(id))?;
@@ -289,12 +342,16 @@ impl Workspace {
             Resource::Messages => true,
             Resource::Conversations | Resource::Contacts | Resource::Groups => false,
         };
-        Ok(R::store_mut(self).update(id, |record| {
+        let change = |record: &mut R| {
             patch.apply(record);
             if stamps {
                 set(record, "updated_at", Owned::Time(Some(now)));
             }
-        }))
+        };
+        let mut after = before.clone();
+        change(&mut after);
+        self.room_for_bytes(after.weight().saturating_sub(before.weight()), room.bytes)?;
+        Ok(R::store_mut(self).update(id, change))
     }
 
     /// Under `--strict-references`: a 400 naming the first field of `patch` that names a
@@ -509,8 +566,12 @@ mod tests {
         let mut ws = Workspace::seeded(&Fixtures::empty(), 1);
         let (group, _) = Conversation::DESCRIPTION.field("group_id").unwrap();
         let patch = Patch(vec![(group, Owned::Text(Some("g".into())))]);
+        let one = Room {
+            objects: 1,
+            ..Room::UNBOUNDED
+        };
         let created = ws
-            .create::<Conversation>(&patch, 5, 1, false)
+            .create::<Conversation>(&patch, 5, one, false)
             .unwrap()
             .clone();
         assert_eq!(
@@ -518,7 +579,7 @@ mod tests {
             Conversation::new(created.id.clone(), None, Some("g".into()), 5)
         );
         assert_eq!(
-            ws.create::<Conversation>(&patch, 5, 1, false).err(),
+            ws.create::<Conversation>(&patch, 5, one, false).err(),
             Some(ApiError::TooManyObjects {
                 resource: "conversations",
                 held: 1,

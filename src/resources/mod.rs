@@ -361,7 +361,25 @@ pub trait FieldType {
     fn set(&mut self, value: Owned) -> bool;
     /// Writes it as JSON, exactly as serde does, as a field of a record in `layout`.
     fn write_json(&self, out: &mut Vec<u8>, layout: Layout);
+    /// The memory it holds besides its own bytes in the record, as [`allocation`] counts.
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
+
+/// The memory a heap allocation of `len` bytes takes with glibc's allocator: a chunk of 32
+/// bytes at least, its 8-byte header and the bytes, rounded up to 16; none for nothing.
+pub const fn allocation(len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let chunk = (len + 8).next_multiple_of(16);
+    if chunk < 32 { 32 } else { chunk }
+}
+
+/// What a record costs besides its own allocation and what its fields hold: its entries in
+/// the store's list order and ID index, with the slack of their tree nodes.
+pub const RECORD_OVERHEAD: usize = 96;
 
 impl FieldType for Box<str> {
     const KIND: Kind = Kind::Text;
@@ -378,6 +396,9 @@ impl FieldType for Box<str> {
     }
     fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_str(out, self);
+    }
+    fn heap_bytes(&self) -> usize {
+        allocation(self.len())
     }
 }
 
@@ -396,6 +417,9 @@ impl FieldType for Option<Box<str>> {
     }
     fn write_json(&self, out: &mut Vec<u8>, _: Layout) {
         json::write_opt_str(out, self.as_deref());
+    }
+    fn heap_bytes(&self) -> usize {
+        self.as_ref().map_or(0, FieldType::heap_bytes)
     }
 }
 
@@ -454,6 +478,12 @@ impl FieldType for Option<i64> {
 }
 
 impl FieldType for Embedded {
+    fn heap_bytes(&self) -> usize {
+        self.id.heap_bytes()
+            + self.username.heap_bytes()
+            + self.phone_number.heap_bytes()
+            + self.avatar_url.heap_bytes()
+    }
     const KIND: Kind = Kind::Contact;
     const NULLABLE: bool = false;
     fn value(&self) -> Value<'_> {
@@ -474,6 +504,19 @@ impl FieldType for Embedded {
 }
 
 impl FieldType for Reactions {
+    fn heap_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(Box<str>, Vec<Box<str>>)>();
+        let names = |names: &Vec<Box<str>>| {
+            allocation(names.capacity() * std::mem::size_of::<Box<str>>())
+                + names.iter().map(FieldType::heap_bytes).sum::<usize>()
+        };
+        allocation(self.0.capacity() * entry)
+            + self
+                .0
+                .iter()
+                .map(|(emoji, usernames)| emoji.heap_bytes() + names(usernames))
+                .sum::<usize>()
+    }
     const KIND: Kind = Kind::Reactions;
     const NULLABLE: bool = false;
     fn value(&self) -> Value<'_> {
@@ -506,6 +549,10 @@ impl FieldType for Attachments {
 }
 
 impl FieldType for Vec<Embedded> {
+    fn heap_bytes(&self) -> usize {
+        allocation(self.capacity() * std::mem::size_of::<Embedded>())
+            + self.iter().map(FieldType::heap_bytes).sum::<usize>()
+    }
     const KIND: Kind = Kind::Contacts;
     const NULLABLE: bool = false;
     fn value(&self) -> Value<'_> {
@@ -580,6 +627,9 @@ pub trait Record: Clone + fmt::Debug + Default + Serialize + Send + Sync + 'stat
     fn set(&mut self, field: usize, value: Owned) -> bool;
     /// Writes the record as JSON, byte for byte as serde does, in `layout`.
     fn write_json(&self, out: &mut Vec<u8>, layout: Layout);
+    /// The memory the record takes in a store: its shared allocation (the record and two
+    /// reference counts), what its fields hold, and [`RECORD_OVERHEAD`].
+    fn weight(&self) -> usize;
 }
 
 /// Field values to set on a record, each checked against its field: a create's fields, or
@@ -740,6 +790,13 @@ macro_rules! record {
                         }
                     )*
                     false
+                }
+
+                fn weight(&self) -> usize {
+                    $crate::resources::allocation(16 + ::std::mem::size_of::<Self>())
+                        + $crate::resources::RECORD_OVERHEAD
+                        + FieldType::heap_bytes(&self.id)
+                        $(+ FieldType::heap_bytes(&self.$field))*
                 }
 
                 fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {

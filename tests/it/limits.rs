@@ -336,7 +336,10 @@ fn chat_text_members_and_reactions_are_bounded_and_each_refusal_names_its_field(
     let members: Vec<String> = (0..101)
         .map(|i| {
             let body = json!({ "username": format!("member{i}"), "phone_number": "1" });
-            let r = s.call("POST", "/v1/contacts").json(&body.to_string()).send();
+            let r = s
+                .call("POST", "/v1/contacts")
+                .json(&body.to_string())
+                .send();
             r.expect(201).json()["id"].as_str().unwrap().to_owned()
         })
         .collect();
@@ -349,8 +352,9 @@ fn chat_text_members_and_reactions_are_bounded_and_each_refusal_names_its_field(
     let path = "/v1/messages/SIuAFUNKdSYHZF2w";
     let reactions = |emoji: usize, users: usize| {
         let users: Vec<String> = (0..users).map(|u| format!("u{u}")).collect();
-        let map: serde_json::Map<String, serde_json::Value> =
-            (0..emoji).map(|e| (format!("e{e}"), json!(users))).collect();
+        let map: serde_json::Map<String, serde_json::Value> = (0..emoji)
+            .map(|e| (format!("e{e}"), json!(users)))
+            .collect();
         json!({ "reactions": map }).to_string()
     };
     bounded(&s, "PUT", path, &reactions(20, 20), None);
@@ -367,4 +371,57 @@ fn chat_text_members_and_reactions_are_bounded_and_each_refusal_names_its_field(
     // What was refused changed nothing.
     let m = s.get(path).expect(200).json();
     assert_eq!(m["reactions"].as_array().unwrap().len(), 20);
+}
+
+#[test]
+fn a_workspace_full_of_text_refuses_what_adds_to_it_with_a_429_and_takes_what_frees_room() {
+    let s = TestServer::with(Config {
+        max_workspace_bytes: 256 << 10,
+        ..Config::default()
+    });
+    let text = "é".repeat(4096);
+    let send = |text: &str| {
+        let body = json!({ "conversation_id": "xgQQXg3hrtjh7AvZ", "message": text });
+        s.call("POST", "/v1/messages")
+            .json(&body.to_string())
+            .send()
+    };
+    // Sends `text` until the workspace is full: the IDs sent, and the refusal.
+    let fill = |text: &str| {
+        let mut sent = Vec::new();
+        loop {
+            let r = send(text);
+            if r.status != 201 {
+                return (sent, r.expect(429));
+            }
+            sent.push(r.json()["id"].as_str().unwrap().to_owned());
+            assert!(sent.len() < 1000, "256 KiB holds fewer than 1000 messages");
+        }
+    };
+    // 8 KiB a message: about 30 fit beside the default data.
+    let (sent, refused) = fill(&text);
+    assert!(
+        (20..=32).contains(&sent.len()),
+        "{} messages fitted",
+        sent.len()
+    );
+    let m = refused.json()["error_message"].as_str().unwrap().to_owned();
+    assert!(m.contains("--max-workspace-mib"), "{m}");
+    // An update that takes text away is taken; once short messages fill what it freed, one
+    // that adds the text back is refused and changes nothing.
+    let one = format!("/v1/messages/{}", sent[0]);
+    s.call("PUT", &one)
+        .json(r#"{"message": "short"}"#)
+        .send()
+        .expect(200);
+    let (short, _) = fill("a short message");
+    assert!(!short.is_empty());
+    let body = json!({ "message": text }).to_string();
+    s.call("PUT", &one).json(&body).send().expect(429);
+    assert_eq!(s.get(&one).expect(200).json()["message"], "short");
+    // A delete makes room again.
+    s.call("DELETE", &format!("/v1/messages/{}", sent[1]))
+        .send()
+        .expect(204);
+    send(&text).expect(201);
 }

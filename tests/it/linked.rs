@@ -5,7 +5,7 @@
 use convmock::Fixtures;
 use convmock::model::RawValue;
 use convmock::resources::{Contact, Conversation, Group, Message, Owned, Patch, Record};
-use convmock::workspace::{Held, Workspace};
+use convmock::workspace::{Held, Room, Workspace};
 use proptest::prelude::*;
 
 /// One step, its indexes taken modulo what exists when it runs.
@@ -89,7 +89,7 @@ fn members(ids: &[String]) -> (usize, Owned) {
 }
 
 fn create<R: Held>(ws: &mut Workspace, patch: Vec<(usize, Owned)>, now: i64) -> String {
-    ws.create::<R>(&Patch(patch), now, usize::MAX, false)
+    ws.create::<R>(&Patch(patch), now, Room::UNBOUNDED, false)
         .expect("a valid create")
         .id()
         .to_owned()
@@ -163,6 +163,16 @@ fn agree(ws: &Workspace, model: &Model) {
     // List order: created_at descending, whatever the cascades removed.
     let times: Vec<i64> = ws.store::<Message>().iter().map(|m| m.created_at).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    // The memory the workspace counts toward --max-workspace-mib is what its records take,
+    // through every cascade.
+    fn weighed<R: Held>(ws: &Workspace) -> usize {
+        ws.store::<R>().iter().map(Record::weight).sum()
+    }
+    let recounted = weighed::<Conversation>(ws)
+        + weighed::<Contact>(ws)
+        + weighed::<Group>(ws)
+        + weighed::<Message>(ws);
+    assert_eq!(ws.bytes(), recounted);
 }
 
 fn pick<T>(items: &[T], i: usize) -> Option<&T> {
@@ -251,7 +261,7 @@ fn run(ws: &mut Workspace, model: &mut Model, step: &Step, now: i64) {
                 return;
             };
             let patch = Patch(vec![text::<Conversation>("pinned_message_id", &message)]);
-            ws.update::<Conversation>(&conversation, &patch, now, false)
+            ws.update::<Conversation>(&conversation, &patch, now, Room::UNBOUNDED, false)
                 .unwrap()
                 .unwrap();
             let c = model
@@ -267,7 +277,7 @@ fn run(ws: &mut Workspace, model: &mut Model, step: &Step, now: i64) {
             };
             let chosen = choose(&model.contacts, picks);
             let patch = Patch(vec![members(&chosen)]);
-            ws.update::<Group>(&group, &patch, now, false)
+            ws.update::<Group>(&group, &patch, now, Room::UNBOUNDED, false)
                 .unwrap()
                 .unwrap();
             model.groups.iter_mut().find(|g| g.0 == group).unwrap().1 = chosen;
