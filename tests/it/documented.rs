@@ -69,7 +69,7 @@ fn example<'a>(all: &'a [Example], method: &str) -> &'a Example {
 
 /// Runs a documented curl command against `server`: the documented host becomes the
 /// server's address, `{token}` a token; `-sS -w` only adds the status after the body.
-fn run_curl(curl: &str, server: &TestServer) -> (u16, String) {
+pub(crate) fn run_curl(curl: &str, server: &TestServer) -> (u16, String) {
     let command = curl
         .replace("https://api.self.chat", &server.url())
         .replace("https://api.oblic.app", &server.url())
