@@ -12,7 +12,7 @@ use crate::body::parse_pairs;
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::exchange::{Reply, Status};
-use crate::json::{page_body, record_body};
+use crate::json::{page_content, record_body};
 use crate::model::{self, Fields, Null, Problem, clip, parse_bool};
 use crate::resources::{
     Contact, Conversation, Description, Filter, Group, Message, Owned, Patch, Record, Resource,
@@ -128,7 +128,13 @@ pub fn list<R: Held>(
             ),
         ))
     })?;
-    Ok(Reply::json(Status::OK, page_body(&page, compact)))
+    let (has_more, records) = (page.has_more, page.data.into_iter().cloned().collect());
+    drop(ws);
+    Ok(Reply {
+        status: Status::OK,
+        body: Some(page_content(has_more, records, compact)),
+        location: None,
+    })
 }
 
 /// `POST {base}/{plural}`: 201 with the new record and its `Location`; a 429 when the

@@ -8,8 +8,10 @@
 //! values (a property test holds the two together), pretty in the documents' layout or
 //! compact; everything else is still serialized with serde (`model::to_body`).
 
+use crate::exchange::Content;
 use crate::model::Page;
 use crate::resources::{Layout, Record};
+use std::sync::Arc;
 
 /// A record's body, pretty or compact, ending with a newline.
 pub fn record_body<R: Record>(record: &R, compact: bool) -> Vec<u8> {
@@ -26,36 +28,106 @@ pub fn record_body<R: Record>(record: &R, compact: bool) -> Vec<u8> {
 
 /// A list page's body, pretty or compact, ending with a newline.
 pub fn page_body<R: Record>(page: &Page<'_, R>, compact: bool) -> Vec<u8> {
-    // Two levels down, each line of a record is four bytes longer.
-    let per_record = R::SIZE_HINT + 4 * R::FIELDS.len();
-    let mut out = Vec::with_capacity(48 + page.data.len() * per_record);
-    let has_more: &[u8] = if page.has_more { b"true" } else { b"false" };
-    if compact {
-        out.extend_from_slice(b"{\"has_more\":");
-        out.extend_from_slice(has_more);
-        out.extend_from_slice(b",\"data\":[");
-        for (i, r) in page.data.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            r.write_json(&mut out, Layout::Compact);
-        }
-        out.extend_from_slice(b"]}");
+    let records = page.data.iter().map(|r| Arc::clone(r)).collect();
+    PagePieces::new(page.has_more, records, compact)
+        .flatten()
+        .collect()
+}
+
+/// How large a page answer is written whole; past it, the answer goes in pieces of about
+/// this size.
+pub const PIECE_BYTES: usize = 64 << 10;
+
+/// A page answer: whole when it is under [`PIECE_BYTES`], as nearly every page is; else in
+/// pieces of about that size, each written when the client is ready for it, so a page of
+/// large records costs a piece and a record at a time, not the whole page. The records are
+/// shared pointers taken under the workspace's lock, which is not held while they are
+/// written.
+pub fn page_content<R: Record>(has_more: bool, records: Vec<Arc<R>>, compact: bool) -> Content {
+    let mut pieces = PagePieces::new(has_more, records, compact);
+    let first = pieces.next().expect("a page has at least its braces");
+    if pieces.done {
+        Content::Full(first)
     } else {
-        out.extend_from_slice(b"{\n  \"has_more\": ");
-        out.extend_from_slice(has_more);
-        out.extend_from_slice(b",\n  \"data\": [");
-        for (i, r) in page.data.iter().enumerate() {
-            out.extend_from_slice(if i > 0 { b",\n    " } else { b"\n    " });
-            r.write_json(&mut out, Layout::Pretty(2));
-        }
-        if !page.data.is_empty() {
-            out.extend_from_slice(b"\n  ");
-        }
-        out.extend_from_slice(b"]\n}");
+        Content::Pieces(Box::new(std::iter::once(first).chain(pieces)))
     }
-    out.push(b'\n');
-    out
+}
+
+/// The pieces of a page answer, each [`PIECE_BYTES`] or a little more (one record past it),
+/// the last one with the close.
+struct PagePieces<R> {
+    records: std::vec::IntoIter<Arc<R>>,
+    has_more: bool,
+    compact: bool,
+    written: usize,
+    started: bool,
+    done: bool,
+}
+
+impl<R: Record> PagePieces<R> {
+    fn new(has_more: bool, records: Vec<Arc<R>>, compact: bool) -> Self {
+        PagePieces {
+            records: records.into_iter(),
+            has_more,
+            compact,
+            written: 0,
+            started: false,
+            done: false,
+        }
+    }
+}
+
+impl<R: Record> Iterator for PagePieces<R> {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.done {
+            return None;
+        }
+        // Two levels down, each line of a record is four bytes longer.
+        let per_record = R::SIZE_HINT + 4 * R::FIELDS.len();
+        let room = 48 + self.records.len() * per_record;
+        let mut out = Vec::with_capacity(room.min(PIECE_BYTES + per_record));
+        let has_more: &[u8] = if self.has_more { b"true" } else { b"false" };
+        if !self.started {
+            self.started = true;
+            if self.compact {
+                out.extend_from_slice(b"{\"has_more\":");
+                out.extend_from_slice(has_more);
+                out.extend_from_slice(b",\"data\":[");
+            } else {
+                out.extend_from_slice(b"{\n  \"has_more\": ");
+                out.extend_from_slice(has_more);
+                out.extend_from_slice(b",\n  \"data\": [");
+            }
+        }
+        while out.len() < PIECE_BYTES {
+            let Some(r) = self.records.next() else {
+                self.done = true;
+                out.extend_from_slice(match (self.compact, self.written) {
+                    (true, _) => b"]}\n",
+                    (false, 0) => b"]\n}\n",
+                    (false, _) => b"\n  ]\n}\n",
+                });
+                return Some(out);
+            };
+            if self.compact {
+                if self.written > 0 {
+                    out.push(b',');
+                }
+                r.write_json(&mut out, Layout::Compact);
+            } else {
+                out.extend_from_slice(if self.written > 0 {
+                    b",\n    "
+                } else {
+                    b"\n    "
+                });
+                r.write_json(&mut out, Layout::Pretty(2));
+            }
+            self.written += 1;
+        }
+        Some(out)
+    }
 }
 
 /// A value nested in a record's field (a list of embedded objects), as serde writes it:
@@ -152,8 +224,8 @@ mod tests {
 
     #[test]
     fn pages_empty_and_full_are_written_as_serde_writes_them() {
-        let a = documented();
-        let b = Conversation {
+        let a = Arc::new(documented());
+        let b = Arc::new(Conversation {
             contact_id: None,
             group_id: Some("g\"1\\\n\u{1}é".into()),
             pinned_message_id: Some("m".into()),
@@ -161,7 +233,7 @@ mod tests {
             archived_at: Some(0),
             created_at: i64::MIN,
             ..documented()
-        };
+        });
         for data in [vec![], vec![&a], vec![&a, &b]] {
             for has_more in [false, true] {
                 let page = Page {

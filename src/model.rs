@@ -11,14 +11,15 @@ use crate::resources::{
 };
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The list response: `has_more` first, then `data`, as documented.
 #[derive(Debug, Serialize)]
 pub struct Page<'a, R> {
     /// Whether more records exist past this page in the direction of travel.
     pub has_more: bool,
-    /// The page, always in list order.
-    pub data: Vec<&'a R>,
+    /// The page, always in list order: the store's shared records.
+    pub data: Vec<&'a Arc<R>>,
 }
 
 /// Serializes a response body: the documents' pretty layout (two-space indent, `": "`), or

@@ -283,31 +283,25 @@ impl<R: Record> Store<R> {
     /// costs as many steps as the records it passes over.
     pub fn list(&self, q: &ListQuery) -> Result<Page<'_, R>, UnknownCursor> {
         let limit = q.limit;
-        let keep = |r: &&R| q.keeps(*r);
-        let mut data: Vec<&R> = match &q.cursor {
-            None => self
-                .rows
-                .values()
-                .map(|r| &**r)
-                .filter(keep)
-                .take(limit + 1)
-                .collect(),
+        let keep = |r: &&Arc<R>| q.keeps(&***r);
+        let mut data: Vec<&Arc<R>> = match &q.cursor {
+            None => self.rows.values().filter(keep).take(limit + 1).collect(),
             Some(Cursor::After(id)) => {
                 let key = self.key_of(id, q)?;
                 self.rows
                     .range((Excluded(key), Unbounded))
-                    .map(|(_, r)| &**r)
+                    .map(|(_, r)| r)
                     .filter(keep)
                     .take(limit + 1)
                     .collect()
             }
             Some(Cursor::Before(id)) => {
                 let key = self.key_of(id, q)?;
-                let mut before: Vec<&R> = self
+                let mut before: Vec<&Arc<R>> = self
                     .rows
                     .range(..key)
                     .rev()
-                    .map(|(_, r)| &**r)
+                    .map(|(_, r)| r)
                     .filter(keep)
                     .take(limit + 1)
                     .collect();

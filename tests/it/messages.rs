@@ -302,3 +302,34 @@ fn strict_references_refuse_what_the_workspace_does_not_hold_and_default_allows_
         .json();
     assert_eq!(c["pinned_message_id"], DOC_MESSAGE);
 }
+
+#[test]
+fn a_page_of_long_messages_arrives_whole_written_a_piece_at_a_time() {
+    let s = TestServer::start();
+    let text = "’".repeat(4096);
+    for _ in 0..100 {
+        let body = json!({ "conversation_id": "xgQQXg3hrtjh7AvZ", "message": text });
+        s.call("POST", "/v1/messages")
+            .json(&body.to_string())
+            .send()
+            .expect(201);
+    }
+    // About 1.2 MiB of JSON: sent in pieces (no length known up front), whole and in order.
+    let big = s.get("/v1/messages?limit=100").expect(200);
+    assert_eq!(big.header("transfer-encoding"), Some("chunked"));
+    assert!(big.body.len() > 1 << 20, "{}", big.body.len());
+    let page = big.json();
+    let data = page["data"].as_array().unwrap();
+    assert_eq!(data.len(), 100);
+    assert!(data.iter().all(|m| m["message"] == text.as_str()));
+    assert_eq!(page["has_more"], true);
+    // Byte for byte the layout of a small page: each record as a retrieve writes it, indented.
+    let first = s.get(&format!("/v1/messages/{}", data[0]["id"].as_str().unwrap()));
+    let indented = first.body.trim_end().replace('\n', "\n    ");
+    assert!(big.body.starts_with(&format!(
+        "{{\n  \"has_more\": true,\n  \"data\": [\n    {indented},"
+    )));
+    // A page under 64 KiB still says its length.
+    let small = s.get("/v1/messages?limit=2").expect(200);
+    assert!(small.header("content-length").is_some());
+}

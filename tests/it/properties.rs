@@ -379,7 +379,7 @@ proptest! {
                     }
                     let got = store
                         .list(&query)
-                        .map(|page| (page.has_more, page.data.into_iter().cloned().collect::<Vec<_>>()));
+                        .map(|page| (page.has_more, page.data.into_iter().map(|r| (**r).clone()).collect::<Vec<_>>()));
                     prop_assert_eq!(got, model.list(&query, &filters), "{:?}", query);
                 }
             }
@@ -441,7 +441,9 @@ proptest! {
                 convmock::model::to_body(c, compact)
             );
         }
-        let page = convmock::model::Page { has_more, data: conversations.iter().collect() };
+        let shared: Vec<std::sync::Arc<_>> =
+            conversations.iter().cloned().map(std::sync::Arc::new).collect();
+        let page = convmock::model::Page { has_more, data: shared.iter().collect() };
         prop_assert_eq!(
             convmock::json::page_body(&page, compact),
             convmock::model::to_body(&page, compact)
