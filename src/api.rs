@@ -20,9 +20,10 @@ use crate::resources::{
 };
 use crate::router::{Base, Op, Route};
 use crate::state::SharedWorkspace;
-use crate::store::{Condition, Cursor, ListQuery, UnknownCursor};
+use crate::store::{Condition, Cursor, ListQuery, OrderKey, UnknownCursor};
 use crate::workspace::Held;
 use crate::workspace::Room;
+use std::sync::Arc;
 
 /// A request, checked against its resource's description: what its operation needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,8 +114,8 @@ pub fn list<R: Held>(
     q: &ListQuery,
     compact: bool,
 ) -> Result<Reply, ApiError> {
-    let ws = ws.read();
-    let page = ws.store::<R>().list(q).map_err(|UnknownCursor(cursor)| {
+    let held = ws.read();
+    let page = held.store::<R>().list(q).map_err(|UnknownCursor(cursor)| {
         let (name, id) = match &cursor {
             Cursor::After(id) => (STARTING_AFTER, id),
             Cursor::Before(id) => (ENDING_BEFORE, id),
@@ -128,11 +129,14 @@ pub fn list<R: Held>(
             ),
         ))
     })?;
-    let (has_more, records) = (page.has_more, page.data.into_iter().cloned().collect());
-    drop(ws);
+    let records = page.places.into_iter().zip(page.data.into_iter().cloned());
+    let (has_more, records) = (page.has_more, records.collect());
+    drop(held);
+    let shared = Arc::downgrade(ws);
+    let refind = move |place: &OrderKey| shared.upgrade()?.read().store::<R>().at(place);
     Ok(Reply {
         status: Status::OK,
-        body: Some(page_content(has_more, records, compact)),
+        body: Some(page_content(has_more, records, compact, refind)),
         location: None,
     })
 }

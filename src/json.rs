@@ -11,7 +11,8 @@
 use crate::exchange::Content;
 use crate::model::Page;
 use crate::resources::{Layout, Record};
-use std::sync::Arc;
+use crate::store::OrderKey;
+use std::sync::{Arc, Weak};
 
 /// A record's body, pretty or compact, ending with a newline.
 pub fn record_body<R: Record>(record: &R, compact: bool) -> Vec<u8> {
@@ -28,8 +29,8 @@ pub fn record_body<R: Record>(record: &R, compact: bool) -> Vec<u8> {
 
 /// A list page's body, pretty or compact, ending with a newline.
 pub fn page_body<R: Record>(page: &Page<'_, R>, compact: bool) -> Vec<u8> {
-    let records = page.data.iter().map(|r| Arc::clone(r)).collect();
-    PagePieces::new(page.has_more, records, compact)
+    let records = page.data.iter().map(|r| Arc::clone(r));
+    PagePieces::new(page.has_more, compact, records)
         .flatten()
         .collect()
 }
@@ -39,24 +40,49 @@ pub fn page_body<R: Record>(page: &Page<'_, R>, compact: bool) -> Vec<u8> {
 pub const PIECE_BYTES: usize = 64 << 10;
 
 /// A page answer: whole when it is under [`PIECE_BYTES`], as nearly every page is; else in
-/// pieces of about that size, each written when the client is ready for it, so a page of
-/// large records costs a piece and a record at a time, not the whole page. The records are
-/// shared pointers taken under the workspace's lock, which is not held while they are
-/// written.
-pub fn page_content<R: Record>(has_more: bool, records: Vec<Arc<R>>, compact: bool) -> Content {
-    let mut pieces = PagePieces::new(has_more, records, compact);
+/// pieces of about that size, each written when the client is ready for it, so that a page
+/// of long records costs a piece and a record at a time, not the whole page.
+///
+/// `records` are taken under the workspace's lock, which is not held while they are
+/// written. Past the first piece, the reader holds them weakly with their places, as the
+/// admin lists do: a record deleted meanwhile is left out, one updated meanwhile (which
+/// moves it) is found again through `refind` and written as it is then, and a reader that
+/// never reads keeps none of them alive.
+pub fn page_content<R, F>(
+    has_more: bool,
+    records: Vec<(OrderKey, Arc<R>)>,
+    compact: bool,
+    refind: F,
+) -> Content
+where
+    R: Record,
+    F: Fn(&OrderKey) -> Option<Arc<R>> + Send + 'static,
+{
+    let mut records = records.into_iter();
+    let mut pieces = PagePieces::new(has_more, compact, records.by_ref().map(|(_, r)| r));
     let first = pieces.next().expect("a page has at least its braces");
-    if pieces.done {
-        Content::Full(first)
-    } else {
-        Content::Pieces(Box::new(std::iter::once(first).chain(pieces)))
+    let (written, done) = (pieces.written, pieces.done);
+    if done {
+        return Content::Full(first);
     }
+    let rest: Vec<(OrderKey, Weak<R>)> = records
+        .map(|(place, r)| (place, Arc::downgrade(&r)))
+        .collect();
+    let rest = rest
+        .into_iter()
+        .filter_map(move |(place, r)| r.upgrade().or_else(|| refind(&place)));
+    let pieces = PagePieces {
+        written,
+        started: true,
+        ..PagePieces::new(has_more, compact, rest)
+    };
+    Content::Pieces(Box::new(std::iter::once(first).chain(pieces)))
 }
 
 /// The pieces of a page answer, each [`PIECE_BYTES`] or a little more (one record past it),
 /// the last one with the close.
-struct PagePieces<R> {
-    records: std::vec::IntoIter<Arc<R>>,
+struct PagePieces<I> {
+    records: I,
     has_more: bool,
     compact: bool,
     written: usize,
@@ -64,10 +90,10 @@ struct PagePieces<R> {
     done: bool,
 }
 
-impl<R: Record> PagePieces<R> {
-    fn new(has_more: bool, records: Vec<Arc<R>>, compact: bool) -> Self {
+impl<I> PagePieces<I> {
+    fn new(has_more: bool, compact: bool, records: I) -> Self {
         PagePieces {
-            records: records.into_iter(),
+            records,
             has_more,
             compact,
             written: 0,
@@ -77,7 +103,7 @@ impl<R: Record> PagePieces<R> {
     }
 }
 
-impl<R: Record> Iterator for PagePieces<R> {
+impl<R: Record, I: Iterator<Item = Arc<R>>> Iterator for PagePieces<I> {
     type Item = Vec<u8>;
 
     fn next(&mut self) -> Option<Vec<u8>> {
@@ -86,7 +112,7 @@ impl<R: Record> Iterator for PagePieces<R> {
         }
         // Two levels down, each line of a record is four bytes longer.
         let per_record = R::SIZE_HINT + 4 * R::FIELDS.len();
-        let room = 48 + self.records.len() * per_record;
+        let room = 48 + self.records.size_hint().0 * per_record;
         let mut out = Vec::with_capacity(room.min(PIECE_BYTES + per_record));
         let has_more: &[u8] = if self.has_more { b"true" } else { b"false" };
         if !self.started {
@@ -239,11 +265,63 @@ mod tests {
                 let page = Page {
                     has_more,
                     data: data.clone(),
+                    places: Vec::new(),
                 };
                 for compact in [false, true] {
                     assert_eq!(page_body(&page, compact), to_body(&page, compact));
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_long_page_in_pieces_leaves_out_what_was_deleted_and_shows_what_was_updated() {
+        use crate::resources::{Message, Record};
+        use parking_lot::Mutex;
+        use std::collections::BTreeMap;
+        let text: String = "\u{1}".repeat(4096);
+        let message = |i: i64, text: &str| {
+            Arc::new(Message {
+                message: text.into(),
+                ..Message::created(format!("m{i}").into(), 1000 - i)
+            })
+        };
+        // A stand-in for the store: each record at its place.
+        let store: Arc<Mutex<BTreeMap<i64, Arc<Message>>>> = Arc::new(Mutex::new(
+            (0..30).map(|i| (i, message(i, &text))).collect(),
+        ));
+        let records: Vec<(OrderKey, Arc<Message>)> = {
+            let store = store.lock();
+            let page = Page {
+                has_more: false,
+                data: store.values().collect(),
+                places: Vec::new(),
+            };
+            let whole = page_body(&page, false);
+            assert!(whole.len() > 2 * PIECE_BYTES, "{}", whole.len());
+            store
+                .iter()
+                .map(|(i, m)| (OrderKey::at(1000 - i, *i as u64), Arc::clone(m)))
+                .collect()
+        };
+        let shared = Arc::clone(&store);
+        let refind = move |place: &OrderKey| {
+            let i = (0..30).find(|i| OrderKey::at(1000 - i, *i as u64) == *place)?;
+            shared.lock().get(&i).cloned()
+        };
+        let Content::Pieces(mut pieces) = page_content(false, records, false, refind) else {
+            panic!("a page of 30 messages of 24 KiB of JSON each goes in pieces");
+        };
+        let mut out = pieces.next().expect("a first piece");
+        // Meanwhile: the last record is deleted, the one before it updated.
+        store.lock().remove(&29);
+        store.lock().insert(28, message(28, "updated"));
+        out.extend(pieces.flatten());
+        let page: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        let data = page["data"].as_array().expect("data");
+        assert_eq!(data.len(), 29);
+        assert_eq!(data[28]["id"], "m28");
+        assert_eq!(data[28]["message"], "updated");
+        assert_eq!(data[27]["message"], text.as_str());
     }
 }

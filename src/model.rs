@@ -9,6 +9,7 @@ use crate::ids::{id_rule, is_valid_id};
 use crate::resources::{
     Embedded, Field, Kind, MAX_CONTACTS, MAX_NAME_CHARS, MAX_REACTIONS, Owned, Reactions,
 };
+use crate::store::OrderKey;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -20,6 +21,10 @@ pub struct Page<'a, R> {
     pub has_more: bool,
     /// The page, always in list order: the store's shared records.
     pub data: Vec<&'a Arc<R>>,
+    /// Each record's place in the store's order, for a writer that finds a record again
+    /// after an update has moved it (none where the page was not read from a store).
+    #[serde(skip)]
+    pub places: Vec<OrderKey>,
 }
 
 /// Serializes a response body: the documents' pretty layout (two-space indent, `": "`), or

@@ -54,6 +54,17 @@ pub struct OrderKey {
     seq: Reverse<u64>,
 }
 
+#[cfg(test)]
+impl OrderKey {
+    /// The place of the `seq`th record inserted, created at `created_at`.
+    pub(crate) fn at(created_at: i64, seq: u64) -> Self {
+        OrderKey {
+            created_at: Reverse(created_at),
+            seq: Reverse(seq),
+        }
+    }
+}
+
 /// Records by list order, with an index from ID to place.
 #[derive(Clone, Debug)]
 pub struct Store<R> {
@@ -283,25 +294,23 @@ impl<R: Record> Store<R> {
     /// costs as many steps as the records it passes over.
     pub fn list(&self, q: &ListQuery) -> Result<Page<'_, R>, UnknownCursor> {
         let limit = q.limit;
-        let keep = |r: &&Arc<R>| q.keeps(&***r);
-        let mut data: Vec<&Arc<R>> = match &q.cursor {
-            None => self.rows.values().filter(keep).take(limit + 1).collect(),
+        let keep = |(_, r): &(&OrderKey, &Arc<R>)| q.keeps(&***r);
+        let mut rows: Vec<(&OrderKey, &Arc<R>)> = match &q.cursor {
+            None => self.rows.iter().filter(keep).take(limit + 1).collect(),
             Some(Cursor::After(id)) => {
                 let key = self.key_of(id, q)?;
                 self.rows
                     .range((Excluded(key), Unbounded))
-                    .map(|(_, r)| r)
                     .filter(keep)
                     .take(limit + 1)
                     .collect()
             }
             Some(Cursor::Before(id)) => {
                 let key = self.key_of(id, q)?;
-                let mut before: Vec<&Arc<R>> = self
+                let mut before: Vec<_> = self
                     .rows
                     .range(..key)
                     .rev()
-                    .map(|(_, r)| r)
                     .filter(keep)
                     .take(limit + 1)
                     .collect();
@@ -309,15 +318,25 @@ impl<R: Record> Store<R> {
                 let has_more = before.len() > limit;
                 before.truncate(limit);
                 before.reverse();
-                return Ok(Page {
-                    has_more,
-                    data: before,
-                });
+                return Ok(Page::placed(has_more, before));
             }
         };
-        let has_more = data.len() > limit;
-        data.truncate(limit);
-        Ok(Page { has_more, data })
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        Ok(Page::placed(has_more, rows))
+    }
+}
+
+impl<'a, R> Page<'a, R> {
+    /// A page of records read from a store, each with its place.
+    fn placed(has_more: bool, rows: Vec<(&OrderKey, &'a Arc<R>)>) -> Self {
+        let places = rows.iter().map(|(place, _)| **place).collect();
+        let data = rows.into_iter().map(|(_, r)| r).collect();
+        Page {
+            has_more,
+            data,
+            places,
+        }
     }
 }
 

@@ -443,7 +443,7 @@ proptest! {
         }
         let shared: Vec<std::sync::Arc<_>> =
             conversations.iter().cloned().map(std::sync::Arc::new).collect();
-        let page = convmock::model::Page { has_more, data: shared.iter().collect() };
+        let page = convmock::model::Page { has_more, data: shared.iter().collect(), places: Vec::new() };
         prop_assert_eq!(
             convmock::json::page_body(&page, compact),
             convmock::model::to_body(&page, compact)
