@@ -79,6 +79,27 @@ where
     Content::Pieces(Box::new(std::iter::once(first).chain(pieces)))
 }
 
+/// What comes before an item of a list that is a field of the answer (`data`, an admin
+/// list), after `written` items: a comma after the first, and in the pretty layout the
+/// line break and the indentation of two levels down.
+pub(crate) fn item_lead(compact: bool, written: usize) -> &'static [u8] {
+    match (compact, written) {
+        (true, 0) => b"",
+        (true, _) => b",",
+        (false, 0) => b"\n    ",
+        (false, _) => b",\n    ",
+    }
+}
+
+/// The close of such a list after `written` items, and of the answer, with its newline.
+pub(crate) fn list_close(compact: bool, written: usize) -> &'static [u8] {
+    match (compact, written) {
+        (true, _) => b"]}\n",
+        (false, 0) => b"]\n}\n",
+        (false, _) => b"\n  ]\n}\n",
+    }
+}
+
 /// The pieces of a page answer, each [`PIECE_BYTES`] or a little more (one record past it),
 /// the last one with the close.
 struct PagePieces<I> {
@@ -130,26 +151,16 @@ impl<R: Record, I: Iterator<Item = Arc<R>>> Iterator for PagePieces<I> {
         while out.len() < PIECE_BYTES {
             let Some(r) = self.records.next() else {
                 self.done = true;
-                out.extend_from_slice(match (self.compact, self.written) {
-                    (true, _) => b"]}\n",
-                    (false, 0) => b"]\n}\n",
-                    (false, _) => b"\n  ]\n}\n",
-                });
+                out.extend_from_slice(list_close(self.compact, self.written));
                 return Some(out);
             };
-            if self.compact {
-                if self.written > 0 {
-                    out.push(b',');
-                }
-                r.write_json(&mut out, Layout::Compact);
+            out.extend_from_slice(item_lead(self.compact, self.written));
+            let layout = if self.compact {
+                Layout::Compact
             } else {
-                out.extend_from_slice(if self.written > 0 {
-                    b",\n    "
-                } else {
-                    b"\n    "
-                });
-                r.write_json(&mut out, Layout::Pretty(2));
-            }
+                Layout::Pretty(2)
+            };
+            r.write_json(&mut out, layout);
             self.written += 1;
         }
         Some(out)

@@ -6,6 +6,7 @@
 //! lock, and writes each only when asked for the next piece, so that a client that reads
 //! slowly, or not at all, costs one item's text, not the whole answer.
 
+use crate::json::{item_lead, list_close};
 use serde::Serialize;
 use std::sync::{Arc, Weak};
 
@@ -70,32 +71,18 @@ where
             };
             out.extend_from_slice(open.as_bytes());
         }
-        let written = match self.items.next() {
-            Some(item) if self.compact => {
-                if self.written > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut out, &item)
-            }
-            Some(item) => {
-                out.extend_from_slice(if self.written > 0 {
-                    b",\n    "
-                } else {
-                    b"\n    "
-                });
-                // Two levels down: four more spaces after each line break (a string's own
-                // line breaks are escaped, so every raw one is the layout's).
-                serde_json::to_writer_pretty(Indented(&mut out), &item)
-            }
-            None => {
-                self.done = true;
-                out.extend_from_slice(match (self.compact, self.written) {
-                    (true, _) => b"]}\n",
-                    (false, 0) => b"]\n}\n",
-                    (false, _) => b"\n  ]\n}\n",
-                });
-                return Some(out);
-            }
+        let Some(item) = self.items.next() else {
+            self.done = true;
+            out.extend_from_slice(list_close(self.compact, self.written));
+            return Some(out);
+        };
+        out.extend_from_slice(item_lead(self.compact, self.written));
+        let written = if self.compact {
+            serde_json::to_writer(&mut out, &item)
+        } else {
+            // Two levels down: four more spaces after each line break (a string's own line
+            // breaks are escaped, so every raw one is the layout's).
+            serde_json::to_writer_pretty(Indented(&mut out), &item)
         };
         written.expect("an item is plain strings, numbers and lists, written into a Vec");
         self.written += 1;
