@@ -13,12 +13,12 @@
 //! by ID, so an ID is not stored twice either.
 
 use crate::model::Page;
-use crate::resources::{Record, Value};
+use crate::resources::{Record, Value, allocation};
 use std::borrow::Borrow;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
-use std::ops::Bound::{Excluded, Unbounded};
+use std::ops::Bound::{Excluded, Included, Unbounded};
 use std::sync::Arc;
 
 /// An index key: a record, hashed and compared by its ID alone.
@@ -54,6 +54,19 @@ pub struct OrderKey {
     seq: Reverse<u64>,
 }
 
+impl OrderKey {
+    /// Before every place.
+    const FIRST: OrderKey = OrderKey {
+        created_at: Reverse(i64::MAX),
+        seq: Reverse(u64::MAX),
+    };
+    /// After every place.
+    const LAST: OrderKey = OrderKey {
+        created_at: Reverse(i64::MIN),
+        seq: Reverse(0),
+    };
+}
+
 #[cfg(test)]
 impl OrderKey {
     /// The place of the `seq`th record inserted, created at `created_at`.
@@ -71,18 +84,46 @@ pub struct Store<R> {
     rows: BTreeMap<OrderKey, Arc<R>>,
     index: HashMap<ById<R>, OrderKey>,
     next_seq: u64,
-    /// The sum of the records' [`Record::weight`].
+    /// The sum of the records' [`Record::weight`] and of their entries in `references`.
     bytes: usize,
+    /// For each field that names records of a resource (by number): the records by the ID
+    /// they name, in list order — the list's filter by that ID, and the cascades, walk
+    /// these rather than the whole store.
+    references: Vec<(usize, ReferenceIndex)>,
 }
 
-impl<R> Default for Store<R> {
+/// One reference field's index: the ID each record names, with the record's place.
+type ReferenceIndex = BTreeSet<(Box<str>, OrderKey)>;
+
+impl<R: Record> Default for Store<R> {
     fn default() -> Self {
         Store {
             rows: BTreeMap::new(),
             index: HashMap::new(),
             next_seq: 0,
             bytes: 0,
+            references: R::FIELDS
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.references.is_some())
+                .map(|(number, _)| (number, BTreeSet::new()))
+                .collect(),
         }
+    }
+}
+
+/// What an entry of a reference index takes: the ID it holds, its place, and its share of
+/// the tree's node.
+fn reference_bytes(id: &str) -> usize {
+    allocation(id.len()) + 48
+}
+
+/// The IDs a field of `record` names: none, one, or (a list of contacts) several.
+fn named<R: Record>(record: &R, field: usize) -> Vec<&str> {
+    match record.value(field) {
+        Some(Value::Text(Some(id))) => vec![id],
+        Some(Value::Contacts(contacts)) => contacts.iter().map(|c| &*c.id).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -177,6 +218,49 @@ pub struct UnknownCursor(pub Cursor);
 pub struct DuplicateId;
 
 impl<R: Record> Store<R> {
+    /// Adds (or removes) the record at `key` to the reference indexes, counting their bytes.
+    fn refer(&mut self, record: &R, key: OrderKey, add: bool) {
+        for (field, index) in &mut self.references {
+            for id in named(record, *field) {
+                if add {
+                    self.bytes += reference_bytes(id);
+                    index.insert((id.into(), key));
+                } else {
+                    self.bytes -= reference_bytes(id);
+                    index.remove(&(Box::from(id), key));
+                }
+            }
+        }
+    }
+
+    /// What a record costs this store: its [`Record::weight`] and its entries in the
+    /// reference indexes. The store's [`Store::bytes`] is the sum over its records.
+    pub fn weigh(&self, record: &R) -> usize {
+        let references: usize = self
+            .references
+            .iter()
+            .flat_map(|(field, _)| named(record, *field))
+            .map(reference_bytes)
+            .sum();
+        record.weight() + references
+    }
+
+    /// The records whose field `field` (by number) names `id`, in list order; none when the
+    /// field names no resource.
+    pub fn naming<'a>(&'a self, field: usize, id: &str) -> impl Iterator<Item = &'a Arc<R>> {
+        let index = self
+            .references
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, index)| index);
+        let low: (Box<str>, OrderKey) = (id.into(), OrderKey::FIRST);
+        let high: (Box<str>, OrderKey) = (id.into(), OrderKey::LAST);
+        index
+            .into_iter()
+            .flat_map(move |index| index.range(low.clone()..=high.clone()))
+            .filter_map(|(_, key)| self.rows.get(key))
+    }
+
     /// An empty store.
     pub fn new() -> Self {
         Store::default()
@@ -192,8 +276,8 @@ impl<R: Record> Store<R> {
         self.index.is_empty()
     }
 
-    /// The memory the records take, as [`Record::weight`] counts it (records shared with
-    /// the fixtures included).
+    /// The memory the records take, as [`Store::weigh`] counts it (records shared with the
+    /// fixtures included).
     pub fn bytes(&self) -> usize {
         self.bytes
     }
@@ -219,6 +303,7 @@ impl<R: Record> Store<R> {
         };
         self.next_seq += 1;
         self.bytes += record.weight();
+        self.refer(&record, key, true);
         self.index.insert(ById(Arc::clone(&record)), key);
         Ok(self.rows.entry(key).or_insert(record))
     }
@@ -242,11 +327,30 @@ impl<R: Record> Store<R> {
         let row = self.rows.get_mut(&key)?;
         // Counted before a copy, whose lists may hold less spare room than the original's.
         self.bytes -= row.weight();
+        let named_before: Vec<Vec<Box<str>>> = self
+            .references
+            .iter()
+            .map(|(field, _)| named(&**row, *field).into_iter().map(Box::from).collect())
+            .collect();
         let record = Arc::make_mut(row);
         change(record);
         self.bytes += record.weight();
         debug_assert!(record.id() == id && Reverse(record.created_at()) == key.created_at);
         let shared = Arc::clone(row);
+        for ((field, index), before) in self.references.iter_mut().zip(named_before) {
+            let after = named(&*shared, *field);
+            if before.iter().map(|b| &**b).eq(after.iter().copied()) {
+                continue;
+            }
+            for id in before {
+                self.bytes -= reference_bytes(&id);
+                index.remove(&(id, key));
+            }
+            for id in after {
+                self.bytes += reference_bytes(id);
+                index.insert((id.into(), key));
+            }
+        }
         self.index.insert(ById(shared), key);
         self.rows.get(&key).map(|r| &**r)
     }
@@ -260,6 +364,7 @@ impl<R: Record> Store<R> {
             return false;
         };
         self.bytes -= record.weight();
+        self.refer(&record, key, false);
         true
     }
 
@@ -291,39 +396,68 @@ impl<R: Record> Store<R> {
     }
 
     /// One page of the list. Filters apply while walking, so a page with a selective filter
-    /// costs as many steps as the records it passes over.
+    /// costs as many steps as the records it passes over; a filter by the ID a reference
+    /// field names (a conversation's messages) walks that field's index instead, so it costs
+    /// only the page.
     pub fn list(&self, q: &ListQuery) -> Result<Page<'_, R>, UnknownCursor> {
-        let limit = q.limit;
-        let keep = |(_, r): &(&OrderKey, &Arc<R>)| q.keeps(&***r);
-        let mut rows: Vec<(&OrderKey, &Arc<R>)> = match &q.cursor {
-            None => self.rows.iter().filter(keep).take(limit + 1).collect(),
-            Some(Cursor::After(id)) => {
-                let key = self.key_of(id, q)?;
-                self.rows
-                    .range((Excluded(key), Unbounded))
-                    .filter(keep)
-                    .take(limit + 1)
-                    .collect()
-            }
-            Some(Cursor::Before(id)) => {
-                let key = self.key_of(id, q)?;
-                let mut before: Vec<_> = self
-                    .rows
-                    .range(..key)
-                    .rev()
-                    .filter(keep)
-                    .take(limit + 1)
-                    .collect();
-                // Walked backwards from the cursor; the extra item, if any, is the farthest.
-                let has_more = before.len() > limit;
-                before.truncate(limit);
-                before.reverse();
-                return Ok(Page::placed(has_more, before));
-            }
+        // The cursor's place, and whether the page ends before it.
+        let cursor = match &q.cursor {
+            None => None,
+            Some(Cursor::After(id)) => Some((false, self.key_of(id, q)?)),
+            Some(Cursor::Before(id)) => Some((true, self.key_of(id, q)?)),
         };
-        let has_more = rows.len() > limit;
-        rows.truncate(limit);
-        Ok(Page::placed(has_more, rows))
+        let by_reference = q.filters.iter().find_map(|c| match c {
+            Condition::Equals { field, value } => self
+                .references
+                .iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, index)| (index, value.as_str())),
+            _ => None,
+        });
+        let Some((index, id)) = by_reference else {
+            return Ok(match cursor {
+                None => self.page(self.rows.iter(), false, q),
+                Some((false, key)) => {
+                    self.page(self.rows.range((Excluded(key), Unbounded)), false, q)
+                }
+                Some((true, key)) => self.page(self.rows.range(..key).rev(), true, q),
+            });
+        };
+        let at = |key: OrderKey| (Box::<str>::from(id), key);
+        let row = |(_, key): &(Box<str>, OrderKey)| self.rows.get_key_value(key);
+        let (first, last) = (Included(at(OrderKey::FIRST)), Included(at(OrderKey::LAST)));
+        Ok(match cursor {
+            None => self.page(index.range((first, last)).filter_map(row), false, q),
+            Some((false, key)) => {
+                let after = index.range((Excluded(at(key)), last));
+                self.page(after.filter_map(row), false, q)
+            }
+            Some((true, key)) => {
+                let before = index.range((first, Excluded(at(key))));
+                self.page(before.rev().filter_map(row), true, q)
+            }
+        })
+    }
+
+    /// The page of the rows that pass `q`'s filters, walked from the cursor: `backwards`
+    /// toward the list's start (the page before a cursor), the extra row telling whether
+    /// there are more.
+    fn page<'a>(
+        &'a self,
+        rows: impl Iterator<Item = (&'a OrderKey, &'a Arc<R>)>,
+        backwards: bool,
+        q: &ListQuery,
+    ) -> Page<'a, R> {
+        let mut rows: Vec<_> = rows
+            .filter(|(_, r)| q.keeps(&***r))
+            .take(q.limit + 1)
+            .collect();
+        let has_more = rows.len() > q.limit;
+        rows.truncate(q.limit);
+        if backwards {
+            rows.reverse();
+        }
+        Page::placed(has_more, rows)
     }
 }
 
@@ -494,5 +628,31 @@ mod tests {
         let mut s = store(&[("a", 1)]);
         assert_eq!(s.insert(conv("a", 2)).err(), Some(DuplicateId));
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn the_reference_index_follows_inserts_updates_and_deletes_in_list_order() {
+        let mut s = Store::new();
+        let group = number("group_id");
+        for (id, at) in [("a", 1), ("b", 3), ("c", 2)] {
+            let c = Conversation::new(id.into(), None, Some("g".into()), at);
+            s.insert(c).unwrap();
+        }
+        let named = |s: &Store<Conversation>, id: &str| -> Vec<String> {
+            s.naming(group, id).map(|c| c.id.to_string()).collect()
+        };
+        assert_eq!(named(&s, "g"), ["b", "c", "a"]);
+        s.update("c", |c| c.group_id = Some("h".into()));
+        assert_eq!(named(&s, "g"), ["b", "a"]);
+        assert_eq!(named(&s, "h"), ["c"]);
+        s.delete("b");
+        assert_eq!(named(&s, "g"), ["a"]);
+        // What the store counts is what its records and their index entries take.
+        let recount: usize = s.iter().map(|c| s.weigh(c)).sum();
+        assert_eq!(s.bytes(), recount);
+        s.delete("a");
+        s.delete("c");
+        assert_eq!(s.bytes(), 0);
+        assert!(named(&s, "g").is_empty());
     }
 }

@@ -108,6 +108,19 @@ fn set<R: Record>(record: &mut R, name: &str, value: Owned) {
 /// The field of a contact or group that names its conversation.
 const CONVERSATION_ID: &str = "conversation_id";
 
+/// The IDs of the records of `R` whose reference field `field` names `id`, from the store's
+/// index of that field: a cascade costs what it removes, not a walk of the store.
+fn naming<R: Held>(ws: &Workspace, field: &str, id: &str) -> Vec<Box<str>> {
+    let (number, described) = R::DESCRIPTION
+        .field(field)
+        .expect("a cascade follows a field its resource has");
+    debug_assert!(described.references.is_some(), "{field} is indexed");
+    R::store(ws)
+        .naming(number, id)
+        .map(|r| Box::from(r.id()))
+        .collect()
+}
+
 /// A store of the fixtures' records of `R`, shared with the fixtures until changed.
 fn seeded<R: Listed>(fixtures: &Fixtures) -> Store<R> {
     let mut store = Store::new();
@@ -461,14 +474,10 @@ impl Workspace {
                 if !self.contacts.delete(id) {
                     return false;
                 }
-                self.delete_conversations_where(|c| c.contact_id.as_deref() == Some(id));
-                let in_groups: Vec<Box<str>> = self
-                    .groups
-                    .iter()
-                    .filter(|g| g.contacts.iter().any(|c| &*c.id == id))
-                    .map(|g| g.id.clone())
-                    .collect();
-                for group in in_groups {
+                for conversation in naming::<Conversation>(self, "contact_id", id) {
+                    self.delete_conversation(&conversation);
+                }
+                for group in naming::<Group>(self, "contacts", id) {
                     self.groups
                         .update(&group, |g| g.contacts.retain(|c| &*c.id != id));
                 }
@@ -477,43 +486,23 @@ impl Workspace {
                 if !self.groups.delete(id) {
                     return false;
                 }
-                self.delete_conversations_where(|c| c.group_id.as_deref() == Some(id));
+                for conversation in naming::<Conversation>(self, "group_id", id) {
+                    self.delete_conversation(&conversation);
+                }
             }
             Resource::Messages => {
                 if !self.messages.delete(id) {
                     return false;
                 }
-                // A scan, as for the conversations of a contact: a pin may name a message of
-                // another conversation (references are free strings by default).
-                let pinning: Vec<Box<str>> = self
-                    .conversations
-                    .iter()
-                    .filter(|c| c.pinned_message_id.as_deref() == Some(id))
-                    .map(|c| c.id.clone())
-                    .collect();
-                for conversation in pinning {
+                // Every conversation that pins it: a pin may name a message of another
+                // conversation (references are free strings by default).
+                for conversation in naming::<Conversation>(self, "pinned_message_id", id) {
                     self.conversations
                         .update(&conversation, |c| c.pinned_message_id = None);
                 }
             }
         }
         true
-    }
-
-    /// Deletes every conversation that `theirs` picks.
-    ///
-    /// A scan: a contact or a group is deleted far less often than conversations are read,
-    /// and an index by contact and by group would cost every create and the memory of each.
-    fn delete_conversations_where(&mut self, theirs: impl Fn(&Conversation) -> bool) {
-        let picked: Vec<Box<str>> = self
-            .conversations
-            .iter()
-            .filter(|c| theirs(c))
-            .map(|c| c.id.clone())
-            .collect();
-        for conversation in picked {
-            self.delete_conversation(&conversation);
-        }
     }
 
     /// Deletes a conversation; its contact and its group, if they named it, name none after.
@@ -526,13 +515,7 @@ impl Workspace {
             return false;
         };
         self.conversations.delete(id);
-        let messages: Vec<Box<str>> = self
-            .messages
-            .iter()
-            .filter(|m| &*m.conversation_id == id)
-            .map(|m| m.id.clone())
-            .collect();
-        for message in messages {
+        for message in naming::<Message>(self, CONVERSATION_ID, id) {
             self.messages.delete(&message);
         }
         let names_it = |named: Option<&str>| named == Some(id);

@@ -166,7 +166,8 @@ fn agree(ws: &Workspace, model: &Model) {
     // The memory the workspace counts toward --max-workspace-mib is what its records take,
     // through every cascade.
     fn weighed<R: Held>(ws: &Workspace) -> usize {
-        ws.store::<R>().iter().map(Record::weight).sum()
+        let store = ws.store::<R>();
+        store.iter().map(|r| store.weigh(r)).sum()
     }
     let recounted = weighed::<Conversation>(ws)
         + weighed::<Contact>(ws)
