@@ -7,6 +7,7 @@
 
 use crate::body::{BodyKind, decode, parse_body, parse_pairs};
 use crate::error::ApiError;
+use crate::events::{self, Event};
 use crate::exchange::{Method, Reply, Request, Status};
 use crate::faults::{check_pattern, path_matches};
 use crate::http::{bearer, shown_token};
@@ -50,6 +51,8 @@ enum Call {
     RemoveFault(String),
     /// The token as it is in the path, still percent-encoded.
     RemoveWorkspace(String),
+    /// The last events, oldest first.
+    Events,
 }
 
 fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
@@ -58,6 +61,7 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
     let (call, allow) = match rest {
         "" => (get.then_some(Call::Index), "GET, HEAD"),
         "health" => (get.then_some(Call::Health), "GET, HEAD"),
+        "events" => (get.then_some(Call::Events), "GET, HEAD"),
         "reset" => ((*method == Method::Post).then_some(Call::Reset), "POST"),
         "requests" => (
             match method {
@@ -184,6 +188,33 @@ pub fn handle(
                 compact,
             )))
         }
+        Call::Events => {
+            let params = params(query, &["token", "type"])?;
+            let token = param(&params, "token");
+            let kind = param(&params, "type");
+            if let Some(kind) = kind
+                && !events::all_types()
+                    .iter()
+                    .any(|t| Event::matches_type(t, kind))
+            {
+                return Err(ApiError::invalid(Problem::param(
+                    "type",
+                    format!(
+                        "Invalid value for 'type': '{}' is no event type (say \
+                         'message.created', 'conversation.*' or '*').",
+                        clip(kind)
+                    ),
+                )));
+            }
+            let events: Vec<_> = state
+                .bus
+                .recent()
+                .into_iter()
+                .filter(|e| token.is_none_or(|t| e.token.as_deref() == Some(t)))
+                .filter(|e| kind.is_none_or(|k| e.matches(k)))
+                .collect();
+            Ok(Reply::streamed(Listing::new("events", events, compact)))
+        }
         Call::ClearRequests => {
             no_params(query)?;
             state.journal.clear();
@@ -281,8 +312,9 @@ fn remove_workspace(state: &AppState, encoded: &str) -> Result<Reply, ApiError> 
 }
 
 /// Every admin call's path, for `GET /__admin/` (a test checks each routes).
-const CALLS: [&str; 9] = [
+const CALLS: [&str; 10] = [
     "/__admin/health",
+    "/__admin/events",
     "/__admin/reset",
     "/__admin/requests",
     "/__admin/clock",

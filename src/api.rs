@@ -11,6 +11,7 @@
 use crate::body::parse_pairs;
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::events::Bus;
 use crate::exchange::{Reply, Status};
 use crate::json::{page_content, record_body};
 use crate::model::{self, Fields, Null, Problem, clip, parse_bool};
@@ -21,8 +22,7 @@ use crate::resources::{
 use crate::router::{Base, Op, Route};
 use crate::state::SharedWorkspace;
 use crate::store::{Condition, Cursor, ListQuery, OrderKey, UnknownCursor};
-use crate::workspace::Held;
-use crate::workspace::Room;
+use crate::workspace::{Held, Room, Workspace};
 use std::sync::Arc;
 
 /// A request, checked against its resource's description: what its operation needs.
@@ -69,6 +69,18 @@ pub struct Context<'a> {
     pub strict_references: bool,
     /// The clock a create's `created_at` comes from.
     pub clock: &'a Clock,
+    /// Where the events of a change go.
+    pub bus: &'a Bus,
+    /// The workspace's token, under `--isolate`: what its events are filed under.
+    pub token: Option<&'a str>,
+}
+
+impl Context<'_> {
+    /// Hands the events of this request's change to the bus, under the workspace's lock so
+    /// that each workspace's events reach it in the order they happened.
+    fn publish(&self, ws: &mut Workspace) {
+        self.bus.publish(self.token, ws.events.take());
+    }
 }
 
 /// Runs a checked request's operation in its workspace.
@@ -89,22 +101,22 @@ pub fn serve(
         (Resource::Conversations, Call::Update(id, patch)) => {
             update::<Conversation>(ws, id, &patch, cx)
         }
-        (Resource::Conversations, Call::Delete(id)) => delete::<Conversation>(ws, id),
+        (Resource::Conversations, Call::Delete(id)) => delete::<Conversation>(ws, id, cx),
         (Resource::Contacts, Call::List(q)) => list::<Contact>(ws, &q, cx.compact),
         (Resource::Contacts, Call::Create(new)) => create::<Contact>(ws, route.base, &new, cx),
         (Resource::Contacts, Call::Retrieve(id)) => retrieve::<Contact>(ws, id, cx.compact),
         (Resource::Contacts, Call::Update(id, patch)) => update::<Contact>(ws, id, &patch, cx),
-        (Resource::Contacts, Call::Delete(id)) => delete::<Contact>(ws, id),
+        (Resource::Contacts, Call::Delete(id)) => delete::<Contact>(ws, id, cx),
         (Resource::Groups, Call::List(q)) => list::<Group>(ws, &q, cx.compact),
         (Resource::Groups, Call::Create(new)) => create::<Group>(ws, route.base, &new, cx),
         (Resource::Groups, Call::Retrieve(id)) => retrieve::<Group>(ws, id, cx.compact),
         (Resource::Groups, Call::Update(id, patch)) => update::<Group>(ws, id, &patch, cx),
-        (Resource::Groups, Call::Delete(id)) => delete::<Group>(ws, id),
+        (Resource::Groups, Call::Delete(id)) => delete::<Group>(ws, id, cx),
         (Resource::Messages, Call::List(q)) => list::<Message>(ws, &q, cx.compact),
         (Resource::Messages, Call::Create(new)) => create::<Message>(ws, route.base, &new, cx),
         (Resource::Messages, Call::Retrieve(id)) => retrieve::<Message>(ws, id, cx.compact),
         (Resource::Messages, Call::Update(id, patch)) => update::<Message>(ws, id, &patch, cx),
-        (Resource::Messages, Call::Delete(id)) => delete::<Message>(ws, id),
+        (Resource::Messages, Call::Delete(id)) => delete::<Message>(ws, id, cx),
     }
 }
 
@@ -157,9 +169,11 @@ pub fn create<R: Held>(
         R::DESCRIPTION.plural,
         created.id()
     );
+    let body = record_body(created, cx.compact);
+    cx.publish(&mut ws);
     Ok(Reply {
         location: Some(location),
-        ..Reply::json(Status::CREATED, record_body(created, cx.compact))
+        ..Reply::json(Status::CREATED, body)
     })
 }
 
@@ -181,14 +195,22 @@ pub fn update<R: Held>(
     let record = ws
         .update::<R>(id, patch, cx.clock.now(), cx.room, cx.strict_references)?
         .ok_or_else(|| not_found::<R>(id))?;
-    Ok(Reply::json(Status::OK, record_body(record, cx.compact)))
+    let body = record_body(record, cx.compact);
+    cx.publish(&mut ws);
+    Ok(Reply::json(Status::OK, body))
 }
 
 /// `DELETE {base}/{plural}/{id}`: 204, for good.
-pub fn delete<R: Held>(ws: &SharedWorkspace, id: &str) -> Result<Reply, ApiError> {
-    if !ws.write().delete::<R>(id) {
+pub fn delete<R: Held>(
+    ws: &SharedWorkspace,
+    id: &str,
+    cx: &Context<'_>,
+) -> Result<Reply, ApiError> {
+    let mut ws = ws.write();
+    if !ws.delete::<R>(id) {
         return Err(not_found::<R>(id));
     }
+    cx.publish(&mut ws);
     Ok(Reply::no_content())
 }
 

@@ -430,6 +430,8 @@ fn answer(
         room: state.config.room(),
         strict_references: state.config.strict_references,
         clock: &state.clock,
+        bus: &state.bus,
+        token: state.config.isolate.then_some(token),
     };
     api::serve(&ws, &route, call, &cx)
 }

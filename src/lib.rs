@@ -39,6 +39,7 @@ pub mod body;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod exchange;
 pub mod faults;
 pub mod fixtures;

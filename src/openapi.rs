@@ -13,6 +13,7 @@ use crate::body::body_kind;
 use crate::clock::Clock;
 use crate::config::{Auth, Profile};
 use crate::error::ApiError;
+use crate::events::Bus;
 use crate::exchange::{Content, Reply};
 use crate::fixtures::{Fixtures, Listed};
 use crate::http::authenticate;
@@ -224,9 +225,11 @@ impl Examples {
             room: Room::UNBOUNDED,
             strict_references: false,
             clock: &Clock::new(Some(documented.created_at())),
+            bus: &Bus::default(),
+            token: None,
         };
         let updated = answer(api::update::<R>(&ws, id, &patch, &cx));
-        api::delete::<R>(&ws, id).expect("the documented record is there to delete");
+        api::delete::<R>(&ws, id, &cx).expect("the documented record is there to delete");
         let not_found = refusal(api::retrieve::<R>(&ws, id, false));
 
         // The default fixtures without the documented record, its ID queued: what the

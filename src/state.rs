@@ -7,6 +7,7 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::events::Bus;
 use crate::faults::Faults;
 use crate::ids::workspace_seed;
 use crate::journal::Journal;
@@ -142,6 +143,8 @@ pub struct Shared {
     pub seed: u64,
     /// The requests clients sent.
     pub journal: Journal,
+    /// Every change's events, and where they go.
+    pub bus: Bus,
     /// Injected faults and latency.
     pub faults: Faults,
     workspaces: Workspaces,
@@ -179,6 +182,7 @@ impl AppState {
             clock: Clock::new(config.clock),
             seed,
             journal: Journal::new(config.journal_limit),
+            bus: Bus::default(),
             faults: Faults::new(seed, config.latency),
             workspaces,
             requests: AtomicU64::new(0),
@@ -211,6 +215,7 @@ impl AppState {
         }
         self.clock.reset();
         self.journal.clear();
+        self.bus.clear();
         self.faults.reset();
         self.requests.store(0, Ordering::Relaxed);
         self.admin_requests.store(0, Ordering::Relaxed);

@@ -357,15 +357,16 @@ impl<R: Record> Store<R> {
 
     /// Removes a record; `false` if there was none.
     pub fn delete(&mut self, id: &str) -> bool {
-        let Some(key) = self.index.remove(id) else {
-            return false;
-        };
-        let Some(record) = self.rows.remove(&key) else {
-            return false;
-        };
+        self.remove(id).is_some()
+    }
+
+    /// Removes a record and hands it back, as it was.
+    pub fn remove(&mut self, id: &str) -> Option<Arc<R>> {
+        let key = self.index.remove(id)?;
+        let record = self.rows.remove(&key)?;
         self.bytes -= record.weight();
         self.refer(&record, key, false);
-        true
+        Some(record)
     }
 
     /// Every record in list order.

@@ -9,6 +9,7 @@
 //! time comes in as an argument.
 
 use crate::error::ApiError;
+use crate::events::{Action, Outbox};
 use crate::fixtures::{Fixtures, Listed};
 use crate::ids::{IdGen, MAX_ID_LEN, MAX_QUEUED_IDS};
 use crate::model::{Problem, clip};
@@ -41,6 +42,8 @@ pub struct Workspace {
     /// The account contact: the sender of every message sent through the API. Not listed.
     pub me: Arc<Contact>,
     ids: IdGen,
+    /// The events of the changes not yet handed to the bus.
+    pub events: Outbox,
 }
 
 /// How much a workspace may hold.
@@ -69,6 +72,8 @@ pub trait Held: Record {
     fn store_mut(ws: &mut Workspace) -> &mut Store<Self>;
     /// The same, with the workspace's ID generator beside it.
     fn store_and_ids(ws: &mut Workspace) -> (&mut Store<Self>, &mut IdGen);
+    /// The same, with the workspace's events beside it.
+    fn store_and_events(ws: &mut Workspace) -> (&mut Store<Self>, &mut Outbox);
 }
 
 /// Which [`Workspace`] field holds each record type's store.
@@ -84,6 +89,9 @@ macro_rules! held {
                 }
                 fn store_and_ids(ws: &mut Workspace) -> (&mut Store<Self>, &mut IdGen) {
                     (&mut ws.$store, &mut ws.ids)
+                }
+                fn store_and_events(ws: &mut Workspace) -> (&mut Store<Self>, &mut Outbox) {
+                    (&mut ws.$store, &mut ws.events)
                 }
             }
         )*
@@ -144,6 +152,7 @@ impl Workspace {
                 .clone()
                 .unwrap_or_else(|| Arc::new(contacts::account())),
             ids: IdGen::new(seed, fixtures.next_ids.iter().cloned()),
+            events: Outbox::new(seed),
         }
     }
 
@@ -307,9 +316,12 @@ impl Workspace {
         self.room_for_bytes(more, room.bytes)?;
         let id = self.new_id::<R>();
         let _ = record.set(0, Owned::Text(Some(id.clone())));
+        // The conversation that changes with it, whose event follows the record's.
+        let mut follows = None;
         if let Some(conversation) = sent_in {
             self.conversations
                 .update(&conversation, |c| c.last_active_at = Some(now));
+            follows = Some((Action::Updated, conversation));
         }
         if let Some(field) = conversation_names {
             let conversation_id = self.new_id::<Conversation>();
@@ -317,19 +329,30 @@ impl Workspace {
             let (field, _) = Conversation::DESCRIPTION
                 .field(field)
                 .expect("a conversation names its contact and its group");
-            let _ = conversation.set(field, Owned::Text(Some(id)));
+            let _ = conversation.set(field, Owned::Text(Some(id.clone())));
             set(
                 &mut record,
                 CONVERSATION_ID,
-                Owned::Text(Some(conversation_id)),
+                Owned::Text(Some(conversation_id.clone())),
             );
             self.conversations
                 .insert(conversation)
                 .expect("new_id never returns an ID that is in the store");
+            follows = Some((Action::Created, conversation_id));
         }
-        Ok(R::store_mut(self)
+        let (store, events) = R::store_and_events(self);
+        let created = store
             .insert(record)
-            .expect("new_id never returns an ID that is in the store"))
+            .expect("new_id never returns an ID that is in the store");
+        events.emit(Action::Created, created);
+        if let Some((action, conversation)) = follows
+            && let Some(c) = self.conversations.get(&conversation)
+        {
+            self.events.emit(action, c);
+        }
+        Ok(R::store(self)
+            .get(&id)
+            .expect("the record was just inserted"))
     }
 
     /// Sets the fields of `patch` on the record of `R` with this ID; `Ok(None)` if there is
@@ -364,7 +387,12 @@ impl Workspace {
         let mut after = before.clone();
         change(&mut after);
         self.room_for_bytes(after.weight().saturating_sub(before.weight()), room.bytes)?;
-        Ok(R::store_mut(self).update(id, change))
+        let (store, events) = R::store_and_events(self);
+        let updated = store.update(id, change);
+        if let Some(record) = updated {
+            events.emit(Action::Updated, record);
+        }
+        Ok(updated)
     }
 
     /// Under `--strict-references`: a 400 naming the first field of `patch` that names a
@@ -471,69 +499,82 @@ impl Workspace {
         match R::DESCRIPTION.resource {
             Resource::Conversations => return self.delete_conversation(id),
             Resource::Contacts => {
-                if !self.contacts.delete(id) {
+                let Some(contact) = self.contacts.remove(id) else {
                     return false;
-                }
+                };
+                self.events.emit(Action::Deleted, &*contact);
                 for conversation in naming::<Conversation>(self, "contact_id", id) {
                     self.delete_conversation(&conversation);
                 }
                 for group in naming::<Group>(self, "contacts", id) {
-                    self.groups
+                    let left = self
+                        .groups
                         .update(&group, |g| g.contacts.retain(|c| &*c.id != id));
+                    if let Some(g) = left {
+                        self.events.emit(Action::Updated, g);
+                    }
                 }
             }
             Resource::Groups => {
-                if !self.groups.delete(id) {
+                let Some(group) = self.groups.remove(id) else {
                     return false;
-                }
+                };
+                self.events.emit(Action::Deleted, &*group);
                 for conversation in naming::<Conversation>(self, "group_id", id) {
                     self.delete_conversation(&conversation);
                 }
             }
             Resource::Messages => {
-                if !self.messages.delete(id) {
+                let Some(message) = self.messages.remove(id) else {
                     return false;
-                }
+                };
+                self.events.emit(Action::Deleted, &*message);
                 // Every conversation that pins it: a pin may name a message of another
                 // conversation (references are free strings by default).
                 for conversation in naming::<Conversation>(self, "pinned_message_id", id) {
-                    self.conversations
+                    let unpinned = self
+                        .conversations
                         .update(&conversation, |c| c.pinned_message_id = None);
+                    if let Some(c) = unpinned {
+                        self.events.emit(Action::Updated, c);
+                    }
                 }
             }
         }
         true
     }
 
-    /// Deletes a conversation; its contact and its group, if they named it, name none after.
+    /// Deletes a conversation and its messages; its contact and its group, if they named it,
+    /// name none after.
     fn delete_conversation(&mut self, id: &str) -> bool {
-        let Some((contact, group)) = self
-            .conversations
-            .get(id)
-            .map(|c| (c.contact_id.clone(), c.group_id.clone()))
-        else {
+        let Some(conversation) = self.conversations.remove(id) else {
             return false;
         };
-        self.conversations.delete(id);
+        self.events.emit(Action::Deleted, &*conversation);
+        let (contact, group) = (&conversation.contact_id, &conversation.group_id);
         for message in naming::<Message>(self, CONVERSATION_ID, id) {
-            self.messages.delete(&message);
+            if let Some(m) = self.messages.remove(&message) {
+                self.events.emit(Action::Deleted, &*m);
+            }
         }
         let names_it = |named: Option<&str>| named == Some(id);
         if let Some(contact) = contact
             && self
                 .contacts
-                .get(&contact)
+                .get(contact)
                 .is_some_and(|c| names_it(c.conversation_id.as_deref()))
+            && let Some(c) = self.contacts.update(contact, |c| c.conversation_id = None)
         {
-            self.contacts.update(&contact, |c| c.conversation_id = None);
+            self.events.emit(Action::Updated, c);
         }
         if let Some(group) = group
             && self
                 .groups
-                .get(&group)
+                .get(group)
                 .is_some_and(|g| names_it(g.conversation_id.as_deref()))
+            && let Some(g) = self.groups.update(group, |g| g.conversation_id = None)
         {
-            self.groups.update(&group, |g| g.conversation_id = None);
+            self.events.emit(Action::Updated, g);
         }
         true
     }

@@ -11,6 +11,7 @@ mod documented;
 mod edge;
 mod embedding;
 mod errors;
+mod events;
 mod faults;
 mod groups;
 mod hostile;
