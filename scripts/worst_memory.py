@@ -4,7 +4,8 @@ hostile client would, and reports the server's VmRSS and VmHWM (from /proc/PID/s
 before and after each stage, each stage in a fresh process and then all of them in one.
 
 Usage: scripts/worst_memory.py [--binary target/release/convmock] [--workspaces 100]
-                               [--only STAGE,...] [--markdown FILE]
+                               [--only STAGE,...] [--chat-chars control|wide]
+                               [--markdown FILE]
 
 Stages (the server runs with its default limits, on port 0, --quiet; --isolate where a
 stage needs workspaces):
@@ -22,10 +23,22 @@ stage needs workspaces):
   combined    as workspaces, but every create takes a queued 255-character ID
   admin-answer  --isolate: one workspace full, its whole conversations answer read once,
               then asked for by eight clients that never read
+  chat        --isolate: N workspaces, each filled to --max-workspace-mib with the chat
+              records that cost the most: 100 contacts with every free-text field at its
+              most characters, then up to 100 groups of all 100 of them (name, description
+              and avatar_url at their most), then messages of 4,096 characters each given
+              20 emoji x 20 usernames of reactions by PUT, until the 429, then contacts
+              until the 429; the free text is control characters (6 bytes each in JSON, the
+              most answer for a byte of memory) or, with --chat-chars wide, 4-byte UTF-8
+              (the most memory for a character); the sum of what the 429s say the records
+              take is the server's own count; then one group page (limit=100) is read
+              whole once, and asked for by eight clients that never read
   bodies      64 connections each send all but the last byte of a 1 MiB body and wait (a
               sample of the 1,024 that --max-connections allows)
   cumulative  one process: combined, then faults, then journal (the journal last, since
               the creates would push its large entries out)
+  cumulative-chat  one process: N queues of 10,000 IDs, then chat (each create takes a
+              queued 255-character ID), then faults, then journal
 
 Loopback only; every load is bounded in count and time; only the server this script
 started is stopped. Needs the release binary (`cargo build --release`).
@@ -64,6 +77,23 @@ WIDE = "\U0001F600" * ID_CHARS
 NARROW = "c" * ID_CHARS
 # Connections of the sample that hold a body just short of 1 MiB (of --max-connections' 1,024).
 BODY_HOLDERS = 64
+# The chat resources' bounds (docs/limits.md): a group's members, a message's emoji and the
+# usernames of each, and the most characters of each free-text field.
+MEMBERS = 100
+GROUPS = 100
+REACTIONS = 20
+NAME_CHARS = 100
+PHONE_CHARS = 32
+URL_CHARS = 1024
+DESCRIPTION_CHARS = 1000
+MESSAGE_CHARS = 4096
+# The free text's character: a control character is 1 byte held and 6 bytes of JSON
+# (`\u0001`); a 4-byte one is 4 bytes held and 4 written.
+CHAT_CHARS = {"control": "\x01", "wide": "\U0001F600"}
+# A fixture conversation of every workspace, which the messages are sent in.
+CHAT_CONVERSATION = "xgQQXg3hrtjh7AvZ"
+# What a 429 of a full workspace says its records take.
+HELD = re.compile(rb"already take (\d+) KiB")
 
 
 class Server:
@@ -118,10 +148,12 @@ class Connection:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
 
-    def exchange(self, requests):
-        """Sends the requests at once; returns [(status, location), ...] in order."""
+    def exchange(self, requests, bodies=False):
+        """Sends the requests at once; returns [(status, location), ...] in order, or
+        [(status, location, body), ...] with `bodies`."""
         self.sock.sendall(b"".join(requests))
-        return [self._response() for _ in requests]
+        answers = [self._response() for _ in requests]
+        return answers if bodies else [(status, location) for status, location, _ in answers]
 
     def _response(self):
         while True:
@@ -138,8 +170,9 @@ class Connection:
         while len(self.buf) < end:
             self._fill()
         location = LOCATION.search(head)
+        body = bytes(self.buf[m.end() : end])
         del self.buf[:end]
-        return status, location.group(1).decode() if location else None
+        return status, location.group(1).decode() if location else None, body
 
     def _fill(self):
         chunk = self.sock.recv(1 << 20)
@@ -217,8 +250,9 @@ class Stage:
         return max(hwm for _, (_, hwm) in self.points)
 
 
-def hold_readers(stage, target, label):
-    """Eight clients ask for `target` and never read; measured while they hang, then closed."""
+def hold_readers(stage, target, label, tok=None):
+    """Eight clients ask for `target` (with `tok`'s bearer token, if given) and never read;
+    measured while they hang, then closed."""
     socks = []
     for _ in range(READERS):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -226,7 +260,7 @@ def hold_readers(stage, target, label):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.settimeout(SOCKET_TIMEOUT)
         s.connect(("127.0.0.1", stage.server.port))
-        s.sendall(request("GET", target, stage.server.host))
+        s.sendall(request("GET", target, stage.server.host, token=tok))
         socks.append(s)
     end = time.monotonic() + HOLD_SECONDS
     peak_rss = 0.0
@@ -442,6 +476,145 @@ def admin_answer(stage):
     hold_readers(stage, target, "GET /__admin/conversations")
 
 
+def chat_bodies(char):
+    """The create and update bodies of the costliest chat records, free text of `char`."""
+
+    def text(n, stem=""):
+        return stem + char * (n - len(stem))
+
+    contact = {
+        "username": text(NAME_CHARS),
+        "phone_number": text(PHONE_CHARS),
+        "avatar_url": text(URL_CHARS),
+        "display_name": text(NAME_CHARS),
+    }
+    group = {
+        "name": text(NAME_CHARS),
+        "description": text(DESCRIPTION_CHARS),
+        "avatar_url": text(URL_CHARS),
+    }
+    message = {"conversation_id": CHAT_CONVERSATION, "message": text(MESSAGE_CHARS)}
+    # Emoji and usernames must differ: each starts with its number.
+    reactions = {
+        text(NAME_CHARS, f"{e:02d}"): [text(NAME_CHARS, f"{u:02d}") for u in range(REACTIONS)]
+        for e in range(REACTIONS)
+    }
+
+    def dump(value):
+        return json.dumps(value, ensure_ascii=False).encode()
+
+    return dump(contact), group, dump(message), dump({"reactions": reactions})
+
+
+def held_kib(answer, what):
+    """What a 429 of a full workspace says its records take, in KiB."""
+    status, _, body = answer
+    m = HELD.search(body)
+    if status != 429 or m is None:
+        raise RuntimeError(f"{what}: not the 429 of a full workspace: {status} {body[:200]!r}")
+    return int(m.group(1))
+
+
+def one_until_full(conn, req, ok, what):
+    """Sends one request; its (status, location), which is `ok` or a 429."""
+    [(status, location)] = conn.exchange([req])
+    if status not in (ok, 429):
+        raise RuntimeError(f"{what} answered {status}")
+    return status, location
+
+
+def fill_chat(srv, tok, texts):
+    """Fills the token's workspace with the costliest chat records until it is full: 100
+    contacts, up to 100 groups of them all, messages with reactions, then contacts again
+    until the 429. Returns (contacts, groups, messages, of them with reactions, KiB its
+    records take)."""
+    contact, group, message, reactions = texts
+    create_contact = request("POST", "/v1/contacts", srv.host, token=tok, body=contact)
+    conn = Connection(srv.port)
+    try:
+        answers = conn.exchange([create_contact] * MEMBERS)
+        expect(answers, [201], f"contacts of {tok}")
+        members = [location.rsplit("/", 1)[1] for _, location in answers]
+        body = json.dumps(dict(group, contacts=members), ensure_ascii=False).encode()
+        create_group = request("POST", "/v1/groups", srv.host, token=tok, body=body)
+        groups = 0
+        for status, _ in conn.exchange([create_group] * GROUPS):
+            if status == 201:
+                groups += 1
+            elif status != 429:
+                raise RuntimeError(f"a group create answered {status}")
+        send = request("POST", "/v1/messages", srv.host, token=tok, body=message)
+        messages = reacted = 0
+        # Bounded: a workspace takes at most --max-objects messages.
+        for _ in range(QUEUED_IDS):
+            status, location = one_until_full(conn, send, 201, "a message create")
+            if status == 429:
+                break
+            messages += 1
+            react = request("PUT", location, srv.host, token=tok, body=reactions)
+            if one_until_full(conn, react, 200, "a message update")[0] == 429:
+                break
+            reacted += 1
+        contacts = MEMBERS
+        # What room is left takes contacts, the smallest of the costly records.
+        for _ in range(QUEUED_IDS):
+            [answer] = conn.exchange([create_contact], bodies=True)
+            if answer[0] != 201:
+                held = held_kib(answer, f"a contact create of {tok}")
+                return contacts, groups, messages, reacted, held
+            contacts += 1
+        raise RuntimeError(f"{tok} never got a 429")
+    finally:
+        conn.close()
+
+
+def read_whole(srv, target, tok):
+    """Reads one answer whole on its own connection; its size in bytes."""
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=SOCKET_TIMEOUT)
+    s.sendall(request("GET", target, srv.host, token=tok)[:-2] + b"Connection: close\r\n\r\n")
+    total = 0
+    while chunk := s.recv(1 << 20):
+        total += len(chunk)
+    s.close()
+    return total
+
+
+def chat(stage, count, chars, with_queue=False):
+    srv = stage.server
+    if with_queue:
+        t = time.monotonic()
+        in_threads([lambda i=i: fill_queue(srv, token(i)) for i in range(count)], 2)
+        stage.note(f"{count} queues of {QUEUED_IDS:,} IDs in {time.monotonic() - t:.1f} s")
+        stage.mark("queues full")
+    texts = chat_bodies(CHAT_CHARS[chars])
+    before = srv.memory()[0]
+    t = time.monotonic()
+    filled = in_threads([lambda i=i: fill_chat(srv, token(i), texts) for i in range(count)], 4)
+    took = time.monotonic() - t
+    contacts, groups, messages, reacted, held = (sum(f[k] for f in filled) for k in range(5))
+    width = len(CHAT_CHARS[chars].encode())
+    stage.note(
+        f"{count} workspaces full ({chars} characters, {width} byte(s) each): {contacts:,} "
+        f"contacts, {groups:,} groups of {MEMBERS} members, {messages:,} messages of "
+        f"{MESSAGE_CHARS:,} characters ({reacted:,} of them with {REACTIONS}x{REACTIONS} "
+        f"reactions), in {took:.1f} s"
+    )
+    stage.mark("chat workspaces full")
+    added = srv.memory()[0] - before
+    stage.note(
+        f"the workspaces' records take {held / KIB:,.1f} MiB by the server's count "
+        f"({held / KIB / count:,.2f} MiB a workspace; the 429s' sum); VmRSS grew "
+        f"{added:,.1f} MiB: {added * KIB / held:.2f}x the count"
+    )
+    target = f"/v1/groups?limit={GROUPS}"
+    t = time.monotonic()
+    size = read_whole(srv, target, token(0))
+    took = time.monotonic() - t
+    stage.note(f"GET {target} answers {size / MIB:,.1f} MiB, read whole in {took:.1f} s")
+    stage.mark("after one full read")
+    hold_readers(stage, target, f"GET {target}", tok=token(0))
+
+
 # --- running ----------------------------------------------------------------------------
 
 
@@ -479,8 +652,10 @@ def main():
     parser.add_argument("--workspaces", type=int, default=100)
     parser.add_argument(
         "--only",
-        default="journal,faults,queue,workspaces,combined,admin-answer,bodies,cumulative",
+        default="journal,faults,queue,workspaces,combined,admin-answer,chat,bodies,cumulative,"
+        "cumulative-chat",
     )
+    parser.add_argument("--chat-chars", choices=sorted(CHAT_CHARS), default="control")
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args()
     if not os.path.exists(args.binary):
@@ -493,8 +668,13 @@ def main():
         "workspaces": (True, [lambda s: workspaces(s, n, with_queue=False)]),
         "combined": (True, [lambda s: workspaces(s, n, with_queue=True)]),
         "admin-answer": (True, [admin_answer]),
+        "chat": (True, [lambda s: chat(s, n, args.chat_chars)]),
         "bodies": (False, [bodies]),
         "cumulative": (True, [lambda s: workspaces(s, n, with_queue=True), fill_faults, fill_journal]),
+        "cumulative-chat": (
+            True,
+            [lambda s: chat(s, n, args.chat_chars, with_queue=True), fill_faults, fill_journal],
+        ),
     }
     wanted = args.only.split(",")
     if set(wanted) - set(plan):
