@@ -73,13 +73,19 @@ pub struct Context<'a> {
     pub bus: &'a Bus,
     /// The workspace's token, under `--isolate`: what its events are filed under.
     pub token: Option<&'a str>,
+    /// Where the IDs of the events the request emitted are noted, for its journal entry.
+    pub emitted: &'a std::cell::RefCell<Vec<Box<str>>>,
 }
 
 impl Context<'_> {
     /// Hands the events of this request's change to the bus, under the workspace's lock so
     /// that each workspace's events reach it in the order they happened.
     fn publish(&self, ws: &mut Workspace) {
-        self.bus.publish(self.token, ws.events.take());
+        let events = ws.events.take();
+        self.emitted
+            .borrow_mut()
+            .extend(events.iter().map(|e| e.id.clone()));
+        self.bus.publish(self.token, events);
     }
 }
 

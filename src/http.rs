@@ -220,6 +220,9 @@ pub async fn handle(
     };
 
     record.outcome = Outcome::Answered(response.status());
+    if let Some(entry) = &mut record.entry {
+        entry.set_events(reached.events.take());
+    }
     Ok(finish(&state, &parts, &reached, admin_cors, response))
 }
 
@@ -432,6 +435,7 @@ fn answer(
         clock: &state.clock,
         bus: &state.bus,
         token: state.config.isolate.then_some(token),
+        emitted: &reached.events,
     };
     api::serve(&ws, &route, call, &cx)
 }

@@ -59,7 +59,13 @@ pub struct Entry {
     pub token_hash: u64,
     /// How long the answer took, in milliseconds.
     pub duration_ms: f64,
+    /// The IDs of the events the request's change emitted (`GET /__admin/events`), the
+    /// first [`MAX_JOURNAL_EVENTS`] of them.
+    pub events: Vec<Box<str>>,
 }
+
+/// The most event IDs an entry keeps (a cascade may emit thousands).
+pub const MAX_JOURNAL_EVENTS: usize = 100;
 
 impl Entry {
     /// A new entry, without its body and outcome yet.
@@ -88,6 +94,7 @@ impl Entry {
             token_cut,
             token_hash: whole_token_hash,
             duration_ms: 0.0,
+            events: Vec::new(),
         }
     }
 
@@ -100,6 +107,15 @@ impl Entry {
             + self.body.as_ref().map_or(0, |b| b.len())
             + self.token.as_ref().map_or(0, |t| t.len())
             + self.error.as_ref().map_or(0, |e| e.len())
+            + self.events.iter().map(|e| e.len() + 16).sum::<usize>()
+    }
+
+    /// Keeps the IDs of the events the request emitted, the first
+    /// [`MAX_JOURNAL_EVENTS`].
+    pub fn set_events(&mut self, mut events: Vec<Box<str>>) {
+        events.truncate(MAX_JOURNAL_EVENTS);
+        events.shrink_to_fit();
+        self.events = events;
     }
 
     /// Whether the request carried this token (as the journal shows it, see
@@ -142,7 +158,7 @@ impl Entry {
 /// duration_ms`.
 impl Serialize for Entry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Entry", 9)?;
+        let mut s = serializer.serialize_struct("Entry", 10)?;
         s.serialize_field("time", &self.time)?;
         s.serialize_field("method", self.method.as_str())?;
         // A cut target is marked at its end: on the query when there is one, else the path.
@@ -164,6 +180,7 @@ impl Serialize for Entry {
             .map(|t| marked(t.into(), self.token_cut));
         s.serialize_field("token", &token)?;
         s.serialize_field("duration_ms", &self.duration_ms)?;
+        s.serialize_field("events", &self.events)?;
         s.end()
     }
 }

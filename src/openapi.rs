@@ -227,6 +227,7 @@ impl Examples {
             clock: &Clock::new(Some(documented.created_at())),
             bus: &Bus::default(),
             token: None,
+            emitted: &std::cell::RefCell::default(),
         };
         let updated = answer(api::update::<R>(&ws, id, &patch, &cx));
         api::delete::<R>(&ws, id, &cx).expect("the documented record is there to delete");

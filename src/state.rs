@@ -56,6 +56,8 @@ pub struct Reached {
     pub token: Option<String>,
     /// The workspace, once looked up.
     pub workspace: Option<SharedWorkspace>,
+    /// The IDs of the events the request's change emitted, in order.
+    pub events: std::cell::RefCell<Vec<Box<str>>>,
 }
 
 #[derive(Debug)]

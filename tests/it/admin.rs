@@ -168,7 +168,8 @@ fn the_journal_shows_each_request_oldest_first_and_filters() {
             "status",
             "error",
             "token",
-            "duration_ms"
+            "duration_ms",
+            "events"
         ]
     );
     assert_eq!(requests[1]["query"], "limit=2");

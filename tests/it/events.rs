@@ -102,6 +102,10 @@ fn each_change_emits_its_events_in_the_documented_order_and_a_refusal_none() {
     let list = all["events"].as_array().unwrap();
     assert_eq!(list[7]["payload"]["username"], "Kevin");
     assert_eq!(list[10]["payload"]["contacts"], json!([]));
+    // The journal names the events each request emitted.
+    let journal = s.get("/__admin/requests?method=DELETE").expect(200).json();
+    let ids: Vec<&Value> = list[7..11].iter().map(|e| &e["id"]).collect();
+    assert_eq!(journal["requests"][0]["events"], json!(ids));
     // Deleting the group: the group, then its conversation.
     s.call("DELETE", &format!("/v1/groups/{family}"))
         .send()
