@@ -854,7 +854,10 @@ impl Sender {
             .await;
             let (status, error) = match answer {
                 Ok(Ok(status)) if (200..300).contains(&status) => (Some(status), None),
-                Ok(Ok(status)) => (Some(status), Some(format!("answered {status}"))),
+                Ok(Ok(status)) => (
+                    Some(status),
+                    Some(format!("the receiver answered {status}")),
+                ),
                 Ok(Err(e)) => (None, Some(e)),
                 Err(_) => (
                     None,

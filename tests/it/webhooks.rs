@@ -417,7 +417,7 @@ fn registering_a_webhook_changes_no_id_the_api_hands_out() {
 }
 
 #[test]
-fn a_flush_that_times_out_is_a_504_with_the_counts() {
+fn a_flush_that_times_out_is_a_504_with_the_counts_and_a_silent_receiver_fails_after_5_s() {
     // Accepts connections (the kernel does) but never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let s = TestServer::with(Config {
@@ -443,7 +443,16 @@ fn a_flush_that_times_out_is_a_504_with_the_counts() {
         .json(r#"{"timeout_ms": -1}"#)
         .send()
         .expect(400);
-    // A reset fails what was pending: nothing is left to wait for.
+    // Without an answer within 5 s, the attempt fails (and, with no retries, the delivery).
+    assert_eq!(
+        flush(&s),
+        json!({"delivered": 0, "failed": 1, "pending": 0})
+    );
+    let list = s.get("/__admin/webhooks/deliveries").expect(200).json();
+    let error = list["deliveries"][0]["error"].as_str().unwrap();
+    assert!(error.contains("no answer within 5 s"), "{error}");
+    // A reset removes the endpoint and clears the deliveries: nothing is left to wait for.
+    post(&s, "/v1/conversations", json!({"contact_id": "c2"}));
     s.call("POST", "/__admin/reset").send().expect(200);
     assert_eq!(flush(&s)["pending"], 0);
     assert_eq!(
