@@ -209,7 +209,7 @@ pub async fn handle(
                     query: parts.uri.query(),
                     authorization: authorization(&parts.headers),
                 };
-                admin::handle(&state, &request, body.as_deref().map_err(ApiError::clone))
+                admin::handle(&state, &request, body.as_deref().map_err(ApiError::clone)).await
             }
             body => answer(&state, &parts, &method, body, &mut reached),
         };

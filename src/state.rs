@@ -13,6 +13,7 @@ use crate::ids::workspace_seed;
 use crate::journal::Journal;
 use crate::model::to_body;
 use crate::openapi;
+use crate::webhooks::{Registration, Webhooks};
 pub use crate::workspace::Workspace;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
@@ -149,6 +150,8 @@ pub struct Shared {
     pub bus: Bus,
     /// Injected faults and latency.
     pub faults: Faults,
+    /// The webhook endpoints, listening on `bus`.
+    pub webhooks: Arc<Webhooks>,
     workspaces: Workspaces,
     /// The sequence of requests that reach no workspace (under `--isolate`).
     requests: AtomicU64,
@@ -180,11 +183,30 @@ impl AppState {
                 seed,
             ))))
         };
+        let startup = config
+            .webhooks
+            .iter()
+            .map(|url| Registration {
+                url: url.clone(),
+                secret: config.webhook_secret.clone(),
+                events: None,
+                token: None,
+            })
+            .collect();
+        let webhooks = Arc::new(Webhooks::new(
+            seed,
+            config.webhook_retries,
+            config.isolate,
+            startup,
+        ));
+        let bus = Bus::default();
+        bus.listen(Arc::clone(&webhooks) as _);
         AppState(Arc::new(Shared {
             clock: Clock::new(config.clock),
             seed,
             journal: Journal::new(config.journal_limit),
-            bus: Bus::default(),
+            bus,
+            webhooks,
             faults: Faults::new(seed, config.latency),
             workspaces,
             requests: AtomicU64::new(0),
@@ -200,7 +222,8 @@ impl AppState {
     }
 
     /// Everything back as at start-up: every workspace as the fixtures, with its ID queue
-    /// and generator; the clock; an empty journal; no fault rules; `Request-Id`s from 1.
+    /// and generator; the clock; an empty journal; no fault rules; `Request-Id`s from 1; the
+    /// start-up webhooks only, and no deliveries.
     pub fn reset(&self) {
         match &self.workspaces {
             Workspaces::One(ws) => {
@@ -218,6 +241,7 @@ impl AppState {
         self.clock.reset();
         self.journal.clear();
         self.bus.clear();
+        self.webhooks.reset();
         self.faults.reset();
         self.requests.store(0, Ordering::Relaxed);
         self.admin_requests.store(0, Ordering::Relaxed);

@@ -24,4 +24,5 @@ mod pagination;
 mod properties;
 mod readme;
 mod support;
+mod webhooks;
 mod workspaces;
