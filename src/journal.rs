@@ -331,7 +331,7 @@ mod tests {
             json,
             serde_json::json!({"time": 5, "method": "POST", "path": "/v1/conversations",
                 "query": "x=1", "body": "contact_id=a", "status": 201, "error": null, "token": "tok",
-                "duration_ms": 0.0})
+                "duration_ms": 0.0, "events": []})
         );
         let mut long = entry(1);
         long.set_body(&vec![b'x'; MAX_JOURNAL_BODY + 10]);
