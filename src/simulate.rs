@@ -21,11 +21,11 @@ use crate::model::{Fields, Problem, RawValue, clip, describe, json_integer};
 use crate::resources::{Embedded, Owned, Patch, messages};
 use crate::state::{AppState, SharedWorkspace};
 use crate::workspace::Workspace;
+use parking_lot::Mutex;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 /// The longest `delay_ms` a simulated message may wait.
 pub const MAX_DELAY_MS: u64 = 60_000;
@@ -40,29 +40,37 @@ const MESSAGE_ID: &str = "message_id";
 /// The delayed messages waiting to be sent.
 #[derive(Debug)]
 pub struct Delayed {
-    /// One permit per message that may wait.
-    slots: Arc<Semaphore>,
-    /// Moved by each reset: a message scheduled before it is not sent.
-    generation: AtomicU64,
+    /// One permit per message that may wait; a reset starts a fresh count.
+    slots: Mutex<Arc<Semaphore>>,
+    /// Moved by each reset: a message scheduled before it is dropped at once.
+    generation: watch::Sender<u64>,
 }
 
 impl Default for Delayed {
     fn default() -> Self {
         Delayed {
-            slots: Arc::new(Semaphore::new(MAX_DELAYED)),
-            generation: AtomicU64::new(0),
+            slots: Mutex::new(Arc::new(Semaphore::new(MAX_DELAYED))),
+            generation: watch::Sender::new(0),
         }
     }
 }
 
 impl Delayed {
-    /// Drops every message waiting (a reset).
+    /// Drops every message waiting (a reset): each wakes and ends, and the bound counts
+    /// from zero again at once.
     pub fn cancel(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        *self.slots.lock() = Arc::new(Semaphore::new(MAX_DELAYED));
+        self.generation.send_modify(|g| *g += 1);
     }
 
     fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        *self.generation.borrow()
+    }
+
+    fn slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        Arc::clone(&self.slots.lock())
+            .try_acquire_owned()
+            .map_err(|_| ApiError::TooManyDelayed { limit: MAX_DELAYED })
     }
 }
 
@@ -106,9 +114,7 @@ pub fn message(
         asked.contact_id.as_deref(),
     )?
     .id;
-    let permit = Arc::clone(&state.delayed.slots)
-        .try_acquire_owned()
-        .map_err(|_| ApiError::TooManyDelayed { limit: MAX_DELAYED })?;
+    let permit = state.delayed.slot()?;
     let answer = json!({
         "status": "scheduled",
         CONVERSATION_ID: asked.conversation_id,
@@ -119,9 +125,11 @@ pub fn message(
     let (state, token, generation) = (state.clone(), token.to_owned(), state.delayed.generation());
     tokio::spawn(async move {
         let mut closed = state.bus.closed();
+        let mut reset = state.delayed.generation.subscribe();
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
             () = closing(&mut closed) => return,
+            _ = reset.wait_for(|g| *g != generation) => return,
         }
         if let Err(err) = send_later(&state, &token, &ws, generation, &asked)
             && !state.config.quiet
