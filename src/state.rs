@@ -14,6 +14,7 @@ use crate::journal::Journal;
 use crate::model::to_body;
 use crate::openapi;
 use crate::webhooks::{Registration, Webhooks};
+use crate::simulate::Delayed;
 pub use crate::workspace::Workspace;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
@@ -152,6 +153,8 @@ pub struct Shared {
     pub faults: Faults,
     /// The webhook endpoints, listening on `bus`.
     pub webhooks: Arc<Webhooks>,
+    /// The simulated messages waiting for their delay.
+    pub delayed: Delayed,
     workspaces: Workspaces,
     /// The sequence of requests that reach no workspace (under `--isolate`).
     requests: AtomicU64,
@@ -208,6 +211,7 @@ impl AppState {
             bus,
             webhooks,
             faults: Faults::new(seed, config.latency),
+            delayed: Delayed::default(),
             workspaces,
             requests: AtomicU64::new(0),
             admin_requests: AtomicU64::new(0),
@@ -225,6 +229,8 @@ impl AppState {
     /// and generator; the clock; an empty journal; no fault rules; `Request-Id`s from 1; the
     /// start-up webhooks only, and no deliveries.
     pub fn reset(&self) {
+        // Before the records are replaced: a delayed message checks it under their lock.
+        self.delayed.cancel();
         match &self.workspaces {
             Workspaces::One(ws) => {
                 // Seeded before the lock is taken; the old store is freed after it is released.
