@@ -37,16 +37,23 @@ cleanup() {
 trap cleanup EXIT
 cp "${tarballs[@]}" "$project/"
 cp examples/node/convmock.test.mjs npm/test/types/esm.mts npm/test/types/cjs.cts "$project/"
-# The project README's node:test block, as a user would paste it.
-awk '/^```js$/ {block = ""; inside = 1; next} inside && /^```$/ {inside = 0; if (block ~ /from .convmock./ && block ~ /node:test/) {printf "%s", block; exit}} inside {block = block $0 "\n"}' \
-  README.md >"$project/readme.test.mjs"
-test -s "$project/readme.test.mjs"
+# The project README's node:test blocks (the test suite's, the webhook receiver's), each as a
+# user would paste it into a file of its own.
+readme_blocks=$(awk '
+  /^```js$/ {block = ""; inside = 1; next}
+  inside && /^```$/ {inside = 0; if (block ~ /from .convmock./ && block ~ /node:test/) {n++; printf "%s", block > (dir "/readme_" n ".test.mjs")}}
+  inside {block = block $0 "\n"}
+  END {print n + 0}' dir="$project" README.md)
+if [ "$readme_blocks" -ne 2 ] || ! grep -q "createHmac" "$project"/readme_*.test.mjs; then
+  echo "expected two node:test blocks in README.md, one verifying with createHmac; found $readme_blocks" >&2
+  exit 1
+fi
 cd "$project"
 unset CONVMOCK_BIN CONVMOCK_BINARY
 export npm_config_registry=http://127.0.0.1:9 npm_config_cache=$project/.npm-cache npm_config_offline=true
 npm init -y >/dev/null
 npm install --ignore-scripts --offline --no-audit --no-fund ./*.tgz
-node --test convmock.test.mjs readme.test.mjs
+node --test convmock.test.mjs readme_*.test.mjs
 node -e "if (typeof require('convmock').startConvmock !== 'function') process.exit(1)"
 
 # `npx convmock --port 0` prints the ready line. npm runs the launcher in a process of its

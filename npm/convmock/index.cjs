@@ -4,7 +4,8 @@
 // dependencies; `index.mjs` re-exports this for `import`.
 
 const { spawn } = require('node:child_process');
-const { randomUUID } = require('node:crypto');
+const { createHmac, randomBytes, randomUUID, timingSafeEqual } = require('node:crypto');
+const { createServer } = require('node:http');
 const { createInterface } = require('node:readline');
 const { findBinary } = require('./lib/binary.cjs');
 
@@ -19,6 +20,10 @@ const CLOSE_TIMEOUT_MS = 10_000;
 /** How much of the server's stderr is kept to explain a failed start. */
 const STDERR_TAIL_CHARS = 8192;
 const READY_LINE = /^listening on (http:\/\/\S+)$/;
+/** How long flush() asks the server to wait for pending deliveries by default. */
+const FLUSH_TIMEOUT_MS = 5_000;
+/** The header that carries the hex HMAC-SHA256 of a delivery's body, keyed with the secret. */
+const SIGNATURE_HEADER = 'x-protocol-signature';
 
 // Servers still running, stopped if this process exits without closing them.
 const running = new Set();
@@ -117,7 +122,8 @@ async function startConvmock(options = {}) {
     ]);
     lines.close();
     child.stdout.resume(); // nothing else comes on stdout; never let the pipe fill
-    return new ConvmockServer(child, url, exited, flagValue(flags, '--admin-token'));
+    const isolated = isolate || hasFlag(flags, '--isolate');
+    return new ConvmockServer(child, url, exited, flagValue(flags, '--admin-token'), isolated);
   } catch (err) {
     lines.close();
     child.kill('SIGKILL');
@@ -133,11 +139,13 @@ class ConvmockServer {
   #exited;
   #closed;
   #adminToken;
+  #isolated;
 
-  constructor(child, url, exited, adminToken) {
+  constructor(child, url, exited, adminToken, isolated) {
     this.#child = child;
     this.#exited = exited;
     this.#adminToken = adminToken ?? process.env.CONVMOCK_ADMIN_TOKEN;
+    this.#isolated = isolated;
     /** The base URL, like `http://127.0.0.1:PORT`. */
     this.url = url;
     /** The server process's ID. */
@@ -197,6 +205,102 @@ class ConvmockServer {
     return conversations;
   }
 
+  /**
+   * The last events (up to 1,000), oldest first: `type` keeps one type (`message.created`)
+   * or family (`conversation.*`), `token` one workspace's (under --isolate; without it
+   * there is one workspace, and the token is not needed).
+   */
+  async events({ type, token } = {}) {
+    const query = { type, token: this.#isolated ? token : undefined };
+    const { events } = await this.#admin('GET', 'events', { query });
+    return events;
+  }
+
+  /**
+   * Starts a webhook receiver on 127.0.0.1 and registers it as an endpoint of this server,
+   * for `token`'s workspace (under --isolate; every workspace's when not given) and the
+   * event types `events` names (all when not given). Each delivery's signature is checked
+   * (HMAC-SHA256 of the raw body, compared in constant time): a good one is answered 204
+   * and its event pushed to `receiver.events`; a bad one 401. `close()` unregisters and
+   * stops it.
+   */
+  async startReceiver({ token, events } = {}) {
+    const secret = `whsec_${randomBytes(16).toString('hex')}`;
+    const receiver = { url: '', id: '', secret, events: [], deliveries: [] };
+    const http = createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (chunk) => chunks.push(chunk));
+      req.on('end', () => {
+        // The exact bytes sent: verified before they are parsed.
+        const body = Buffer.concat(chunks);
+        const signature = String(req.headers[SIGNATURE_HEADER] ?? '');
+        const verified = verifySignature(secret, body, signature);
+        receiver.deliveries.push({ body, signature, verified });
+        if (verified) receiver.events.push(JSON.parse(body.toString('utf8')));
+        res.writeHead(verified ? 204 : 401).end();
+      });
+    });
+    await new Promise((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(0, '127.0.0.1', resolve);
+    });
+    http.unref(); // a receiver never closed does not keep the test process alive
+    const stop = () => {
+      http.closeAllConnections();
+      return new Promise((resolve) => http.close(() => resolve()));
+    };
+    receiver.url = `http://127.0.0.1:${http.address().port}/hook`;
+    const registration = { url: receiver.url, secret, events };
+    if (this.#isolated && token !== undefined) registration.token = token;
+    let endpoint;
+    try {
+      endpoint = await this.#admin('POST', 'webhooks', { body: registration, expect: 201 });
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    receiver.id = endpoint.id;
+    let closed;
+    receiver.close = () => {
+      closed ??= (async () => {
+        try {
+          // Nothing to unregister from a server closed first; a 404: a reset removed it.
+          if (this.#closed === undefined) {
+            await this.#admin('DELETE', `webhooks/${encodeURIComponent(endpoint.id)}`, { expect: [204, 404] });
+          }
+        } finally {
+          await stop();
+        }
+      })();
+      return closed;
+    };
+    receiver[Symbol.asyncDispose] = receiver.close;
+    return receiver;
+  }
+
+  /**
+   * Waits until no delivery is pending (every endpoint's) and resolves to
+   * `{ delivered, failed, pending: 0 }`, counted since start-up or the last reset; rejects
+   * with `status` 504 (and the counts in `body`) if some are still pending after `timeoutMs`.
+   */
+  async flush({ timeoutMs = FLUSH_TIMEOUT_MS } = {}) {
+    return this.#admin('POST', 'webhooks/flush', { body: { timeout_ms: timeoutMs } });
+  }
+
+  /**
+   * A message from the other participant in a conversation of `token`'s workspace, sent as
+   * the API sends (`{ conversation_id, message, contact_id?, delay_ms? }`): resolves to the
+   * message, or, with `delay_ms`, to `{ status: 'scheduled', ... }`.
+   */
+  async simulateMessage(fields, { token } = {}) {
+    return this.#admin('POST', 'simulate/message', { query: { token }, body: fields, expect: [201, 202] });
+  }
+
+  /** Marks a message of `token`'s workspace read by the other participant; resolves to it. */
+  async simulateRead(messageId, { token } = {}) {
+    return this.#admin('POST', 'simulate/read', { query: { token }, body: { message_id: messageId } });
+  }
+
   /** Stops the server (SIGTERM; in-flight requests finish) and waits for it to exit. */
   close() {
     this.#closed ??= (async () => {
@@ -233,7 +337,7 @@ class ConvmockServer {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    if (res.status !== expect) {
+    if (![expect].flat().includes(res.status)) {
       const err = new Error(`convmock: ${method} ${url.pathname}${url.search} answered ${res.status}: ${text.trim()}`);
       err.status = res.status;
       err.body = text;
@@ -241,6 +345,16 @@ class ConvmockServer {
     }
     return text ? JSON.parse(text) : undefined;
   }
+}
+
+/**
+ * Whether `signature` (the x-protocol-signature header) is the hex HMAC-SHA256 of `body` (a
+ * Buffer, the raw bytes received) keyed with `secret`, compared in constant time.
+ */
+function verifySignature(secret, body, signature = '') {
+  const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('hex'));
+  const given = Buffer.from(String(signature));
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 module.exports = { startConvmock };

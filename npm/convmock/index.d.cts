@@ -112,6 +112,81 @@ export interface WorkspaceOptions {
   token?: string;
 }
 
+/** What a change emitted: `type` is like `message.created`; `payload` the object. */
+export interface ConvmockEvent {
+  /** 16 characters. */
+  id: string;
+  /** `<resource>.<created|updated|deleted>`, like `conversation.updated`. */
+  type: string;
+  /** The object after the change, or, for `deleted`, as it was. */
+  payload: { readonly [field: string]: unknown };
+  readonly [field: string]: unknown;
+}
+
+export interface EventsFilter {
+  /** One type (`message.created`) or family (`conversation.*`). */
+  type?: string;
+  /** Only this token's workspace (under --isolate). */
+  token?: string;
+}
+
+export interface ReceiverOptions {
+  /** Only this token's workspace's events (under --isolate). Default: every workspace's. */
+  token?: string;
+  /** The event types to take, like `['message.*', 'conversation.created']`. Default: all. */
+  events?: string[];
+}
+
+/** One POST a receiver got: the raw body, its signature header, and whether it verified. */
+export interface ReceivedDelivery {
+  /** The raw bytes (a Node `Buffer`). */
+  body: Uint8Array;
+  /** The `x-protocol-signature` header, `''` when absent. */
+  signature: string;
+  verified: boolean;
+}
+
+/** A webhook receiver on 127.0.0.1, registered as an endpoint of the server. */
+export interface WebhookReceiver {
+  /** Where it listens, like `http://127.0.0.1:PORT/hook`. */
+  readonly url: string;
+  /** The endpoint's ID on the server. */
+  readonly id: string;
+  /** The secret deliveries are signed with. */
+  readonly secret: string;
+  /** The events of the deliveries whose signature verified, in the order they arrived. */
+  readonly events: ConvmockEvent[];
+  /** Every POST received, verified or not, in the order they arrived. */
+  readonly deliveries: ReceivedDelivery[];
+  /** Unregisters the endpoint and stops the receiver; safe to call twice. */
+  close(): Promise<void>;
+  /** Closes it at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface FlushOptions {
+  /** How long the server waits for pending deliveries, in milliseconds. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** Deliveries counted since start-up or the last reset. */
+export interface FlushCounts {
+  delivered: number;
+  failed: number;
+  pending: number;
+}
+
+/** A message from the other participant: what a send takes, and who speaks. */
+export interface SimulatedMessage {
+  conversation_id: string;
+  message: string;
+  /** The sender: required in a group's conversation (a member). */
+  contact_id?: string;
+  /** Send it later (0 to 60000 ms): the answer is then `{ status: 'scheduled', ... }`. */
+  delay_ms?: number;
+  readonly [field: string]: unknown;
+}
+
 /** A running convmock. */
 export interface ConvmockServer {
   /** The base URL, like `http://127.0.0.1:PORT`. */
@@ -132,6 +207,19 @@ export interface ConvmockServer {
   nextIds(ids: string[], options?: WorkspaceOptions): Promise<void>;
   /** Every conversation in a workspace, in list order. */
   conversations(options?: WorkspaceOptions): Promise<Conversation[]>;
+  /** The last events (up to 1,000), oldest first. */
+  events(filter?: EventsFilter): Promise<ConvmockEvent[]>;
+  /** Starts a webhook receiver that checks every signature, registered with the server. */
+  startReceiver(options?: ReceiverOptions): Promise<WebhookReceiver>;
+  /** Waits until no delivery is pending; rejects with `status` 504 after `timeoutMs`. */
+  flush(options?: FlushOptions): Promise<FlushCounts>;
+  /** A message from the other participant; the message, or the scheduled answer with `delay_ms`. */
+  simulateMessage(
+    fields: SimulatedMessage,
+    options?: WorkspaceOptions,
+  ): Promise<{ readonly [field: string]: unknown }>;
+  /** Marks a message read by the other participant; resolves to the message. */
+  simulateRead(messageId: string, options?: WorkspaceOptions): Promise<{ readonly [field: string]: unknown }>;
   /** Stops the server and waits for it to exit; safe to call twice. */
   close(): Promise<void>;
   /** Closes it at the end of an `await using` block. */

@@ -10,11 +10,14 @@ from email.message import Message
 from typing import Any, Iterable, Mapping, Optional, Union
 
 from ._errors import AdminError
+from ._webhooks import WebhookReceiver
 
 Query = Union[Mapping[str, Any], Iterable[tuple]]
 
 #: Seconds a request may take before `TimeoutError` (a delay fault can be longer: pass `timeout=`).
 DEFAULT_TIMEOUT = 60.0
+#: Seconds a flush's request may take beyond the wait it asks the server for.
+FLUSH_MARGIN = 10.0
 
 
 class _KeepEveryAnswer(urllib.request.HTTPErrorProcessor):
@@ -79,6 +82,7 @@ class Client:
         self.timeout = timeout
         self._faults: list[str] = []
         self._clock_before: Optional[dict] = None
+        self._isolated: Optional[bool] = None
 
     def __repr__(self) -> str:
         return f"<convmock.Client {self.url} token={self.token!r}>"
@@ -165,6 +169,55 @@ class Client:
         """Every conversation in this client's workspace, in list order, without paging."""
         return self._admin("GET", "/__admin/conversations", query=self._workspace())["conversations"]
 
+    def events(self, type: Optional[str] = None) -> list:
+        """The events this client's workspace emitted (every event without `--isolate`),
+        oldest first, from the server's ring of the last 1,000. `type` keeps one type
+        (`message.created`) or family (`conversation.*`)."""
+        query = {k: v for k, v in (("type", type),) if v is not None}
+        if self._is_isolated():
+            query["token"] = self.token
+        return self._admin("GET", "/__admin/events", query=query)["events"]
+
+    def webhook_receiver(self, events: Optional[Iterable[str]] = None) -> "WebhookReceiver":
+        """Starts a receiver on 127.0.0.1 and registers it as a webhook endpoint for this
+        client's workspace (every workspace's without `--isolate`), taking the event types
+        `events` names (`["message.*"]`; all when not given). It verifies each delivery's
+        signature and keeps the events in `receiver.events`, in order; a context manager
+        that unregisters and stops it at the end (or `receiver.close()`)."""
+        return WebhookReceiver(self, events)
+
+    def flush(self, timeout_ms: int = 5000) -> dict:
+        """Waits until the server has no delivery pending (every endpoint's, so every
+        client's) and returns `{"delivered": n, "failed": n, "pending": 0}`, counted since
+        start-up or the last reset. Raises `AdminError` (status 504, the counts in its body)
+        if some are still pending after `timeout_ms`."""
+        timeout = max(self.timeout, timeout_ms / 1000 + FLUSH_MARGIN)
+        body = {"timeout_ms": timeout_ms}
+        return self._admin("POST", "/__admin/webhooks/flush", body=body, timeout=timeout)
+
+    def simulate_message(
+        self,
+        conversation_id: str,
+        message: str,
+        contact_id: Optional[str] = None,
+        delay_ms: Optional[int] = None,
+    ) -> dict:
+        """A message from the other participant in one of this client's conversations, sent
+        as the API sends: returns the message (its `contact` is the sender). `contact_id` is
+        required in a group's conversation (a member). With `delay_ms` it is sent later and
+        this returns `{"status": "scheduled", ...}` instead."""
+        body = {"conversation_id": conversation_id, "message": message}
+        optional = (("contact_id", contact_id), ("delay_ms", delay_ms))
+        body.update({k: v for k, v in optional if v is not None})
+        path, query = "/__admin/simulate/message", self._workspace()
+        return self._admin("POST", path, body=body, query=query, expect=(201, 202))
+
+    def simulate_read(self, message_id: str) -> dict:
+        """Marks one of this client's messages read by the other participant (`read_at`
+        becomes the server clock's now) and returns the message."""
+        body = {"message_id": message_id}
+        return self._admin("POST", "/__admin/simulate/read", body=body, query=self._workspace())
+
     def close(self) -> None:
         """Undoes what this client changed on a shared server: removes its fault rules, puts
         back the clock it changed, frees its workspace. Calling it again does nothing."""
@@ -189,15 +242,43 @@ class Client:
         # Without --isolate the server ignores the token and answers about its one store.
         return {"token": self.token}
 
-    def _admin(self, method, path, body=None, query=None, expect=200):
-        headers = {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
-        answer = self._send(method, path, json=body, query=query, headers=headers)
+    def _is_isolated(self) -> bool:
+        # Under --isolate a queue of IDs belongs to a token, so asking for one without a
+        # token is refused (400); otherwise it is the one store's. Asked once, read only.
+        if self._isolated is None:
+            answer = self._send("GET", "/__admin/next-ids", headers=self._admin_headers())
+            if answer.status not in (200, 400):
+                raise AdminError("GET", "/__admin/next-ids", answer.status, answer.text)
+            self._isolated = answer.status == 400
+        return self._isolated
+
+    def _register_webhook(self, url: str, secret: str, events: Optional[Iterable[str]]) -> dict:
+        body: dict = {"url": url, "secret": secret}
+        if events is not None:
+            body["events"] = list(events)
+        if self._is_isolated():
+            body["token"] = self.token
+        return self._admin("POST", "/__admin/webhooks", body=body, expect=201)
+
+    def _unregister_webhook(self, webhook_id: str) -> None:
+        # 404: a reset already removed it.
+        self._admin("DELETE", f"/__admin/webhooks/{_segment(webhook_id)}", expect=(204, 404))
+
+    def _admin_headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
+
+    def _admin(self, method, path, body=None, query=None, expect=200, timeout=None):
+        answer = self._send(
+            method, path, json=body, query=query, headers=self._admin_headers(), timeout=timeout
+        )
         expected = (expect,) if isinstance(expect, int) else expect
         if answer.status not in expected:
             raise AdminError(method, path, answer.status, answer.text)
-        return answer.json() if answer.status == 200 or answer.status == 201 else None
+        return answer.json() if answer.status in (200, 201, 202) else None
 
-    def _send(self, method, path, json=None, form=None, query=None, headers=None) -> Response:
+    def _send(
+        self, method, path, json=None, form=None, query=None, headers=None, timeout=None
+    ) -> Response:
         if json is not None and form is not None:
             raise ValueError("send either json or form, not both")
         data, content_type = None, None
@@ -213,7 +294,7 @@ class Client:
         if query:
             target += ("&" if "?" in path else "?") + urllib.parse.urlencode(_wire(query), doseq=True)
         req = urllib.request.Request(target, data=data, method=method.upper(), headers=headers)
-        with _OPENER.open(req, timeout=self.timeout) as answer:
+        with _OPENER.open(req, timeout=timeout or self.timeout) as answer:
             return Response(answer.status, answer.headers, answer.read())
 
 

@@ -1,4 +1,4 @@
-"""The pytest plugin (registered through the `pytest11` entry point): two fixtures.
+"""The pytest plugin (registered through the `pytest11` entry point): three fixtures.
 
 - `convmock_server`: one server for the session, so one per pytest-xdist worker, started
   with `--isolate`, `--port 0` and the flags of `--convmock-flags` (or the `convmock_flags`
@@ -7,6 +7,8 @@
 - `convmock`: a `Client` with a token of the test's own, so a workspace of its own: tests
   never see each other's conversations, without a reset between them. At the end of the
   test its fault rules are removed, a clock it changed is put back and its workspace freed.
+- `convmock_receiver`: `convmock.webhook_receiver()`, a webhook receiver on 127.0.0.1 for the
+  test's workspace, which checks every signature; unregistered and stopped after the test.
 """
 
 from __future__ import annotations
@@ -73,3 +75,10 @@ def convmock(convmock_server):
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def convmock_receiver(convmock):
+    """A webhook receiver registered for the `convmock` client's workspace: `receiver.events`."""
+    with convmock.webhook_receiver() as receiver:
+        yield receiver
