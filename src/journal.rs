@@ -10,6 +10,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use tokio::sync::broadcast;
 
 /// How much of a request body an entry keeps.
 pub const MAX_JOURNAL_BODY: usize = 64 * 1024;
@@ -190,7 +191,22 @@ impl Serialize for Entry {
 pub struct Journal {
     limit: usize,
     kept: Mutex<Kept>,
+    /// Each change, for those who follow the journal live (`journal_live`).
+    live: broadcast::Sender<Change>,
 }
+
+/// A change of the journal, as its live followers get it.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A new entry.
+    Recorded(Arc<Entry>),
+    /// Every entry was forgotten (`DELETE /__admin/requests`, a reset).
+    Cleared,
+}
+
+/// How many changes a live follower may fall behind before it loses the oldest (and is told
+/// how many).
+pub const LIVE_BACKLOG: usize = 1024;
 
 /// The entries, and what they count against [`MAX_JOURNAL_BYTES`].
 #[derive(Debug, Default)]
@@ -209,6 +225,7 @@ impl Journal {
                 entries: VecDeque::with_capacity(limit.min(1024)),
                 bytes: 0,
             }),
+            live: broadcast::channel(LIVE_BACKLOG).0,
         }
     }
 
@@ -228,6 +245,12 @@ impl Journal {
         {
             let mut kept = self.kept.lock();
             kept.bytes += entry.kept_bytes();
+            // Sent under the lock, so that a follower's first entries ([`Journal::follow`])
+            // and its live ones neither overlap nor leave a gap. Without followers this is a
+            // count of receivers and nothing else.
+            if self.live.receiver_count() > 0 {
+                let _ = self.live.send(Change::Recorded(Arc::clone(&entry)));
+            }
             kept.entries.push_back(entry);
             while kept.entries.len() > self.limit || kept.bytes > MAX_JOURNAL_BYTES {
                 let Some(old) = kept.entries.pop_front() else {
@@ -262,9 +285,27 @@ impl Journal {
         self.len() == 0
     }
 
+    /// The entries `keep` accepts, oldest first, and every later change, taken together
+    /// under the journal's lock: each entry is in exactly one of the two.
+    pub fn follow(
+        &self,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> (Vec<Arc<Entry>>, broadcast::Receiver<Change>) {
+        let kept = self.kept.lock();
+        let live = self.live.subscribe();
+        let held = kept.entries.iter().filter(|e| keep(e)).cloned().collect();
+        (held, live)
+    }
+
     /// Forgets every entry.
     pub fn clear(&self) {
-        let old = std::mem::take(&mut *self.kept.lock());
+        let old = {
+            let mut kept = self.kept.lock();
+            if self.live.receiver_count() > 0 {
+                let _ = self.live.send(Change::Cleared);
+            }
+            std::mem::take(&mut *kept)
+        };
         drop(old);
     }
 }
@@ -331,7 +372,7 @@ mod tests {
             json,
             serde_json::json!({"time": 5, "method": "POST", "path": "/v1/conversations",
                 "query": "x=1", "body": "contact_id=a", "status": 201, "error": null, "token": "tok",
-                "duration_ms": 0.0})
+                "duration_ms": 0.0, "events": []})
         );
         let mut long = entry(1);
         long.set_body(&vec![b'x'; MAX_JOURNAL_BODY + 10]);

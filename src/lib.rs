@@ -57,6 +57,7 @@ pub mod router;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod ui;
 pub mod workspace;
 
 pub use config::{Auth, Config, Profile};
