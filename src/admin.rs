@@ -13,10 +13,12 @@ use crate::faults::{check_pattern, path_matches};
 use crate::http::{bearer, shown_token};
 use crate::journal::Entry;
 use crate::listing::{Listing, while_held};
+use crate::live;
 use crate::model::{
     MAX_TIMESTAMP, Problem, RawValue, a_timestamp, clip, describe, is_timestamp, to_body,
 };
 use crate::resources::{Contact, Conversation, Group, Message, Resource};
+use crate::simulate;
 use crate::state::AppState;
 use crate::workspace::Held;
 use serde::Serialize;
@@ -51,8 +53,12 @@ enum Call {
     RemoveFault(String),
     /// The token as it is in the path, still percent-encoded.
     RemoveWorkspace(String),
-    /// The last events, oldest first.
+    /// The last events, oldest first; or, asked for as `text/event-stream`, live.
     Events,
+    /// A message from the other participant of a conversation.
+    SimulateMessage,
+    /// A message read by the other participant.
+    SimulateRead,
 }
 
 fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
@@ -63,6 +69,14 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
         "health" => (get.then_some(Call::Health), "GET, HEAD"),
         "events" => (get.then_some(Call::Events), "GET, HEAD"),
         "reset" => ((*method == Method::Post).then_some(Call::Reset), "POST"),
+        "simulate/message" => (
+            (*method == Method::Post).then_some(Call::SimulateMessage),
+            "POST",
+        ),
+        "simulate/read" => (
+            (*method == Method::Post).then_some(Call::SimulateRead),
+            "POST",
+        ),
         "requests" => (
             match method {
                 _ if get => Some(Call::Requests),
@@ -206,15 +220,24 @@ pub fn handle(
                     ),
                 )));
             }
+            let filter = live::Filter {
+                token: token.map(str::to_owned),
+                kind: kind.map(str::to_owned),
+            };
+            if req.wants_event_stream() {
+                let last = req.last_event_id.map(String::from_utf8_lossy);
+                return Ok(live::reply(&state.bus, filter, last.as_deref()));
+            }
             let events: Vec<_> = state
                 .bus
                 .recent()
                 .into_iter()
-                .filter(|e| token.is_none_or(|t| e.token.as_deref() == Some(t)))
-                .filter(|e| kind.is_none_or(|k| e.matches(k)))
+                .filter(|e| filter.takes(e))
                 .collect();
             Ok(Reply::streamed(Listing::new("events", events, compact)))
         }
+        Call::SimulateMessage => simulate::message(state, &workspace_token(state, query)?, body),
+        Call::SimulateRead => simulate::read(state, &workspace_token(state, query)?, body),
         Call::ClearRequests => {
             no_params(query)?;
             state.journal.clear();
@@ -312,9 +335,11 @@ fn remove_workspace(state: &AppState, encoded: &str) -> Result<Reply, ApiError> 
 }
 
 /// Every admin call's path, for `GET /__admin/` (a test checks each routes).
-const CALLS: [&str; 10] = [
+const CALLS: [&str; 12] = [
     "/__admin/health",
     "/__admin/events",
+    "/__admin/simulate/message",
+    "/__admin/simulate/read",
     "/__admin/reset",
     "/__admin/requests",
     "/__admin/clock",

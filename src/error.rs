@@ -82,6 +82,11 @@ pub enum ApiError {
         /// The bound, in bytes.
         limit: usize,
     },
+    /// A delayed simulated message while the server already holds as many pending as it may.
+    TooManyDelayed {
+        /// The bound.
+        limit: usize,
+    },
     /// A token the admin API has no workspace for.
     UnknownWorkspace {
         /// The token, decoded and clipped.
@@ -146,7 +151,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => Status::PAYLOAD_TOO_LARGE,
             ApiError::TooManyWorkspaces { .. }
             | ApiError::TooManyObjects { .. }
-            | ApiError::WorkspaceFull { .. } => Status::TOO_MANY_REQUESTS,
+            | ApiError::WorkspaceFull { .. }
+            | ApiError::TooManyDelayed { .. } => Status::TOO_MANY_REQUESTS,
             ApiError::BodyTimeout { .. } => Status::REQUEST_TIMEOUT,
             ApiError::Injected { status } => {
                 Status::from_u16(*status).unwrap_or(Status::INTERNAL_SERVER_ERROR)
@@ -209,6 +215,11 @@ impl ApiError {
                  or raise the limit.",
                 held.div_ceil(1024),
                 limit / 1024
+            )],
+            ApiError::TooManyDelayed { limit } => vec![format!(
+                "{limit} delayed messages are already waiting to be sent, the most this server \
+                 holds: wait for them, send this one without 'delay_ms', or reset the server \
+                 (POST /__admin/reset drops them)."
             )],
             ApiError::UnknownWorkspace {
                 token,

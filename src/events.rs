@@ -13,7 +13,7 @@ use crate::resources::{Layout, Record, Resource};
 use parking_lot::{Mutex, RwLock};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// What happened to an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -175,6 +175,8 @@ pub struct Bus {
     ring: Mutex<Ring>,
     live: broadcast::Sender<Arc<Event>>,
     listeners: RwLock<Vec<Arc<dyn Listener>>>,
+    /// Set when the server shuts down: live subscribers end.
+    closed: watch::Sender<bool>,
 }
 
 impl Default for Bus {
@@ -183,6 +185,7 @@ impl Default for Bus {
             ring: Mutex::default(),
             live: broadcast::channel(LIVE_BACKLOG).0,
             listeners: RwLock::default(),
+            closed: watch::Sender::new(false),
         }
     }
 }
@@ -233,6 +236,26 @@ impl Bus {
     /// the subscriber falls more than [`LIVE_BACKLOG`] behind.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.live.subscribe()
+    }
+
+    /// The events the ring holds and a live subscription to every later one, taken
+    /// together under the ring's lock (which [`Bus::publish`] holds while it sends): each
+    /// event is in exactly one of the two, so a reader resuming from the ring sees no event
+    /// twice and misses none.
+    pub fn follow(&self) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>) {
+        let ring = self.ring.lock();
+        let live = self.live.subscribe();
+        (ring.events.iter().cloned().collect(), live)
+    }
+
+    /// Ends every live subscription, now and to come: the server is shutting down.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// What a live subscriber watches to learn that the bus is closed.
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
     }
 
     /// Adds a listener.
@@ -290,5 +313,23 @@ mod tests {
         let recent = bus.recent();
         assert_eq!(recent.len(), RING_EVENTS);
         assert_eq!(recent[0].id, fifth);
+    }
+
+    #[test]
+    fn a_follower_gets_each_event_once_from_the_ring_or_live() {
+        let bus = Bus::default();
+        let mut out = Outbox::new(2);
+        out.emit(Action::Created, &documented());
+        bus.publish(None, out.take());
+        let (held, mut live) = bus.follow();
+        out.emit(Action::Updated, &documented());
+        bus.publish(None, out.take());
+        let next = live.try_recv().unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(next.action, Action::Updated);
+        assert!(live.try_recv().is_err());
+        let mut closed = bus.closed();
+        bus.close();
+        assert!(*closed.borrow_and_update());
     }
 }

@@ -74,6 +74,8 @@ impl Status {
     pub const OK: Status = Status(200);
     /// 201.
     pub const CREATED: Status = Status(201);
+    /// 202.
+    pub const ACCEPTED: Status = Status(202);
     /// 204.
     pub const NO_CONTENT: Status = Status(204);
     /// 400.
@@ -134,7 +136,30 @@ pub struct Request<'a> {
     pub query: Option<&'a str>,
     /// The `Authorization` header's value, if one was sent.
     pub authorization: Option<&'a [u8]>,
+    /// The `Accept` header's value, if one was sent.
+    pub accept: Option<&'a [u8]>,
+    /// The `Last-Event-ID` header's value, if one was sent (an `EventSource` reconnecting).
+    pub last_event_id: Option<&'a [u8]>,
 }
+
+impl Request<'_> {
+    /// Whether the client asks for Server-Sent Events (`Accept: text/event-stream`).
+    pub fn wants_event_stream(&self) -> bool {
+        self.accept.is_some_and(|accept| {
+            accept
+                .split(|b| *b == b',')
+                .filter_map(|range| range.split(|b| *b == b';').next())
+                .any(|range| {
+                    range
+                        .trim_ascii()
+                        .eq_ignore_ascii_case(EVENT_STREAM.as_bytes())
+                })
+        })
+    }
+}
+
+/// The media type of Server-Sent Events: what a [`Content::Live`] body is sent as.
+pub const EVENT_STREAM: &str = "text/event-stream";
 
 /// A successful answer, before the common headers are added.
 #[derive(Debug)]
@@ -154,7 +179,14 @@ pub enum Content {
     /// An answer too large to build whole (the journal), in pieces made one at a time as
     /// the client reads them.
     Pieces(Pieces),
+    /// Server-Sent Events, each record sent as it comes, for as long as the sender lives
+    /// (the live event stream); bounded by the channel's capacity.
+    Live(Live),
 }
+
+/// The records of a live body, in the order they are sent; the body ends when every
+/// sender is dropped.
+pub type Live = tokio::sync::mpsc::Receiver<Vec<u8>>;
 
 /// A body's pieces, each made when the one before has been taken.
 pub type Pieces = Box<dyn Iterator<Item = Vec<u8>> + Send>;
@@ -164,6 +196,7 @@ impl fmt::Debug for Content {
         match self {
             Content::Full(body) => f.debug_tuple("Full").field(&body.len()).finish(),
             Content::Pieces(_) => f.write_str("Pieces"),
+            Content::Live(_) => f.write_str("Live"),
         }
     }
 }
@@ -220,5 +253,23 @@ mod tests {
         assert!(Status::from_u16(500).unwrap().is_server_error());
         assert!(!Status::TOO_MANY_REQUESTS.is_server_error());
         assert_eq!(Status::NOT_FOUND.to_string(), "404");
+    }
+
+    #[test]
+    fn an_event_stream_is_asked_for_among_other_media_types() {
+        let asks = |accept: Option<&str>| {
+            Request {
+                method: &Method::Get,
+                path: "/",
+                query: None,
+                authorization: None,
+                accept: accept.map(str::as_bytes),
+                last_event_id: None,
+            }
+            .wants_event_stream()
+        };
+        assert!(asks(Some("text/event-stream")));
+        assert!(asks(Some("application/json, Text/Event-Stream;q=0.9")));
+        assert!(!asks(Some("application/json")) && !asks(Some("*/*")) && !asks(None));
     }
 }

@@ -12,7 +12,7 @@ use crate::api;
 use crate::body::{BodyKind, body_kind, parse_body};
 use crate::config::Auth;
 use crate::error::{ApiError, MAX_BODY_BYTES};
-use crate::exchange::{self, Content, Pieces, Reply, Status};
+use crate::exchange::{self, Content, EVENT_STREAM, Live, Pieces, Reply, Status};
 use crate::faults::Action;
 use crate::guard::{self, AdminCors};
 use crate::journal::Entry;
@@ -37,6 +37,8 @@ pub enum Body {
     Full(Full<Bytes>),
     /// Pieces, made one at a time.
     Pieces(Pieces),
+    /// Records sent as they come, until their sender ends.
+    Live(Live),
 }
 
 impl Body {
@@ -51,6 +53,7 @@ impl From<Content> for Body {
         match content {
             Content::Full(body) => Body::new(Bytes::from(body)),
             Content::Pieces(pieces) => Body::Pieces(pieces),
+            Content::Live(records) => Body::Live(records),
         }
     }
 }
@@ -74,20 +77,23 @@ impl hyper::body::Body for Body {
             Body::Pieces(pieces) => {
                 Poll::Ready(pieces.next().map(|p| Ok(Frame::data(Bytes::from(p)))))
             }
+            Body::Live(records) => records
+                .poll_recv(cx)
+                .map(|r| r.map(|r| Ok(Frame::data(Bytes::from(r))))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
             Body::Full(full) => full.is_end_stream(),
-            Body::Pieces(_) => false,
+            Body::Pieces(_) | Body::Live(_) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             Body::Full(full) => full.size_hint(),
-            Body::Pieces(_) => SizeHint::default(),
+            Body::Pieces(_) | Body::Live(_) => SizeHint::default(),
         }
     }
 }
@@ -98,6 +104,7 @@ const PREFLIGHT_HEADERS: &str = "Authorization, Content-Type";
 /// `Allow` for an injected 405 on a path no route knows.
 const ANY_METHOD: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// Where the OpenAPI description of the emulated API is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
 /// Where the index of this server's parts is served.
@@ -215,6 +222,8 @@ pub async fn handle(
                     path,
                     query: parts.uri.query(),
                     authorization: authorization(&parts.headers),
+                    accept: parts.headers.get(header::ACCEPT).map(HeaderValue::as_bytes),
+                    last_event_id: parts.headers.get(LAST_EVENT_ID).map(HeaderValue::as_bytes),
                 };
                 admin::handle(&state, &request, body.as_deref().map_err(ApiError::clone))
             }
@@ -736,6 +745,14 @@ fn asset_response(asset: &'static ui::Asset) -> Response<Body> {
 
 fn reply_response(reply: Reply) -> Response<Body> {
     let mut response = match reply.body {
+        Some(body @ Content::Live(_)) => {
+            let mut r = response_with(body.into());
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(EVENT_STREAM));
+            // A proxy or a browser must pass each record on as it comes.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            r
+        }
         Some(body) => {
             let mut r = response_with(body.into());
             r.headers_mut().insert(header::CONTENT_TYPE, JSON);

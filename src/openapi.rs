@@ -383,7 +383,7 @@ fn answer(reply: Result<Reply, ApiError>) -> Value {
         .expect("a 200 or 201 has a body");
     let body = match body {
         Content::Full(body) => Some(body),
-        Content::Pieces(_) => None,
+        Content::Pieces(_) | Content::Live(_) => None,
     }
     .expect("an API answer is one buffer");
     serde_json::from_slice(&body).expect("an answer is JSON")

@@ -77,6 +77,9 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
         }
     }
     drop(listener);
+    // Live event streams never end on their own: they end now, so that shutdown waits only
+    // for requests that do.
+    state.bus.close();
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {

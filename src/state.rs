@@ -13,6 +13,7 @@ use crate::ids::workspace_seed;
 use crate::journal::Journal;
 use crate::model::to_body;
 use crate::openapi;
+use crate::simulate::Delayed;
 pub use crate::workspace::Workspace;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
@@ -149,6 +150,8 @@ pub struct Shared {
     pub bus: Bus,
     /// Injected faults and latency.
     pub faults: Faults,
+    /// The simulated messages waiting for their delay.
+    pub delayed: Delayed,
     workspaces: Workspaces,
     /// The sequence of requests that reach no workspace (under `--isolate`).
     requests: AtomicU64,
@@ -186,6 +189,7 @@ impl AppState {
             journal: Journal::new(config.journal_limit),
             bus: Bus::default(),
             faults: Faults::new(seed, config.latency),
+            delayed: Delayed::default(),
             workspaces,
             requests: AtomicU64::new(0),
             admin_requests: AtomicU64::new(0),
@@ -202,6 +206,8 @@ impl AppState {
     /// Everything back as at start-up: every workspace as the fixtures, with its ID queue
     /// and generator; the clock; an empty journal; no fault rules; `Request-Id`s from 1.
     pub fn reset(&self) {
+        // Before the records are replaced: a delayed message checks it under their lock.
+        self.delayed.cancel();
         match &self.workspaces {
             Workspaces::One(ws) => {
                 // Seeded before the lock is taken; the old store is freed after it is released.

@@ -277,6 +277,32 @@ impl Workspace {
         room: Room,
         strict: bool,
     ) -> Result<&R, ApiError> {
+        self.create_from::<R>(patch, now, room, strict, None)
+    }
+
+    /// A message sent by `sender` instead of the account (the other participant of a
+    /// conversation, as the admin API simulates it); in every other way the send
+    /// [`Workspace::create`] makes: the same checks, bounds, timestamps and events.
+    pub fn send_from(
+        &mut self,
+        patch: &Patch,
+        now: i64,
+        room: Room,
+        strict: bool,
+        sender: Embedded,
+    ) -> Result<&Message, ApiError> {
+        self.create_from::<Message>(patch, now, room, strict, Some(sender))
+    }
+
+    /// [`Workspace::create`], a message's sender given or (`None`) the account.
+    fn create_from<R: Held>(
+        &mut self,
+        patch: &Patch,
+        now: i64,
+        room: Room,
+        strict: bool,
+        sender: Option<Embedded>,
+    ) -> Result<&R, ApiError> {
         // Which field of the conversation it comes with names the new record.
         let conversation_names = match R::DESCRIPTION.resource {
             Resource::Conversations => None,
@@ -301,11 +327,8 @@ impl Workspace {
         let mut record = R::created(Box::default(), now);
         patch.apply(&mut record);
         if sent_in.is_some() {
-            set(
-                &mut record,
-                "contact",
-                Owned::Contacts(vec![Embedded::from(&*self.me)]),
-            );
+            let sender = sender.unwrap_or_else(|| Embedded::from(&*self.me));
+            set(&mut record, "contact", Owned::Contacts(vec![sender]));
         }
         let id_bytes = allocation(MAX_ID_LEN);
         let mut more = record.weight() + id_bytes;

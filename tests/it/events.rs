@@ -26,7 +26,7 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn post(s: &TestServer, path: &str, body: Value) -> Value {
+pub(crate) fn post(s: &TestServer, path: &str, body: Value) -> Value {
     s.call("POST", path)
         .json(&body.to_string())
         .send()
