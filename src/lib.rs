@@ -47,6 +47,7 @@ pub mod guard;
 pub mod http;
 pub mod ids;
 pub mod journal;
+pub mod journal_live;
 pub mod json;
 pub mod listing;
 pub mod live;

@@ -442,12 +442,8 @@ function onEvent(type, data) {
   if (!data || !data.id) return;
   events.set(data.id, data);
   if (events.size > KEEP_EVENTS) events.delete(events.keys().next().value);
-  if (data.token && !tokensSeen.has(data.token) && tokensSeen.size < 200) {
-    tokensSeen.add(data.token);
-    $('#tokens').append(h('option', { value: data.token }));
-  }
-  const ws = workspaceToken();
-  if (current === 'data' && (!isolated || data.token === ws)) scheduleRecords();
+  // Events do not say their workspace: any change reloads the records shown.
+  if (current === 'data') scheduleRecords();
   if (current === 'webhooks') scheduleWebhooks();
 }
 
