@@ -13,7 +13,7 @@
 
 use crate::exchange::{Content, Reply, Status};
 use crate::journal::{Change, Entry, Journal, LIVE_BACKLOG};
-use crate::live::{HEARTBEAT, closing};
+use crate::live::{HEARTBEAT, closing, send};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -132,19 +132,6 @@ fn write_entry(out: &mut Vec<u8>, entry: &Entry) {
         out.extend_from_slice(b"null");
     }
     out.extend_from_slice(b"\n\n");
-}
-
-/// Hands `bytes` to the connection, waiting while the client reads; `false` once the client
-/// has left or the server is shutting down.
-async fn send(
-    tx: &mpsc::Sender<Vec<u8>>,
-    closed: &mut watch::Receiver<bool>,
-    bytes: Vec<u8>,
-) -> bool {
-    tokio::select! {
-        sent = tx.send(bytes) => sent.is_ok(),
-        () = closing(closed) => false,
-    }
 }
 
 #[cfg(test)]
