@@ -911,13 +911,23 @@ function drawTable(table, items, action) {
     : [h('tr', {}, h('td', {}, 'None.'))]));
 }
 
+let calls = null;
+/** Whether this server has an admin call (`GET /__admin/` lists them). */
+async function has(path) {
+  if (!calls) {
+    const res = await admin('GET', '/__admin/');
+    calls = new Set(res.ok ? res.json.calls.map((c) => c.path) : []);
+  }
+  return calls.has(path);
+}
+
 async function loadWebhooks() {
-  const [hooks, deliveries] = await Promise.all([
-    admin('GET', '/__admin/webhooks'), admin('GET', '/__admin/webhooks/deliveries')]);
-  if (hooks.status === 404) {
+  if (!(await has('/__admin/webhooks'))) {
     $('#webhooks tbody').replaceChildren(h('tr', {}, h('td', {}, 'This server has no webhooks.')));
     return;
   }
+  const [hooks, deliveries] = await Promise.all([
+    admin('GET', '/__admin/webhooks'), admin('GET', '/__admin/webhooks/deliveries')]);
   drawTable($('#webhooks'), hooks.ok ? hooks.json.webhooks : [], (hook) => h('button', {
     type: 'button', 'aria-label': `Remove ${hook.id}`,
     onclick: async () => {
