@@ -234,7 +234,7 @@ test('behind --admin-token the page asks once and keeps the token out of every U
 
 test('the screenshot for the README', { skip: !process.env.DASHBOARD_SCREENSHOT }, async () => {
   await call('POST', '/__admin/reset');
-  const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   await page.goto(`${server.url}/__admin/ui#requests`);
   await page.locator('#live', { hasText: 'journal: live' }).waitFor({ timeout: PATIENCE });
   for (let i = 0; i < 40; i++) {
@@ -245,6 +245,7 @@ test('the screenshot for the README', { skip: !process.env.DASHBOARD_SCREENSHOT 
   }
   await page.locator('#journal tbody tr', { hasText: 'PUT' }).first().getByRole('button').click();
   await page.locator('#request-events', { hasText: 'conversation.updated' }).waitFor({ timeout: PATIENCE });
-  await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: false });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
   await page.close();
 });
