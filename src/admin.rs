@@ -21,10 +21,12 @@ use crate::model::{
 use crate::resources::{Contact, Conversation, Group, Message, Resource};
 use crate::simulate;
 use crate::state::AppState;
+use crate::webhooks::{self, Refusal, StatusFilter};
 use crate::workspace::Held;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The admin API's path prefix.
 pub const PREFIX: &str = "/__admin";
@@ -56,6 +58,12 @@ enum Call {
     RemoveWorkspace(String),
     /// The last events, oldest first; or, asked for as `text/event-stream`, live.
     Events,
+    Webhooks,
+    AddWebhook,
+    RemoveWebhook(String),
+    Deliveries,
+    Replay(String),
+    Flush,
     /// A message from the other participant of a conversation.
     SimulateMessage,
     /// A message read by the other participant.
@@ -111,6 +119,32 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
             },
             "GET, HEAD, POST, DELETE",
         ),
+        "webhooks" => (
+            match method {
+                _ if get => Some(Call::Webhooks),
+                Method::Post => Some(Call::AddWebhook),
+                _ => None,
+            },
+            "GET, HEAD, POST",
+        ),
+        "webhooks/deliveries" => (get.then_some(Call::Deliveries), "GET, HEAD"),
+        "webhooks/flush" => ((*method == Method::Post).then_some(Call::Flush), "POST"),
+        _ if rest.starts_with("webhooks/") => match webhook_path(rest) {
+            Some((id, false)) => (
+                (*method == Method::Delete).then(|| Call::RemoveWebhook(id.to_owned())),
+                "DELETE",
+            ),
+            Some((id, true)) => (
+                (*method == Method::Post).then(|| Call::Replay(id.to_owned())),
+                "POST",
+            ),
+            None => {
+                return Err(ApiError::NoRoute {
+                    method: method.to_string(),
+                    path: path.to_owned(),
+                });
+            }
+        },
         _ => match (
             Resource::from_plural(rest),
             rest.strip_prefix("workspaces/"),
@@ -140,6 +174,19 @@ fn route(method: &Method, path: &str) -> Result<Call, ApiError> {
     })
 }
 
+/// `webhooks/{id}` as `(id, false)`, `webhooks/deliveries/{id}/replay` as `(id, true)`.
+fn webhook_path(rest: &str) -> Option<(&str, bool)> {
+    let segment = |s: &str| !s.is_empty() && !s.contains('/');
+    let after = rest.strip_prefix("webhooks/")?;
+    match after
+        .strip_prefix("deliveries/")
+        .and_then(|r| r.strip_suffix("/replay"))
+    {
+        Some(id) => segment(id).then_some((id, true)),
+        None => segment(after).then_some((after, false)),
+    }
+}
+
 /// The methods an admin path allows, for a CORS preflight; `None` for an unknown path.
 pub fn allowed(path: &str) -> Option<&'static str> {
     // No admin call takes OPTIONS, so routing it yields the path's `Allow` list.
@@ -150,7 +197,8 @@ pub fn allowed(path: &str) -> Option<&'static str> {
 }
 
 /// Answers one admin request; `body` is the request body as read (or why it could not be).
-pub fn handle(
+/// Only a flush waits.
+pub async fn handle(
     state: &AppState,
     req: &Request<'_>,
     body: Result<&[u8], ApiError>,
@@ -212,19 +260,8 @@ pub fn handle(
             let params = params(query, &["token", "type"])?;
             let token = param(&params, "token");
             let kind = param(&params, "type");
-            if let Some(kind) = kind
-                && !events::all_types()
-                    .iter()
-                    .any(|t| Event::matches_type(t, kind))
-            {
-                return Err(ApiError::invalid(Problem::param(
-                    "type",
-                    format!(
-                        "Invalid value for 'type': '{}' is no event type (say \
-                         'message.created', 'conversation.*' or '*').",
-                        clip(kind)
-                    ),
-                )));
+            if let Some(kind) = kind {
+                check_event_type(kind)?;
             }
             let filter = live::Filter {
                 token: token.map(str::to_owned),
@@ -312,6 +349,40 @@ pub fn handle(
             no_params(query)?;
             remove_workspace(state, &token)
         }
+        Call::Webhooks => {
+            no_params(query)?;
+            let hooks = state.webhooks.list();
+            Ok(Reply::streamed(Listing::new("webhooks", hooks, compact)))
+        }
+        Call::AddWebhook => {
+            no_params(query)?;
+            let body = json_object(body)?;
+            let registration = webhooks::registration(&body).map_err(ApiError::invalid)?;
+            let hook = state.webhooks.add(&registration).map_err(refused)?;
+            Ok(Reply::json(Status::CREATED, to_body(&hook, compact)))
+        }
+        Call::RemoveWebhook(id) => {
+            no_params(query)?;
+            state.webhooks.remove(&id).map_err(refused)?;
+            Ok(Reply::no_content())
+        }
+        Call::Deliveries => deliveries(state, query),
+        Call::Replay(id) => {
+            no_params(query)?;
+            let delivery = state.webhooks.replay(&id).map_err(refused)?;
+            Ok(Reply::json(Status::ACCEPTED, to_body(&delivery, compact)))
+        }
+        Call::Flush => {
+            no_params(query)?;
+            let timeout = flush_timeout(body)?;
+            let (counts, settled) = state.webhooks.flush(timeout).await;
+            let status = if settled {
+                Status::OK
+            } else {
+                Status::GATEWAY_TIMEOUT
+            };
+            Ok(Reply::json(status, to_body(&counts, compact)))
+        }
         Call::RemoveFault(id) => {
             if state.faults.remove(&id) {
                 Ok(Reply::no_content())
@@ -319,6 +390,87 @@ pub fn handle(
                 Err(ApiError::UnknownFault { id: clip(&id) })
             }
         }
+    }
+}
+
+/// `?type=`: a pattern that names at least one event type.
+fn check_event_type(kind: &str) -> Result<(), ApiError> {
+    if events::all_types()
+        .iter()
+        .any(|t| Event::matches_type(t, kind))
+    {
+        return Ok(());
+    }
+    Err(ApiError::invalid(Problem::param(
+        "type",
+        format!(
+            "Invalid value for 'type': '{}' is no event type (say 'message.created', \
+             'conversation.*' or '*').",
+            clip(kind)
+        ),
+    )))
+}
+
+/// A refused webhook call as the error it answers with.
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::Invalid(problem) => ApiError::invalid(problem),
+        Refusal::Unknown(resource, id) => ApiError::NotFound { resource, id },
+    }
+}
+
+/// `GET /__admin/webhooks/deliveries?webhook=&type=&status=`.
+fn deliveries(state: &AppState, query: &str) -> Result<Reply, ApiError> {
+    let params = params(query, &["webhook", "type", "status"])?;
+    let webhook = param(&params, "webhook");
+    let kind = param(&params, "type");
+    if let Some(kind) = kind {
+        check_event_type(kind)?;
+    }
+    let status = param(&params, "status")
+        .map(StatusFilter::parse)
+        .transpose()
+        .map_err(ApiError::invalid)?;
+    let list = state.webhooks.deliveries(|d| {
+        webhook.is_none_or(|w| d.webhook == w)
+            && kind.is_none_or(|k| d.event.matches(k))
+            && status.is_none_or(|s| s.passes(d))
+    });
+    Ok(Reply::streamed(Listing::new(
+        "deliveries",
+        list,
+        state.config.compact,
+    )))
+}
+
+/// `POST /__admin/webhooks/flush`'s `{"timeout_ms": N}`, or the default without a body.
+fn flush_timeout(body: Result<&[u8], ApiError>) -> Result<Duration, ApiError> {
+    let (default, max) = webhooks::FLUSH_TIMEOUT_MS;
+    if body.as_ref().is_ok_and(|b| b.trim_ascii().is_empty()) {
+        return Ok(Duration::from_millis(default));
+    }
+    let body = json_object(body)?;
+    if let Some(key) = body.keys().find(|k| *k != "timeout_ms") {
+        return Err(ApiError::invalid(Problem::param(
+            key,
+            format!("Unknown key '{}': a flush takes timeout_ms.", clip(key)),
+        )));
+    }
+    match body.get("timeout_ms") {
+        None => Ok(Duration::from_millis(default)),
+        Some(value) => as_integer(value)
+            .and_then(|ms| u64::try_from(ms).ok())
+            .filter(|ms| *ms <= max)
+            .map(Duration::from_millis)
+            .ok_or_else(|| {
+                ApiError::invalid(Problem::param(
+                    "timeout_ms",
+                    format!(
+                        "Invalid 'timeout_ms': expected milliseconds from 0 to {max}, got {}.",
+                        describe(value)
+                    ),
+                ))
+            }),
     }
 }
 
@@ -341,9 +493,14 @@ fn remove_workspace(state: &AppState, encoded: &str) -> Result<Reply, ApiError> 
 }
 
 /// Every admin call's path, for `GET /__admin/` (a test checks each routes).
-const CALLS: [&str; 12] = [
+const CALLS: [&str; 17] = [
     "/__admin/health",
     "/__admin/events",
+    "/__admin/webhooks",
+    "/__admin/webhooks/{id}",
+    "/__admin/webhooks/deliveries",
+    "/__admin/webhooks/deliveries/{id}/replay",
+    "/__admin/webhooks/flush",
     "/__admin/simulate/message",
     "/__admin/simulate/read",
     "/__admin/reset",

@@ -134,6 +134,14 @@ pub struct Config {
     /// `pinned_message_id` must name a record of the workspace (a pinned message, one of
     /// the conversation's), else a 400.
     pub strict_references: bool,
+    /// Webhook endpoints registered at start-up (`--webhook`), `http://` URLs.
+    pub webhooks: Vec<String>,
+    /// The start-up endpoints' secret (`--webhook-secret`); `None` draws one for each from
+    /// the seed.
+    pub webhook_secret: Option<String>,
+    /// How many times a failed delivery is retried (`--webhook-retries`), after 1, 2, 4…
+    /// seconds.
+    pub webhook_retries: u32,
 }
 
 impl Config {
@@ -171,6 +179,9 @@ impl Default for Config {
             allow_hosts: Vec::new(),
             admin_allow_origins: Vec::new(),
             strict_references: false,
+            webhooks: Vec::new(),
+            webhook_secret: None,
+            webhook_retries: crate::webhooks::DEFAULT_RETRIES,
         }
     }
 }

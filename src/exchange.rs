@@ -100,6 +100,8 @@ impl Status {
     pub const REQUEST_HEADER_FIELDS_TOO_LARGE: Status = Status(431);
     /// 500.
     pub const INTERNAL_SERVER_ERROR: Status = Status(500);
+    /// 504.
+    pub const GATEWAY_TIMEOUT: Status = Status(504);
 
     /// The status of this code, if it is one (100 to 999).
     pub fn from_u16(code: u16) -> Option<Status> {

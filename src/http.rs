@@ -225,7 +225,7 @@ pub async fn handle(
                     accept: parts.headers.get(header::ACCEPT).map(HeaderValue::as_bytes),
                     last_event_id: parts.headers.get(LAST_EVENT_ID).map(HeaderValue::as_bytes),
                 };
-                admin::handle(&state, &request, body.as_deref().map_err(ApiError::clone))
+                admin::handle(&state, &request, body.as_deref().map_err(ApiError::clone)).await
             }
             body => answer(&state, &parts, &method, body, &mut reached),
         };

@@ -61,6 +61,7 @@ pub mod simulate;
 pub mod state;
 pub mod store;
 pub mod ui;
+pub mod webhooks;
 pub mod workspace;
 
 pub use config::{Auth, Config, Profile};
@@ -116,6 +117,8 @@ pub enum StartError {
     Fixtures(FixtureError),
     /// The threads to serve from could not be started.
     Runtime(std::io::Error),
+    /// A start-up webhook (`--webhook`) that cannot be registered.
+    Webhook(String),
 }
 
 impl fmt::Display for StartError {
@@ -124,6 +127,7 @@ impl fmt::Display for StartError {
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Fixtures(e) => e.fmt(f),
             StartError::Runtime(e) => write!(f, "cannot start the server's threads: {e}"),
+            StartError::Webhook(e) => f.write_str(e),
         }
     }
 }
@@ -141,6 +145,7 @@ impl From<FixtureError> for StartError {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    webhooks: Vec<webhooks::Started>,
     state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -164,6 +169,10 @@ impl Server {
             port: local.port(),
             ..config
         });
+        let webhooks = state
+            .webhooks
+            .start(tokio::runtime::Handle::current())
+            .map_err(StartError::Webhook)?;
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, state.clone(), async move {
             // A dropped sender means the handle is gone: shut down as well.
@@ -171,6 +180,7 @@ impl Server {
         }));
         Ok(Server {
             addr: local,
+            webhooks,
             state,
             shutdown: Some(tx),
             task: Some(task),
@@ -185,6 +195,11 @@ impl Server {
     /// `http://HOST:PORT`, the base every API path is appended to.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The webhook endpoints registered at start-up (`Config::webhooks`), with their secrets.
+    pub fn startup_webhooks(&self) -> &[webhooks::Started] {
+        &self.webhooks
     }
 
     /// Everything back as at start-up, as `POST /__admin/reset` does: every workspace as

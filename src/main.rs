@@ -155,12 +155,35 @@ struct Args {
     /// nothing this workspace holds (a pinned message: one of another conversation too).
     #[arg(long, env = "CONVMOCK_STRICT_REFERENCES")]
     strict_references: bool,
+
+    /// POST every event, signed, to this http:// URL; repeat the flag, or separate with
+    /// commas in the variable.
+    #[arg(
+        long = "webhook",
+        env = "CONVMOCK_WEBHOOK",
+        value_name = "URL",
+        value_delimiter = ',',
+        value_parser = convmock::webhooks::parse_url
+    )]
+    webhooks: Vec<String>,
+
+    /// The --webhook endpoints' signing secret (else one is drawn from the seed for each and
+    /// printed on stderr).
+    #[arg(long, env = "CONVMOCK_WEBHOOK_SECRET", value_name = "S",
+          requires = "webhooks", value_parser = NonEmptyStringValueParser::new())]
+    webhook_secret: Option<String>,
+
+    /// How many times a failed webhook delivery is retried, after 1, 2, 4... seconds.
+    #[arg(long, env = "CONVMOCK_WEBHOOK_RETRIES", value_name = "N",
+          default_value_t = convmock::webhooks::DEFAULT_RETRIES,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(convmock::webhooks::MAX_RETRIES)))]
+    webhook_retries: u32,
 }
 
 /// Where to go next, under the flags of `--help`.
 const AFTER_HELP: &str = "Once running: GET / lists this server's parts; GET /openapi.json \
 describes the emulated API; the admin API under /__admin/ (health, reset, requests, clock, \
-next-ids, each resource's records, faults) drives it from a test suite or curl.";
+next-ids, each resource's records, faults, events, webhooks) drives it from a test suite or curl.";
 
 impl Args {
     fn into_config(self) -> Result<Config, StartError> {
@@ -202,6 +225,9 @@ impl Args {
             max_workspace_bytes: usize::try_from(self.max_workspace_mib << 20)
                 .unwrap_or(usize::MAX),
             strict_references: self.strict_references,
+            webhooks: self.webhooks,
+            webhook_secret: self.webhook_secret,
+            webhook_retries: self.webhook_retries,
         })
     }
 }
@@ -230,6 +256,12 @@ async fn run(args: Args) -> Result<(), StartError> {
     let server = Server::start(config).await?;
     for warning in exposure_warnings(server.addr(), &auth, admin_token) {
         eprintln!("convmock: warning: {warning}");
+    }
+    for hook in server.startup_webhooks() {
+        eprintln!(
+            "convmock: webhook {} -> {} signs with secret {}",
+            hook.id, hook.url, hook.secret
+        );
     }
     // Where to watch it, for the person who started it: before the ready line, so that it
     // comes before the first request's log line.

@@ -14,6 +14,7 @@ use crate::journal::Journal;
 use crate::model::to_body;
 use crate::openapi;
 use crate::simulate::Delayed;
+use crate::webhooks::{Registration, Webhooks};
 pub use crate::workspace::Workspace;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
@@ -150,6 +151,8 @@ pub struct Shared {
     pub bus: Bus,
     /// Injected faults and latency.
     pub faults: Faults,
+    /// The webhook endpoints, listening on `bus`.
+    pub webhooks: Arc<Webhooks>,
     /// The simulated messages waiting for their delay.
     pub delayed: Delayed,
     workspaces: Workspaces,
@@ -183,11 +186,30 @@ impl AppState {
                 seed,
             ))))
         };
+        let startup = config
+            .webhooks
+            .iter()
+            .map(|url| Registration {
+                url: url.clone(),
+                secret: config.webhook_secret.clone(),
+                events: None,
+                token: None,
+            })
+            .collect();
+        let webhooks = Arc::new(Webhooks::new(
+            seed,
+            config.webhook_retries,
+            config.isolate,
+            startup,
+        ));
+        let bus = Bus::default();
+        bus.listen(Arc::clone(&webhooks) as _);
         AppState(Arc::new(Shared {
             clock: Clock::new(config.clock),
             seed,
             journal: Journal::new(config.journal_limit),
-            bus: Bus::default(),
+            bus,
+            webhooks,
             faults: Faults::new(seed, config.latency),
             delayed: Delayed::default(),
             workspaces,
@@ -204,7 +226,8 @@ impl AppState {
     }
 
     /// Everything back as at start-up: every workspace as the fixtures, with its ID queue
-    /// and generator; the clock; an empty journal; no fault rules; `Request-Id`s from 1.
+    /// and generator; the clock; an empty journal; no fault rules; `Request-Id`s from 1; the
+    /// start-up webhooks only, and no deliveries.
     pub fn reset(&self) {
         // Before the records are replaced: a delayed message checks it under their lock.
         self.delayed.cancel();
@@ -224,6 +247,7 @@ impl AppState {
         self.clock.reset();
         self.journal.clear();
         self.bus.clear();
+        self.webhooks.reset();
         self.faults.reset();
         self.requests.store(0, Ordering::Relaxed);
         self.admin_requests.store(0, Ordering::Relaxed);

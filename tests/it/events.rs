@@ -26,7 +26,8 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(crate) fn post(s: &TestServer, path: &str, body: Value) -> Value {
+/// `POST path` with a JSON body, which must be created; the answer.
+pub fn post(s: &TestServer, path: &str, body: Value) -> Value {
     s.call("POST", path)
         .json(&body.to_string())
         .send()

@@ -27,4 +27,5 @@ mod properties;
 mod readme;
 mod simulate;
 mod support;
+mod webhooks;
 mod workspaces;
