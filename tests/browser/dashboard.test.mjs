@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import { startConvmock } from '../clients/convmock.mjs';
@@ -197,6 +198,44 @@ test('the reset and clock controls work', async () => {
   await page.locator('#ids-queue', { hasText: 'chosen-id' }).waitFor({ timeout: PATIENCE });
   assert.equal((await call('POST', '/v1/conversations', { contact_id: 'x' })).json.id, 'chosen-id');
   await page.close();
+});
+
+test('webhooks are added, their deliveries shown and replayed, and a message simulated', async () => {
+  await call('POST', '/__admin/reset');
+  const received = [];
+  const receiver = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => { received.push(req.headers['x-protocol-signature']); res.end('ok'); });
+  });
+  await new Promise((done) => receiver.listen(0, '127.0.0.1', done));
+  try {
+    const { page, seen } = await open('webhooks');
+    await page.fill('#webhook-form input[name="url"]', `http://127.0.0.1:${receiver.address().port}/hook`);
+    await page.fill('#webhook-form input[name="events"]', 'message.created');
+    await page.locator('#webhook-form').getByRole('button', { name: 'Add the webhook' }).click();
+    await page.locator('#webhooks tbody tr', { hasText: '/hook' }).waitFor({ timeout: PATIENCE });
+
+    await page.click('nav a[data-view="controls"]');
+    const form = page.locator('#simulate-form');
+    await form.locator('input[name="conversation_id"]').fill(CONVERSATION);
+    await form.locator('input[name="message"]').fill('hello from the other side');
+    await form.getByRole('button', { name: 'Send' }).click();
+    await page.locator('#notice', { hasText: 'Simulate an incoming message: 201' }).waitFor({ timeout: PATIENCE });
+    const listed = await call('GET', `/v1/messages?conversation_id=${CONVERSATION}&limit=1`);
+    assert.equal(listed.json.data[0].message, 'hello from the other side');
+
+    await page.click('nav a[data-view="webhooks"]');
+    const delivery = page.locator('#deliveries tbody tr', { hasText: 'delivered' });
+    await delivery.waitFor({ timeout: PATIENCE });
+    await delivery.first().getByRole('button', { name: /^Replay/ }).click();
+    await page.locator('#notice', { hasText: /Replay .*: 202/ }).waitFor({ timeout: PATIENCE });
+    assert.equal((await call('POST', '/__admin/webhooks/flush')).status, 200);
+    assert.equal(received.length, 2);
+    await page.close();
+    assert.deepEqual(seen.problems, []);
+  } finally {
+    receiver.close();
+  }
 });
 
 test('the page works from the keyboard and in a narrow window', async () => {
