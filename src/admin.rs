@@ -246,7 +246,7 @@ pub async fn handle(
             };
             if req.wants_event_stream() {
                 let closed = state.bus.closed();
-                return Ok(journal_live::reply(&state.journal, keep, closed));
+                return Ok(journal_live::reply(state, keep, closed));
             }
             let entries = state.journal.matching(keep);
             // Written after the journal's lock is released, as the client reads.

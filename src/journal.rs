@@ -10,7 +10,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
 /// How much of a request body an entry keeps.
 pub const MAX_JOURNAL_BODY: usize = 64 * 1024;
@@ -191,22 +191,31 @@ impl Serialize for Entry {
 pub struct Journal {
     limit: usize,
     kept: Mutex<Kept>,
-    /// Each change, for those who follow the journal live (`journal_live`).
-    live: broadcast::Sender<Change>,
+    /// How many entries were ever recorded and how many times it was cleared, for those
+    /// who follow the journal live (`journal_live`): they read the entries themselves from
+    /// the journal, so that following it holds no entry the journal has dropped.
+    live: watch::Sender<Marks>,
 }
 
-/// A change of the journal, as its live followers get it.
-#[derive(Clone, Debug)]
-pub enum Change {
-    /// A new entry.
-    Recorded(Arc<Entry>),
-    /// Every entry was forgotten (`DELETE /__admin/requests`, a reset).
-    Cleared,
+/// Where the journal is: how many entries were ever recorded, how many clears there were.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Entries ever recorded.
+    pub recorded: u64,
+    /// Clears ever done.
+    pub clears: u64,
 }
 
-/// How many changes a live follower may fall behind before it loses the oldest (and is told
-/// how many).
-pub const LIVE_BACKLOG: usize = 1024;
+/// What a live follower gets when it catches up ([`Journal::since`]).
+#[derive(Debug, Default)]
+pub struct Catch {
+    /// The journal was cleared since the follower's last read.
+    pub cleared: bool,
+    /// Entries recorded since then that the journal dropped before the follower read them.
+    pub lost: u64,
+    /// The entries recorded since, oldest first, that `keep` takes.
+    pub entries: Vec<Arc<Entry>>,
+}
 
 /// The entries, and what they count against [`MAX_JOURNAL_BYTES`].
 #[derive(Debug, Default)]
@@ -214,6 +223,10 @@ struct Kept {
     /// Shared entries, so that a read copies pointers, not bodies, under the lock.
     entries: VecDeque<Arc<Entry>>,
     bytes: usize,
+    /// Where it is, as its followers see it (a copy of what `live` holds, under the lock).
+    marks: Marks,
+    /// How many entries were ever recorded when it was last cleared.
+    cleared_at: u64,
 }
 
 impl Journal {
@@ -223,9 +236,9 @@ impl Journal {
             limit,
             kept: Mutex::new(Kept {
                 entries: VecDeque::with_capacity(limit.min(1024)),
-                bytes: 0,
+                ..Kept::default()
             }),
-            live: broadcast::channel(LIVE_BACKLOG).0,
+            live: watch::Sender::new(Marks::default()),
         }
     }
 
@@ -245,13 +258,12 @@ impl Journal {
         {
             let mut kept = self.kept.lock();
             kept.bytes += entry.kept_bytes();
-            // Sent under the lock, so that a follower's first entries ([`Journal::follow`])
-            // and its live ones neither overlap nor leave a gap. Without followers this is a
-            // count of receivers and nothing else.
-            if self.live.receiver_count() > 0 {
-                let _ = self.live.send(Change::Recorded(Arc::clone(&entry)));
-            }
             kept.entries.push_back(entry);
+            kept.marks.recorded += 1;
+            // Without followers this is a count of receivers and nothing else.
+            if self.live.receiver_count() > 0 {
+                self.live.send_replace(kept.marks);
+            }
             while kept.entries.len() > self.limit || kept.bytes > MAX_JOURNAL_BYTES {
                 let Some(old) = kept.entries.pop_front() else {
                     break;
@@ -285,26 +297,51 @@ impl Journal {
         self.len() == 0
     }
 
-    /// The entries `keep` accepts, oldest first, and every later change, taken together
-    /// under the journal's lock: each entry is in exactly one of the two.
+    /// A follower's first read: the entries `keep` accepts, oldest first; where the journal
+    /// is (to read on from with [`Journal::since`]); and what tells it when that moves.
     pub fn follow(
         &self,
         keep: impl Fn(&Entry) -> bool,
-    ) -> (Vec<Arc<Entry>>, broadcast::Receiver<Change>) {
+    ) -> (Vec<Arc<Entry>>, Marks, watch::Receiver<Marks>) {
         let kept = self.kept.lock();
-        let live = self.live.subscribe();
+        let changes = self.live.subscribe();
         let held = kept.entries.iter().filter(|e| keep(e)).cloned().collect();
-        (held, live)
+        (held, kept.marks, changes)
+    }
+
+    /// What was recorded and cleared after `at`, which moves to where the journal is now.
+    pub fn since(&self, at: &mut Marks, keep: impl Fn(&Entry) -> bool) -> Catch {
+        let kept = self.kept.lock();
+        let mut catch = Catch::default();
+        let mut from = at.recorded;
+        if kept.marks.clears != at.clears {
+            catch.cleared = true;
+            from = from.max(kept.cleared_at);
+        }
+        let first = kept.marks.recorded - kept.entries.len() as u64;
+        catch.lost = first.saturating_sub(from);
+        let skip = usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX);
+        catch.entries = kept
+            .entries
+            .iter()
+            .skip(skip)
+            .filter(|e| keep(e))
+            .cloned()
+            .collect();
+        *at = kept.marks;
+        catch
     }
 
     /// Forgets every entry.
     pub fn clear(&self) {
         let old = {
             let mut kept = self.kept.lock();
-            if self.live.receiver_count() > 0 {
-                let _ = self.live.send(Change::Cleared);
-            }
-            std::mem::take(&mut *kept)
+            let entries = std::mem::take(&mut kept.entries);
+            kept.bytes = 0;
+            kept.marks.clears += 1;
+            kept.cleared_at = kept.marks.recorded;
+            self.live.send_replace(kept.marks);
+            entries
         };
         drop(old);
     }

@@ -4,25 +4,29 @@
 //! A stream first sends the entries the journal holds (those its filters take), then
 //! `event: ready`, then each new entry as `event: request` (the entry as the list shows it),
 //! and `event: cleared` when the journal is emptied (a reset, `DELETE /__admin/requests`).
-//! Like the event stream (`live`), it is a task that hands records to the connection through
-//! a small channel: a reader that falls more than [`LIVE_BACKLOG`] entries behind loses the
-//! oldest and is told how many (`event: lost`); memory stays bounded whatever it does.
-//! Entries that come together go out together, in one write. A heartbeat comment keeps a
-//! quiet stream open; it ends when the client leaves or the server shuts down. The entries
-//! themselves are kept by `journal`.
+//! A stream holds no entry of its own: its task is woken when the journal moves, waits
+//! [`LINGER`] for more, and reads what is new from the journal itself, in a few writes. So a
+//! busy journal costs a few wake-ups a second per reader, and a reader that falls behind holds
+//! nothing: it loses what the journal drops meanwhile (past `--journal-limit`) and is told how
+//! many (`event: lost`). A heartbeat comment keeps a quiet stream open; it ends when the client
+//! leaves or the server shuts down. The entries themselves are kept by `journal`.
 
 use crate::exchange::{Content, Reply, Status};
-use crate::journal::{Change, Entry, Journal, LIVE_BACKLOG};
+use crate::journal::{Entry, Marks};
 use crate::live::{HEARTBEAT, closing, send};
-use std::sync::Arc;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
-use tokio::sync::{broadcast, mpsc, watch};
+use crate::state::AppState;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
 
 /// How many writes wait between a stream's task and its connection.
 const WAITING_WRITES: usize = 16;
 
-/// How many changes one write carries at most.
+/// How many entries one write carries at most.
 const BATCH: usize = 256;
+
+/// How long a stream waits after a change for more to come, so that a busy journal is sent
+/// a few times a second in a few writes, not in one write per request.
+pub const LINGER: Duration = Duration::from_millis(50);
 
 /// The comment a stream opens with, so that the client sees its headers at once.
 const OPENING: &[u8] = b": convmock requests\n\n";
@@ -30,13 +34,21 @@ const OPENING: &[u8] = b": convmock requests\n\n";
 /// 200 with a live stream of the entries `keep` takes: those held first, then each new one.
 /// Starts the stream's task: call it on the runtime.
 pub fn reply(
-    journal: &Journal,
+    state: &AppState,
     keep: impl Fn(&Entry) -> bool + Send + 'static,
     closed: watch::Receiver<bool>,
 ) -> Reply {
-    let (held, live) = journal.follow(&keep);
+    let (held, at, changes) = state.journal.follow(&keep);
     let (tx, rx) = mpsc::channel(WAITING_WRITES);
-    tokio::spawn(run(tx, held, live, keep, closed));
+    let mut first = OPENING.to_vec();
+    for entry in &held {
+        write_entry(&mut first, entry);
+    }
+    first.extend_from_slice(
+        format!("event: ready\ndata: {{\"held\": {}}}\n\n", held.len()).as_bytes(),
+    );
+    drop(held);
+    tokio::spawn(run(tx, first, state.clone(), at, changes, keep, closed));
     Reply {
         status: Status::OK,
         body: Some(Content::Live(rx)),
@@ -46,22 +58,13 @@ pub fn reply(
 
 async fn run(
     tx: mpsc::Sender<Vec<u8>>,
-    held: Vec<Arc<Entry>>,
-    mut live: broadcast::Receiver<Change>,
+    first: Vec<u8>,
+    state: AppState,
+    mut at: Marks,
+    mut changes: watch::Receiver<Marks>,
     keep: impl Fn(&Entry) -> bool,
     mut closed: watch::Receiver<bool>,
 ) {
-    let mut first = OPENING.to_vec();
-    for (i, entry) in held.iter().enumerate() {
-        write_entry(&mut first, entry);
-        if (i + 1) % BATCH == 0 && !send(&tx, &mut closed, std::mem::take(&mut first)).await {
-            return;
-        }
-    }
-    first.extend_from_slice(
-        format!("event: ready\ndata: {{\"held\": {}}}\n\n", held.len()).as_bytes(),
-    );
-    drop(held);
     if !send(&tx, &mut closed, first).await {
         return;
     }
@@ -69,59 +72,51 @@ async fn run(
     let mut beat = tokio::time::interval_at(start, HEARTBEAT);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let mut out = Vec::new();
         tokio::select! {
             () = closing(&mut closed) => return,
             () = tx.closed() => return,
-            got = live.recv() => {
-                if !write_change(&mut out, got, &keep) {
+            changed = changes.changed() => if changed.is_err() {
+                return;
+            },
+            _ = beat.tick() => {
+                if !send(&tx, &mut closed, b": heartbeat\n\n".to_vec()).await {
                     return;
                 }
-                // What else has come meanwhile goes in the same write.
-                for _ in 1..BATCH {
-                    let more = match live.try_recv() {
-                        Ok(change) => Ok(change),
-                        Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
-                        Err(TryRecvError::Closed) => Err(RecvError::Closed),
-                        Err(TryRecvError::Empty) => break,
-                    };
-                    if !write_change(&mut out, more, &keep) {
-                        return;
-                    }
-                }
+                continue;
             }
-            _ = beat.tick() => out.extend_from_slice(b": heartbeat\n\n"),
+        }
+        tokio::time::sleep(LINGER).await;
+        // Seen before the read, so that a change made during it wakes the next round.
+        changes.borrow_and_update();
+        let catch = state.journal.since(&mut at, &keep);
+        let mut out = Vec::new();
+        if catch.cleared {
+            out.extend_from_slice(b"event: cleared\ndata: {}\n\n");
+        }
+        if catch.lost > 0 {
+            let data = serde_json::json!({
+                "reason": "lagged",
+                "lost": catch.lost,
+                "message": format!(
+                    "This reader fell behind the journal: the {} oldest requests since its \
+                     last read were dropped from the journal before it read them.",
+                    catch.lost
+                ),
+            });
+            out.extend_from_slice(format!("event: lost\ndata: {data}\n\n").as_bytes());
+        }
+        for chunk in catch.entries.chunks(BATCH) {
+            for entry in chunk {
+                write_entry(&mut out, entry);
+            }
+            if !send(&tx, &mut closed, std::mem::take(&mut out)).await {
+                return;
+            }
         }
         if !out.is_empty() && !send(&tx, &mut closed, out).await {
             return;
         }
     }
-}
-
-/// Writes the record of one change, if `keep` takes it; `false` once the journal is gone.
-fn write_change(
-    out: &mut Vec<u8>,
-    got: Result<Change, RecvError>,
-    keep: &impl Fn(&Entry) -> bool,
-) -> bool {
-    match got {
-        Ok(Change::Recorded(entry)) if keep(&entry) => write_entry(out, &entry),
-        Ok(Change::Recorded(_)) => {}
-        Ok(Change::Cleared) => out.extend_from_slice(b"event: cleared\ndata: {}\n\n"),
-        Err(RecvError::Lagged(n)) => {
-            let data = serde_json::json!({
-                "reason": "lagged",
-                "lost": n,
-                "message": format!(
-                    "This reader fell more than {LIVE_BACKLOG} requests behind: the oldest \
-                     {n} were dropped (before the filters)."
-                ),
-            });
-            out.extend_from_slice(format!("event: lost\ndata: {data}\n\n").as_bytes());
-        }
-        Err(RecvError::Closed) => return false,
-    }
-    true
 }
 
 /// `event: request\ndata: <the entry's compact JSON>\n\n`: compact JSON is one line.
@@ -137,6 +132,7 @@ fn write_entry(out: &mut Vec<u8>, entry: &Entry) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::exchange::Method;
 
     fn entry(path: &str) -> Entry {
@@ -149,13 +145,21 @@ mod tests {
         String::from_utf8(rx.recv().await.expect("a write")).expect("text")
     }
 
+    /// A server's state with a journal of `limit` entries.
+    fn state(limit: usize) -> AppState {
+        AppState::new(Config {
+            journal_limit: limit,
+            ..Config::default()
+        })
+    }
+
     /// A stream's writes, and what keeps it from being told the server is closing.
     fn stream(
-        journal: &Journal,
+        state: &AppState,
         keep: impl Fn(&Entry) -> bool + Send + 'static,
     ) -> (mpsc::Receiver<Vec<u8>>, watch::Sender<bool>) {
         let (closer, closed) = watch::channel(false);
-        match reply(journal, keep, closed).body {
+        match reply(state, keep, closed).body {
             Some(Content::Live(rx)) => (rx, closer),
             other => panic!("{other:?}"),
         }
@@ -163,9 +167,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_follower_gets_the_held_entries_then_each_new_one_its_filter_takes() {
-        let journal = Journal::new(10);
-        journal.record(entry("/v1/held"));
-        let (mut rx, _open) = stream(&journal, |e| e.path() != "/v1/skipped");
+        let state = state(10);
+        state.journal.record(entry("/v1/held"));
+        let (mut rx, _open) = stream(&state, |e| e.path() != "/v1/skipped");
         let first = next(&mut rx).await;
         assert!(
             first.starts_with(": convmock requests\n\nevent: request\ndata: {"),
@@ -176,28 +180,31 @@ mod tests {
             first.ends_with("event: ready\ndata: {\"held\": 1}\n\n"),
             "{first}"
         );
-        journal.record(entry("/v1/skipped"));
-        journal.record(entry("/v1/new"));
+        state.journal.record(entry("/v1/skipped"));
+        state.journal.record(entry("/v1/new"));
         let live = next(&mut rx).await;
         assert!(
             live.contains("\"path\":\"/v1/new\"") && !live.contains("skipped"),
             "{live}"
         );
-        journal.clear();
+        assert_eq!(live.matches("event: request").count(), 1, "{live}");
+        state.journal.clear();
         assert_eq!(next(&mut rx).await, "event: cleared\ndata: {}\n\n");
     }
 
     #[tokio::test]
-    async fn a_follower_that_falls_behind_is_told_how_many_entries_it_lost() {
-        let journal = Journal::new(10);
-        let (mut rx, closer) = stream(&journal, |_| true);
+    async fn a_follower_that_falls_behind_the_journal_is_told_how_many_entries_it_lost() {
+        let state = state(10);
+        let (mut rx, closer) = stream(&state, |_| true);
         next(&mut rx).await;
-        for _ in 0..LIVE_BACKLOG + 5 {
-            journal.record(entry("/v1/x"));
+        // Recorded at once: the journal keeps 10 of them by the time the follower reads.
+        for _ in 0..15 {
+            state.journal.record(entry("/v1/x"));
         }
         let text = next(&mut rx).await;
         assert!(text.starts_with("event: lost\ndata: {"), "{text}");
         assert!(text.contains("\"lost\":5"), "{text}");
+        assert_eq!(text.matches("event: request").count(), 10, "{text}");
         // And the stream ends when the server shuts down.
         closer.send_replace(true);
         while rx.recv().await.is_some() {}

@@ -1,12 +1,13 @@
 //! The dashboard: one page under `/__admin/ui` that shows the journal, the data and the
 //! admin controls, live, in a browser.
 //!
-//! The page is three files embedded in the binary (`src/ui/`): HTML, a script and a style
-//! sheet, with no build step and nothing fetched from elsewhere. It is served to anyone who
-//! passes the admin API's origin and host checks (`guard`), without the admin token: it holds
-//! no data, and asks for the token before its first call. Everything it shows it reads
-//! through the admin API and the emulated API, as any client would; the edge (`http`) adds
-//! the headers below, which forbid the page any script, style or connection but its own.
+//! The page is four files embedded in the binary (`src/ui/`): HTML, a script, a style
+//! sheet and an icon, with no build step and nothing fetched from elsewhere. It is served to
+//! anyone who passes the admin API's origin and host checks (`guard`), without the admin
+//! token: it holds no data, and asks for the token before its first call. Everything it
+//! shows it reads through the admin API and the emulated API, as any client would; the edge
+//! (`http`) adds the headers below, which forbid the page any script, style or connection
+//! but its own.
 
 use crate::error::ApiError;
 use crate::exchange::Method;
