@@ -12,7 +12,7 @@ use crate::ids::IdGen;
 use crate::resources::{Layout, Record, Resource};
 use parking_lot::{Mutex, RwLock};
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use tokio::sync::{broadcast, watch};
 
 /// What happened to an object.
@@ -173,7 +173,7 @@ struct Ring {
 /// Where every event goes.
 pub struct Bus {
     ring: Mutex<Ring>,
-    live: broadcast::Sender<Arc<Event>>,
+    live: broadcast::Sender<Weak<Event>>,
     listeners: RwLock<Vec<Arc<dyn Listener>>>,
     /// Set when the server shuts down: live subscribers end.
     closed: watch::Sender<bool>,
@@ -222,8 +222,10 @@ impl Bus {
             for listener in listeners.iter() {
                 listener.offer(&event);
             }
-            // No subscriber is no error.
-            let _ = self.live.send(event);
+            // Live subscribers hold events weakly: what a slow one has not read yet lives
+            // only as long as the ring keeps it, within the ring's byte bound. No
+            // subscriber is no error.
+            let _ = self.live.send(Arc::downgrade(&event));
         }
     }
 
@@ -234,7 +236,7 @@ impl Bus {
 
     /// A live subscription: every event from now on, with [`broadcast`]'s lag report when
     /// the subscriber falls more than [`LIVE_BACKLOG`] behind.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Weak<Event>> {
         self.live.subscribe()
     }
 
@@ -242,10 +244,10 @@ impl Bus {
     /// together under the ring's lock (which [`Bus::publish`] holds while it sends): each
     /// event is in exactly one of the two, so a reader resuming from the ring sees no event
     /// twice and misses none.
-    pub fn follow(&self) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>) {
+    pub fn follow(&self) -> (Vec<Weak<Event>>, broadcast::Receiver<Weak<Event>>) {
         let ring = self.ring.lock();
         let live = self.live.subscribe();
-        (ring.events.iter().cloned().collect(), live)
+        (ring.events.iter().map(Arc::downgrade).collect(), live)
     }
 
     /// Ends every live subscription, now and to come: the server is shutting down.
@@ -324,12 +326,28 @@ mod tests {
         let (held, mut live) = bus.follow();
         out.emit(Action::Updated, &documented());
         bus.publish(None, out.take());
-        let next = live.try_recv().unwrap();
+        let next = live.try_recv().unwrap().upgrade().unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(next.action, Action::Updated);
         assert!(live.try_recv().is_err());
         let mut closed = bus.closed();
         bus.close();
         assert!(*closed.borrow_and_update());
+    }
+
+    #[test]
+    fn a_follower_that_does_not_read_keeps_nothing_the_ring_has_let_go() {
+        let bus = Bus::default();
+        let (_, mut live) = bus.follow();
+        let mut out = Outbox::new(3);
+        for _ in 0..RING_EVENTS + 10 {
+            out.emit(Action::Created, &documented());
+        }
+        bus.publish(None, out.take());
+        // The first ten left the ring: the follower's handles to them are dead.
+        for _ in 0..10 {
+            assert!(live.try_recv().unwrap().upgrade().is_none());
+        }
+        assert!(live.try_recv().unwrap().upgrade().is_some());
     }
 }

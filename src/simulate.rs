@@ -92,19 +92,7 @@ pub fn message(
     let asked = simulated(&parse_body(Some(BodyKind::Json), body?)?)?;
     let ws = state.workspace(token)?;
     let Some(delay_ms) = asked.delay_ms else {
-        let mut held = ws.write();
-        let sender = sender(&held, &asked.conversation_id, asked.contact_id.as_deref())?;
-        let sent = held.send_from(
-            &asked.patch,
-            state.clock.now(),
-            state.config.room(),
-            state.config.strict_references,
-            sender,
-        )?;
-        let body = record_body(sent, state.config.compact);
-        state
-            .bus
-            .publish(events_token(state, token), held.events.take());
+        let body = send(state, token, &mut ws.write(), &asked)?;
         return Ok(Reply::json(Status::CREATED, body));
     };
     // Checked now, so that a mistake is a 400 here, not a message that never comes.
@@ -165,18 +153,30 @@ fn send_later(
     if state.delayed.generation() != generation {
         return Ok(());
     }
-    let sender = sender(&held, &asked.conversation_id, asked.contact_id.as_deref())?;
-    held.send_from(
+    send(state, token, &mut held, asked).map(drop)
+}
+
+/// Sends the message now, as the API sends one, and hands its events to the bus under the
+/// workspace's lock; the message's body.
+fn send(
+    state: &AppState,
+    token: &str,
+    held: &mut Workspace,
+    asked: &Simulated,
+) -> Result<Vec<u8>, ApiError> {
+    let sender = sender(held, &asked.conversation_id, asked.contact_id.as_deref())?;
+    let sent = held.send_from(
         &asked.patch,
         state.clock.now(),
         state.config.room(),
         state.config.strict_references,
         sender,
     )?;
+    let body = record_body(sent, state.config.compact);
     state
         .bus
         .publish(events_token(state, token), held.events.take());
-    Ok(())
+    Ok(body)
 }
 
 /// `POST /__admin/simulate/read`: the message's `read_at` set to now; 200 with it.

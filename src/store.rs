@@ -15,26 +15,23 @@
 use crate::model::Page;
 use crate::resources::{Record, Value, allocation};
 use std::borrow::Borrow;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::cmp::{Ordering, Reverse};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound::{Excluded, Included, Unbounded};
 use std::sync::Arc;
 
-/// An index key: a record, hashed and compared by its ID alone.
+/// An index key: a record, ordered by its ID alone.
+///
+/// The index is a `BTreeMap`, not a hash map: it grows a node at a time, so no create waits
+/// while the whole index is rehashed, as it would each time a hash map of a large store
+/// doubled.
 #[derive(Clone, Debug)]
 struct ById<R>(Arc<R>);
 
 impl<R: Record> Borrow<str> for ById<R> {
     fn borrow(&self) -> &str {
         self.0.id()
-    }
-}
-
-impl<R: Record> Hash for ById<R> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Must hash exactly as `str` does, for lookups by `&str` through `Borrow`.
-        self.0.id().hash(state);
     }
 }
 
@@ -45,6 +42,19 @@ impl<R: Record> PartialEq for ById<R> {
 }
 
 impl<R: Record> Eq for ById<R> {}
+
+impl<R: Record> Ord for ById<R> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Must order exactly as `str` does, for lookups by `&str` through `Borrow`.
+        self.0.id().cmp(other.0.id())
+    }
+}
+
+impl<R: Record> PartialOrd for ById<R> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// A record's place in the list order. Derived `Ord` compares `created_at` descending
 /// first, then the insertion sequence descending, which makes the order total and stable.
@@ -82,7 +92,7 @@ impl OrderKey {
 #[derive(Clone, Debug)]
 pub struct Store<R> {
     rows: BTreeMap<OrderKey, Arc<R>>,
-    index: HashMap<ById<R>, OrderKey>,
+    index: BTreeMap<ById<R>, OrderKey>,
     next_seq: u64,
     /// The sum of the records' [`Record::weight`] and of their entries in `references`.
     bytes: usize,
@@ -99,7 +109,7 @@ impl<R: Record> Default for Store<R> {
     fn default() -> Self {
         Store {
             rows: BTreeMap::new(),
-            index: HashMap::new(),
+            index: BTreeMap::new(),
             next_seq: 0,
             bytes: 0,
             references: R::FIELDS
@@ -294,17 +304,17 @@ impl<R: Record> Store<R> {
 
     /// Adds a record that may be shared (with the fixtures, say) until it changes.
     pub fn insert_shared(&mut self, record: Arc<R>) -> Result<&R, DuplicateId> {
-        if self.index.contains_key(record.id()) {
+        let Entry::Vacant(place) = self.index.entry(ById(Arc::clone(&record))) else {
             return Err(DuplicateId);
-        }
+        };
         let key = OrderKey {
             created_at: Reverse(record.created_at()),
             seq: Reverse(self.next_seq),
         };
         self.next_seq += 1;
+        place.insert(key);
         self.bytes += record.weight();
         self.refer(&record, key, true);
-        self.index.insert(ById(Arc::clone(&record)), key);
         Ok(self.rows.entry(key).or_insert(record))
     }
 
@@ -622,6 +632,59 @@ mod tests {
         s.update("a", |_| {}).unwrap();
         assert_eq!(s.list(&ListQuery::default()).unwrap().data.len(), 1);
         assert!(s.delete("a") && s.is_empty());
+    }
+
+    #[test]
+    fn lookups_by_id_agree_with_a_model_after_many_inserts_and_deletes() {
+        // IDs of every length from 1 to 3 over a small alphabet, so that many are prefixes
+        // of others and the index's order is tested where `str`'s is subtle.
+        let alphabet = ["a", "b", "B", "0", "_", "-"];
+        let mut all: Vec<String> = Vec::new();
+        for x in alphabet {
+            all.push(x.to_owned());
+            for y in alphabet {
+                all.push(format!("{x}{y}"));
+                for z in alphabet {
+                    all.push(format!("{x}{y}{z}"));
+                }
+            }
+        }
+        let mut s = Store::new();
+        let mut model: BTreeMap<String, i64> = BTreeMap::new();
+        // A fixed linear congruential sequence: the same steps on every run.
+        let mut state: u64 = 1;
+        for step in 0..20_000_i64 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let id = &all[usize::try_from(state >> 33).unwrap() % all.len()];
+            if state & 1 == 0 && model.contains_key(id) {
+                assert!(s.delete(id), "{id}");
+                model.remove(id);
+            } else if model.contains_key(id) {
+                assert_eq!(s.insert(conv(id, step)).err(), Some(DuplicateId), "{id}");
+            } else {
+                s.insert(conv(id, step % 50)).unwrap();
+                model.insert(id.clone(), step % 50);
+            }
+        }
+        assert!(model.len() > 10, "the steps leave a store to look in");
+        assert_eq!(s.len(), model.len());
+        for id in &all {
+            let found = s.get(id).map(|c| (c.id.to_string(), c.created_at));
+            assert_eq!(found, model.get(id).map(|t| (id.clone(), *t)), "{id}");
+            assert_eq!(s.contains(id), model.contains_key(id), "{id}");
+        }
+        // Every stored ID is a cursor that finds its own place.
+        let listed: Vec<String> = s.iter().map(|c| c.id.to_string()).collect();
+        for pair in listed.windows(2) {
+            let q = ListQuery {
+                limit: 1,
+                cursor: Some(Cursor::After(pair[0].clone())),
+                ..ListQuery::default()
+            };
+            assert_eq!(ids(&s.list(&q).unwrap()), [pair[1].clone()]);
+        }
     }
 
     #[test]
