@@ -12,6 +12,7 @@ use crate::exchange::{Method, Reply, Request, Status};
 use crate::faults::{check_pattern, path_matches};
 use crate::http::{bearer, shown_token};
 use crate::journal::Entry;
+use crate::journal_live;
 use crate::listing::{Listing, while_held};
 use crate::live;
 use crate::model::{
@@ -231,18 +232,23 @@ pub async fn handle(
         Call::Requests => {
             let params = params(query, &["method", "path", "token"])?;
             let method = param(&params, "method").map(str::to_ascii_uppercase);
-            let path = param(&params, "path");
-            if let Some(pattern) = path {
+            let path = param(&params, "path").map(str::to_owned);
+            if let Some(pattern) = &path {
                 check_pattern("path", pattern).map_err(ApiError::invalid)?;
             }
             // The token as sent; under --token the journal shows it as <token N>.
             let token =
                 param(&params, "token").map(|t| shown_token(&state.config.auth, t.to_owned()));
-            let entries = state.journal.matching(|e: &Entry| {
+            let keep = move |e: &Entry| {
                 method.as_ref().is_none_or(|m| m == e.method.as_str())
-                    && path.is_none_or(|p| path_matches(p, e.path()))
+                    && path.as_deref().is_none_or(|p| path_matches(p, e.path()))
                     && token.as_deref().is_none_or(|t| e.sent_with(t))
-            });
+            };
+            if req.wants_event_stream() {
+                let closed = state.bus.closed();
+                return Ok(journal_live::reply(state, keep, closed));
+            }
+            let entries = state.journal.matching(keep);
             // Written after the journal's lock is released, as the client reads.
             Ok(Reply::streamed(Listing::new(
                 "requests",

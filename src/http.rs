@@ -19,6 +19,7 @@ use crate::journal::Entry;
 use crate::model::{Fields, Problem};
 use crate::router;
 use crate::state::{AppState, Reached};
+use crate::ui;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -199,11 +200,17 @@ pub async fn handle(
     let preflight_for = (parts.method == Method::OPTIONS)
         .then(|| allowed_methods(path))
         .flatten();
+    let page = is_admin.then(|| ui::serve(&method, path)).flatten();
     let response = if let Some(status) = injected {
         record.refuse(&state, &ApiError::Injected { status }, url, path)
     } else if let Some(methods) = preflight_for {
         // Browsers send preflights without credentials: no authentication here.
         preflight(&parts.headers, methods)
+    } else if let Some(page) = page {
+        match page {
+            Ok(asset) => asset_response(asset),
+            Err(err) => record.refuse(&state, &err, url, path),
+        }
     } else {
         let answered = match body {
             // Every admin write with a body must say it is JSON, whether or not the call
@@ -499,6 +506,7 @@ fn index() -> serde_json::Value {
         "api": router::Base::ALL.map(router::Base::prefix),
         "openapi": OPENAPI_PATH,
         "admin": format!("{}/", admin::PREFIX),
+        "dashboard": ui::PATH,
     })
 }
 
@@ -707,6 +715,31 @@ fn preflight(headers: &HeaderMap, methods: &'static str) -> Response<Body> {
 fn response_with(body: Body) -> Response<Body> {
     let mut response = Response::new(body);
     *response.headers_mut() = HeaderMap::with_capacity(8);
+    response
+}
+
+/// A file of the dashboard, with headers that let it load and run nothing but its own files.
+fn asset_response(asset: &'static ui::Asset) -> Response<Body> {
+    let mut response = response_with(Body::new(Bytes::from_static(asset.bytes)));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(ui::CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    // Served from the binary: a new binary may bring a new page.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
 

@@ -10,6 +10,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use tokio::sync::watch;
 
 /// How much of a request body an entry keeps.
 pub const MAX_JOURNAL_BODY: usize = 64 * 1024;
@@ -190,6 +191,30 @@ impl Serialize for Entry {
 pub struct Journal {
     limit: usize,
     kept: Mutex<Kept>,
+    /// How many entries were ever recorded and how many times it was cleared, for those
+    /// who follow the journal live (`journal_live`): they read the entries themselves from
+    /// the journal, so that following it holds no entry the journal has dropped.
+    live: watch::Sender<Marks>,
+}
+
+/// Where the journal is: how many entries were ever recorded, how many clears there were.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Entries ever recorded.
+    pub recorded: u64,
+    /// Clears ever done.
+    pub clears: u64,
+}
+
+/// What a live follower gets when it catches up ([`Journal::since`]).
+#[derive(Debug, Default)]
+pub struct Catch {
+    /// The journal was cleared since the follower's last read.
+    pub cleared: bool,
+    /// Entries recorded since then that the journal dropped before the follower read them.
+    pub lost: u64,
+    /// The entries recorded since, oldest first, that `keep` takes.
+    pub entries: Vec<Arc<Entry>>,
 }
 
 /// The entries, and what they count against [`MAX_JOURNAL_BYTES`].
@@ -198,6 +223,10 @@ struct Kept {
     /// Shared entries, so that a read copies pointers, not bodies, under the lock.
     entries: VecDeque<Arc<Entry>>,
     bytes: usize,
+    /// Where it is, as its followers see it (a copy of what `live` holds, under the lock).
+    marks: Marks,
+    /// How many entries were ever recorded when it was last cleared.
+    cleared_at: u64,
 }
 
 impl Journal {
@@ -207,8 +236,9 @@ impl Journal {
             limit,
             kept: Mutex::new(Kept {
                 entries: VecDeque::with_capacity(limit.min(1024)),
-                bytes: 0,
+                ..Kept::default()
             }),
+            live: watch::Sender::new(Marks::default()),
         }
     }
 
@@ -229,6 +259,11 @@ impl Journal {
             let mut kept = self.kept.lock();
             kept.bytes += entry.kept_bytes();
             kept.entries.push_back(entry);
+            kept.marks.recorded += 1;
+            // Without followers this is a count of receivers and nothing else.
+            if self.live.receiver_count() > 0 {
+                self.live.send_replace(kept.marks);
+            }
             while kept.entries.len() > self.limit || kept.bytes > MAX_JOURNAL_BYTES {
                 let Some(old) = kept.entries.pop_front() else {
                     break;
@@ -262,9 +297,52 @@ impl Journal {
         self.len() == 0
     }
 
+    /// A follower's first read: the entries `keep` accepts, oldest first; where the journal
+    /// is (to read on from with [`Journal::since`]); and what tells it when that moves.
+    pub fn follow(
+        &self,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> (Vec<Arc<Entry>>, Marks, watch::Receiver<Marks>) {
+        let kept = self.kept.lock();
+        let changes = self.live.subscribe();
+        let held = kept.entries.iter().filter(|e| keep(e)).cloned().collect();
+        (held, kept.marks, changes)
+    }
+
+    /// What was recorded and cleared after `at`, which moves to where the journal is now.
+    pub fn since(&self, at: &mut Marks, keep: impl Fn(&Entry) -> bool) -> Catch {
+        let kept = self.kept.lock();
+        let mut catch = Catch::default();
+        let mut from = at.recorded;
+        if kept.marks.clears != at.clears {
+            catch.cleared = true;
+            from = from.max(kept.cleared_at);
+        }
+        let first = kept.marks.recorded - kept.entries.len() as u64;
+        catch.lost = first.saturating_sub(from);
+        let skip = usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX);
+        catch.entries = kept
+            .entries
+            .iter()
+            .skip(skip)
+            .filter(|e| keep(e))
+            .cloned()
+            .collect();
+        *at = kept.marks;
+        catch
+    }
+
     /// Forgets every entry.
     pub fn clear(&self) {
-        let old = std::mem::take(&mut *self.kept.lock());
+        let old = {
+            let mut kept = self.kept.lock();
+            let entries = std::mem::take(&mut kept.entries);
+            kept.bytes = 0;
+            kept.marks.clears += 1;
+            kept.cleared_at = kept.marks.recorded;
+            self.live.send_replace(kept.marks);
+            entries
+        };
         drop(old);
     }
 }

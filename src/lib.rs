@@ -47,6 +47,7 @@ pub mod guard;
 pub mod http;
 pub mod ids;
 pub mod journal;
+pub mod journal_live;
 pub mod json;
 pub mod listing;
 pub mod live;
@@ -59,6 +60,7 @@ pub mod server;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod ui;
 pub mod webhooks;
 pub mod workspace;
 

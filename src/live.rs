@@ -143,7 +143,7 @@ async fn run(
 
 /// Hands `record` to the connection, waiting while the client reads; `false` once the
 /// client has left or the bus has closed.
-async fn send(
+pub(crate) async fn send(
     tx: &mpsc::Sender<Vec<u8>>,
     closed: &mut watch::Receiver<bool>,
     record: Vec<u8>,

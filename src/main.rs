@@ -252,6 +252,7 @@ async fn run(args: Args) -> Result<(), StartError> {
     // Handlers go in before the ready line: a harness may signal as soon as it reads it.
     let signals = Signals::install();
     let (auth, admin_token) = (config.auth.clone(), config.admin_token.is_some());
+    let quiet = config.quiet;
     let server = Server::start(config).await?;
     for warning in exposure_warnings(server.addr(), &auth, admin_token) {
         eprintln!("convmock: warning: {warning}");
@@ -260,6 +261,14 @@ async fn run(args: Args) -> Result<(), StartError> {
         eprintln!(
             "convmock: webhook {} -> {} signs with secret {}",
             hook.id, hook.url, hook.secret
+        );
+    }
+    // Where to watch it, for the person who started it: before the ready line, so that it
+    // comes before the first request's log line.
+    if !quiet {
+        eprintln!(
+            "convmock: dashboard at {}",
+            convmock::ui::address(&server.url())
         );
     }
     {

@@ -291,7 +291,14 @@ fn each_request_logs_one_line_on_stderr_unless_quiet() {
         .expect(404);
     let (code, stderr) = b.signal_and_wait("TERM");
     assert_eq!(code, Some(0));
-    let lines: Vec<&str> = stderr.lines().collect();
+    let mut lines: Vec<&str> = stderr.lines().collect();
+    // First the dashboard's address, then one line per request.
+    let dashboard = lines.remove(0);
+    assert!(
+        dashboard.starts_with("convmock: dashboard at http://127.0.0.1:")
+            && dashboard.ends_with("/__admin/ui"),
+        "{dashboard}"
+    );
     assert_eq!(lines.len(), 2, "{stderr}");
     assert!(
         lines[0].contains("GET /v1/conversations?limit=2 200"),
@@ -526,9 +533,10 @@ fn a_harness_that_never_reads_stderr_does_not_stall_the_server() {
     // And it still exits promptly, leaving what stderr could not take.
     let (code, stderr) = b.signal_and_wait("TERM");
     assert_eq!(code, Some(0));
+    let after_dashboard = stderr.split_once('\n').map_or("", |(_, rest)| rest);
     assert!(
-        stderr.starts_with(|c: char| c.is_ascii_digit()),
-        "log lines came first"
+        after_dashboard.starts_with(|c: char| c.is_ascii_digit()),
+        "log lines came first, after the dashboard's address"
     );
 }
 

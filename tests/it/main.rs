@@ -7,6 +7,7 @@ mod cli;
 mod concurrency;
 mod contacts;
 mod cors;
+mod dashboard;
 mod documented;
 mod edge;
 mod embedding;
