@@ -61,7 +61,14 @@ impl Event {
 
     /// Whether `pattern` (`message.created`, `conversation.*`, `*`) takes this event.
     pub fn matches(&self, pattern: &str) -> bool {
-        Event::matches_type(&self.type_name(), pattern)
+        // Without making the type's name: this runs for every event and every reader.
+        let singular = self.resource.describe().singular;
+        match pattern.split_once('.') {
+            _ if pattern == "*" => true,
+            Some((resource, "*")) => resource == singular,
+            Some((resource, action)) => resource == singular && action == self.action.name(),
+            None => false,
+        }
     }
 
     /// Whether `pattern` takes events of the type `type_name`.

@@ -16,7 +16,7 @@ use crate::events::{self, Event, Listener};
 use crate::ids::IdGen;
 use crate::model::{Problem, clip, describe};
 use hmac::{Hmac, Mac};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::Uri;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -38,6 +38,10 @@ use tokio::task::AbortHandle;
 pub const SIGNATURE_HEADER: &str = "x-protocol-signature";
 /// How long a receiver has to answer one attempt (connecting included).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How much of a receiver's answer is read (and thrown away) so that its connection can be
+/// used again.
+const ANSWER_BYTES: usize = 64 << 10;
 /// How many times a failed delivery is retried by default (`--webhook-retries`).
 pub const DEFAULT_RETRIES: u32 = 3;
 /// The most retries `--webhook-retries` takes (the last waits 2^(N-1) seconds).
@@ -849,7 +853,7 @@ impl Sender {
             let started = Instant::now();
             let answer = tokio::time::timeout(
                 ATTEMPT_TIMEOUT,
-                self.attempt(&delivery.event.json, &signature),
+                self.attempt(Arc::clone(&delivery.event.json), &signature),
             )
             .await;
             let (status, error) = match answer {
@@ -880,19 +884,25 @@ impl Sender {
     }
 
     /// One POST; the status, or why there was none.
-    async fn attempt(&self, body: &[u8], signature: &str) -> Result<u16, String> {
+    async fn attempt(&self, body: Arc<[u8]>, signature: &str) -> Result<u16, String> {
         let request = hyper::Request::post(self.endpoint.uri.clone())
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signature)
-            .body(Full::new(Bytes::copy_from_slice(body)))
+            .body(Full::new(Bytes::from_owner(body)))
             .map_err(|e| format!("cannot build the request: {e}"))?;
         let response = self
             .client
             .request(request)
             .await
             .map_err(|e| connection_error(&e))?;
-        // The body is not read: the status is the answer.
-        Ok(response.status().as_u16())
+        let status = response.status().as_u16();
+        // The status is the answer; the body is read (up to a bound, which a receiver has no
+        // reason to pass) only so that the connection can carry the next delivery: one left
+        // unread is closed, and every event would pay for a new connection.
+        let _ = Limited::new(response.into_body(), ANSWER_BYTES)
+            .collect()
+            .await;
+        Ok(status)
     }
 }
 

@@ -486,7 +486,7 @@ impl Drop for Receiver {
 }
 
 /// One request: its head, then `Content-Length` bytes of body.
-fn read_request(conn: &TcpStream) -> Option<Received> {
+pub fn read_request(conn: &TcpStream) -> Option<Received> {
     conn.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let mut reader = BufReader::new(conn);
     let mut headers = Vec::new();

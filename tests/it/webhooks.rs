@@ -615,3 +615,50 @@ fn a_webhook_takes_only_its_events_and_its_token_and_stops_when_deleted() {
         2
     );
 }
+
+#[test]
+fn deliveries_to_a_receiver_that_keeps_connections_open_share_one() {
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // A receiver that answers each POST with a body and keeps the connection open,
+    // counting the connections it is opened.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (opened, answered) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (o, a) = (Arc::clone(&opened), Arc::clone(&answered));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(50) {
+            let Ok(mut conn) = conn else { continue };
+            o.fetch_add(1, Ordering::SeqCst);
+            let a = Arc::clone(&a);
+            std::thread::spawn(move || {
+                // An answer with a page of text, as some frameworks send.
+                let page = "ok ".repeat(10_000);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{page}",
+                    page.len()
+                );
+                while crate::support::read_request(&conn).is_some() {
+                    a.fetch_add(1, Ordering::SeqCst);
+                    if conn.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let s = TestServer::start();
+    register(&s, json!({ "url": format!("http://{addr}/hook") }));
+    for _ in 0..20 {
+        put(
+            &s,
+            "/v1/conversations/xgQQXg3hrtjh7AvZ",
+            json!({ "is_muted": true }),
+        );
+    }
+    assert_eq!(flush(&s)["delivered"], 20);
+    assert_eq!(answered.load(Ordering::SeqCst), 20);
+    // Each answer read to its end, the connection carries the next delivery.
+    assert_eq!(opened.load(Ordering::SeqCst), 1);
+}
