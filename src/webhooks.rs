@@ -39,6 +39,19 @@ pub const SIGNATURE_HEADER: &str = "x-protocol-signature";
 /// How long a receiver has to answer one attempt (connecting included).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Why an event was not queued for an endpoint, made once.
+fn dropped() -> Arc<str> {
+    static DROPPED: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| {
+        format!(
+            "dropped: {QUEUE_EVENTS} events (or {} MiB) were already waiting for this endpoint; \
+             the receiver is too slow or down",
+            QUEUE_BYTES >> 20
+        )
+        .into()
+    });
+    Arc::clone(&DROPPED)
+}
+
 /// How much of a receiver's answer is read (and thrown away) so that its connection can be
 /// used again.
 const ANSWER_BYTES: usize = 64 << 10;
@@ -100,7 +113,7 @@ impl State {
 struct Progress {
     attempts: u32,
     status: Option<u16>,
-    error: Option<String>,
+    error: Option<Arc<str>>,
     state: State,
     duration_ms: f64,
 }
@@ -175,8 +188,14 @@ impl Log {
         }
     }
 
-    /// A new pending delivery of `event` to `webhook`, listed.
-    fn record(&self, webhook: &Arc<str>, event: &Arc<Event>) -> Arc<Delivery> {
+    /// A new delivery of `event` to `webhook`, listed: pending, or, with `dropped`, failed
+    /// at once for that reason.
+    fn record(
+        &self,
+        webhook: &Arc<str>,
+        event: &Arc<Event>,
+        dropped: Option<&Arc<str>>,
+    ) -> Arc<Delivery> {
         let mut inner = self.inner.lock();
         let delivery = Arc::new(Delivery {
             id: inner.ids.next(|_| false),
@@ -185,8 +204,12 @@ impl Log {
             progress: Mutex::new(Progress {
                 attempts: 0,
                 status: None,
-                error: None,
-                state: State::Pending,
+                error: dropped.cloned(),
+                state: if dropped.is_some() {
+                    State::Failed
+                } else {
+                    State::Pending
+                },
                 duration_ms: 0.0,
             }),
         });
@@ -198,12 +221,15 @@ impl Log {
             };
             inner.bytes -= old.kept_bytes();
         }
-        self.counts.send_modify(|c| c.pending += 1);
+        self.counts.send_modify(|c| match dropped {
+            Some(_) => c.failed += 1,
+            None => c.pending += 1,
+        });
         delivery
     }
 
     /// Ends a pending delivery (once: a later call for the same delivery changes nothing).
-    fn finish(&self, delivery: &Delivery, state: State, error: Option<String>) {
+    fn finish(&self, delivery: &Delivery, state: State, error: Option<Arc<str>>) {
         {
             let mut p = delivery.progress.lock();
             if p.state != State::Pending {
@@ -277,22 +303,20 @@ impl Endpoint {
             && self.events.iter().any(|p| event.matches(p))
     }
 
+    /// Whether `event` would find the queue full.
+    fn is_full(&self, event: &Event) -> bool {
+        let queue = self.queue.lock();
+        queue.waiting.len() >= QUEUE_EVENTS
+            || queue.bytes + ENTRY_OVERHEAD + event.json.len() > QUEUE_BYTES
+    }
+
     /// Queues `delivery`, or fails it at once when the queue is full.
     fn push(&self, log: &Log, delivery: Arc<Delivery>) {
         let mut queue = self.queue.lock();
         let bytes = delivery.kept_bytes();
         if queue.waiting.len() >= QUEUE_EVENTS || queue.bytes + bytes > QUEUE_BYTES {
-            let waiting = queue.waiting.len();
             drop(queue);
-            log.finish(
-                &delivery,
-                State::Failed,
-                Some(format!(
-                    "dropped: {waiting} events were already waiting for this endpoint (at \
-                     most {QUEUE_EVENTS}, {} MiB); the receiver is too slow or down",
-                    QUEUE_BYTES >> 20
-                )),
-            );
+            log.finish(&delivery, State::Failed, Some(dropped()));
             return;
         }
         queue.bytes += bytes;
@@ -325,7 +349,7 @@ impl Endpoint {
                 .collect()
         };
         for delivery in left {
-            log.finish(&delivery, State::Failed, Some(why.to_owned()));
+            log.finish(&delivery, State::Failed, Some(Arc::from(why)));
         }
     }
 }
@@ -565,7 +589,7 @@ impl Webhooks {
             .iter()
             .find(|e| e.id == old.webhook)
             .ok_or_else(|| Refusal::Unknown("webhook", old.webhook.to_string()))?;
-        let delivery = hooks.log.record(&endpoint.id, &old.event);
+        let delivery = hooks.log.record(&endpoint.id, &old.event, None);
         endpoint.push(&hooks.log, Arc::clone(&delivery));
         Ok(serde_json::to_value(&*delivery).expect("a delivery serializes"))
     }
@@ -618,7 +642,13 @@ impl Listener for Webhooks {
     fn offer(&self, event: &Arc<Event>) {
         let hooks = self.hooks.read();
         for endpoint in hooks.endpoints.iter().filter(|e| e.takes(event)) {
-            let delivery = hooks.log.record(&endpoint.id, event);
+            // This runs under the lock of the event's workspace: an event a full queue drops
+            // is listed as failed at once, with a reason made once.
+            if endpoint.is_full(event) {
+                hooks.log.record(&endpoint.id, event, Some(&dropped()));
+                continue;
+            }
+            let delivery = hooks.log.record(&endpoint.id, event, None);
             endpoint.push(&hooks.log, delivery);
         }
     }
@@ -872,7 +902,7 @@ impl Sender {
                 let mut p = delivery.progress.lock();
                 p.attempts = attempt + 1;
                 p.status = status;
-                p.error.clone_from(&error);
+                p.error = error.as_deref().map(Arc::from);
                 p.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             }
             if error.is_none() {
