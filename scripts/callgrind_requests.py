@@ -41,6 +41,7 @@ LOADS = {
     "conversations page": ("GET", "/v1/conversations?limit=10", None),
     "message send": ("POST", "/v1/messages", f'"conversation_id={DOC_CONVERSATION}&message=m" .. n'),
     "messages page": ("GET", f"/v1/messages?conversation_id={DOC_CONVERSATION}&limit=10", None),
+    "contact create": ("POST", "/v1/contacts", '"username=u" .. n .. "&phone_number=1"'),
 }
 
 

@@ -5,7 +5,11 @@
 //! calls. Creating a contact also creates its one-to-one conversation, and deleting one
 //! carries its conversations away: those rules span resources, so they live in `workspace`.
 
-use super::{Description, Docs, Filter, MAX_NAME_CHARS, MAX_URL_CHARS, Resource, Spec, Test};
+use super::{
+    CLOSES, Description, Docs, Filter, Layout, MAX_DEPTH, MAX_NAME_CHARS, MAX_URL_CHARS, Resource,
+    Spec, Test,
+};
+use crate::json;
 use crate::record;
 use serde::Serialize;
 
@@ -63,7 +67,43 @@ pub struct Embedded {
     pub created_at: i64,
 }
 
+/// Each field's lead-in, by [`Layout::index`], as [`record!`] makes a record's.
+const EMBEDDED_KEYS: [[&str; 6]; 2 + MAX_DEPTH] = [
+    crate::__record_keys!("", ""; id username phone_number avatar_url last_active_at created_at),
+    crate::__record_keys!("\n  ", " "; id username phone_number avatar_url last_active_at created_at),
+    crate::__record_keys!("\n    ", " "; id username phone_number avatar_url last_active_at created_at),
+    crate::__record_keys!("\n      ", " "; id username phone_number avatar_url last_active_at created_at),
+    crate::__record_keys!("\n        ", " "; id username phone_number avatar_url last_active_at created_at),
+    crate::__record_keys!("\n          ", " "; id username phone_number avatar_url last_active_at created_at),
+];
+
 impl Embedded {
+    /// Writes it as serde does, its braces as `layout` says (as a record is written), by
+    /// hand: every message and group answer holds one or more.
+    pub(crate) fn write(&self, out: &mut Vec<u8>, layout: Layout) {
+        if let Layout::Pretty(depth) = layout
+            && depth > MAX_DEPTH
+        {
+            // Deeper than any answer goes: serde's layout, indented to the depth.
+            return json::write_nested(out, self, Layout::Pretty(depth - 1));
+        }
+        let row = layout.index();
+        let keys = &EMBEDDED_KEYS[row];
+        out.extend_from_slice(keys[0].as_bytes());
+        json::write_str(out, &self.id);
+        out.extend_from_slice(keys[1].as_bytes());
+        json::write_str(out, &self.username);
+        out.extend_from_slice(keys[2].as_bytes());
+        json::write_str(out, &self.phone_number);
+        out.extend_from_slice(keys[3].as_bytes());
+        json::write_opt_str(out, self.avatar_url.as_deref());
+        out.extend_from_slice(keys[4].as_bytes());
+        json::write_opt_int(out, self.last_active_at);
+        out.extend_from_slice(keys[5].as_bytes());
+        json::write_int(out, self.created_at);
+        out.extend_from_slice(CLOSES[row]);
+    }
+
     /// The contact a request names by ID, before the workspace fills in its values.
     pub fn named(id: &str) -> Self {
         Embedded {

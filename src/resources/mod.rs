@@ -499,7 +499,8 @@ impl FieldType for Embedded {
         }
     }
     fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
-        json::write_nested(out, self, layout);
+        // The object's braces a level below the record's.
+        self.write(out, layout.nested(1));
     }
 }
 
@@ -566,7 +567,37 @@ impl FieldType for Vec<Embedded> {
         true
     }
     fn write_json(&self, out: &mut Vec<u8>, layout: Layout) {
-        json::write_nested(out, self, layout);
+        let Layout::Pretty(depth) = layout else {
+            out.push(b'[');
+            for (i, contact) in self.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                contact.write(out, Layout::Compact);
+            }
+            out.push(b']');
+            return;
+        };
+        if self.is_empty() {
+            out.extend_from_slice(b"[]");
+            return;
+        }
+        // The list's items two levels below the record's braces, its close one.
+        for (i, contact) in self.iter().enumerate() {
+            out.extend_from_slice(if i > 0 { b",\n" } else { b"[\n" });
+            indent(out, depth + 2);
+            contact.write(out, Layout::Pretty(depth + 2));
+        }
+        out.push(b'\n');
+        indent(out, depth + 1);
+        out.push(b']');
+    }
+}
+
+/// Two spaces a level.
+fn indent(out: &mut Vec<u8>, levels: usize) {
+    for _ in 0..levels {
+        out.extend_from_slice(b"  ");
     }
 }
 
@@ -589,6 +620,14 @@ impl Layout {
         match self {
             Layout::Compact => 0,
             Layout::Pretty(depth) => 1 + depth.min(MAX_DEPTH),
+        }
+    }
+
+    /// The layout `levels` further down (compact stays compact).
+    pub fn nested(self, levels: usize) -> Layout {
+        match self {
+            Layout::Compact => Layout::Compact,
+            Layout::Pretty(depth) => Layout::Pretty(depth + levels),
         }
     }
 }
