@@ -15,14 +15,17 @@ use crate::exchange::{Content, Reply, Status};
 use crate::journal::{Entry, Marks};
 use crate::live::{HEARTBEAT, closing, send};
 use crate::state::AppState;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-/// How many writes wait between a stream's task and its connection.
-const WAITING_WRITES: usize = 16;
+/// How many writes wait between a stream's task and its connection: one, so that a reader
+/// that does not read holds a write or two, not a backlog.
+const WAITING_WRITES: usize = 1;
 
-/// How many entries one write carries at most.
-const BATCH: usize = 256;
+/// How large a write grows before it is handed to the connection (one entry may take it
+/// past: at most about 0.4 MiB, a 64 KiB body of control bytes written as six each).
+const WRITE_BYTES: usize = 64 << 10;
 
 /// How long a stream waits after a change for more to come, so that a busy journal is sent
 /// a few times a second in a few writes, not in one write per request.
@@ -39,16 +42,11 @@ pub fn reply(
     closed: watch::Receiver<bool>,
 ) -> Reply {
     let (held, at, changes) = state.journal.follow(&keep);
+    // Held weakly, and written by the stream's task a write at a time as the client reads:
+    // a reader that never reads keeps no entry the journal lets go, and costs a write.
+    let held: Vec<Weak<Entry>> = held.iter().map(Arc::downgrade).collect();
     let (tx, rx) = mpsc::channel(WAITING_WRITES);
-    let mut first = OPENING.to_vec();
-    for entry in &held {
-        write_entry(&mut first, entry);
-    }
-    first.extend_from_slice(
-        format!("event: ready\ndata: {{\"held\": {}}}\n\n", held.len()).as_bytes(),
-    );
-    drop(held);
-    tokio::spawn(run(tx, first, state.clone(), at, changes, keep, closed));
+    tokio::spawn(run(tx, held, state.clone(), at, changes, keep, closed));
     Reply {
         status: Status::OK,
         body: Some(Content::Live(rx)),
@@ -58,14 +56,30 @@ pub fn reply(
 
 async fn run(
     tx: mpsc::Sender<Vec<u8>>,
-    first: Vec<u8>,
+    held: Vec<Weak<Entry>>,
     state: AppState,
     mut at: Marks,
     mut changes: watch::Receiver<Marks>,
     keep: impl Fn(&Entry) -> bool,
     mut closed: watch::Receiver<bool>,
 ) {
-    if !send(&tx, &mut closed, first).await {
+    let count = held.len();
+    let mut out = OPENING.to_vec();
+    let mut gone = 0u64;
+    for entry in held {
+        match entry.upgrade() {
+            Some(entry) => write_entry(&mut out, &entry),
+            None => gone += 1,
+        }
+        if out.len() >= WRITE_BYTES && !send(&tx, &mut closed, std::mem::take(&mut out)).await {
+            return;
+        }
+    }
+    if gone > 0 {
+        write_lost(&mut out, gone);
+    }
+    out.extend_from_slice(format!("event: ready\ndata: {{\"held\": {count}}}\n\n").as_bytes());
+    if !send(&tx, &mut closed, out).await {
         return;
     }
     let start = tokio::time::Instant::now() + HEARTBEAT;
@@ -94,29 +108,41 @@ async fn run(
             out.extend_from_slice(b"event: cleared\ndata: {}\n\n");
         }
         if catch.lost > 0 {
-            let data = serde_json::json!({
-                "reason": "lagged",
-                "lost": catch.lost,
-                "message": format!(
-                    "This reader fell behind the journal: the {} oldest requests since its \
-                     last read were dropped from the journal before it read them.",
-                    catch.lost
-                ),
-            });
-            out.extend_from_slice(format!("event: lost\ndata: {data}\n\n").as_bytes());
+            write_lost(&mut out, catch.lost);
         }
-        for chunk in catch.entries.chunks(BATCH) {
-            for entry in chunk {
-                write_entry(&mut out, entry);
+        // Held weakly while they wait for the client, as the first ones are.
+        let entries: Vec<Weak<Entry>> = catch.entries.iter().map(Arc::downgrade).collect();
+        drop(catch);
+        let mut gone = 0u64;
+        for entry in entries {
+            match entry.upgrade() {
+                Some(entry) => write_entry(&mut out, &entry),
+                None => gone += 1,
             }
-            if !send(&tx, &mut closed, std::mem::take(&mut out)).await {
+            if out.len() >= WRITE_BYTES && !send(&tx, &mut closed, std::mem::take(&mut out)).await {
                 return;
             }
+        }
+        if gone > 0 {
+            write_lost(&mut out, gone);
         }
         if !out.is_empty() && !send(&tx, &mut closed, out).await {
             return;
         }
     }
+}
+
+/// `event: lost`: `lost` entries were dropped from the journal before this reader read them.
+fn write_lost(out: &mut Vec<u8>, lost: u64) {
+    let data = serde_json::json!({
+        "reason": "lagged",
+        "lost": lost,
+        "message": format!(
+            "This reader fell behind the journal: {lost} requests were dropped from the \
+             journal before it read them."
+        ),
+    });
+    out.extend_from_slice(format!("event: lost\ndata: {data}\n\n").as_bytes());
 }
 
 /// `event: request\ndata: <the entry's compact JSON>\n\n`: compact JSON is one line.
@@ -208,5 +234,32 @@ mod tests {
         // And the stream ends when the server shuts down.
         closer.send_replace(true);
         while rx.recv().await.is_some() {}
+    }
+
+    #[tokio::test]
+    async fn a_full_journal_is_sent_a_bounded_write_at_a_time() {
+        let state = state(1000);
+        for n in 0..200 {
+            let mut e = entry(&format!("/v1/held/{n}"));
+            e.set_body(&[1u8; 8 << 10]);
+            state.journal.record(e);
+        }
+        let (mut rx, _open) = stream(&state, |_| true);
+        // 200 entries of 48 KiB of JSON each (control bytes are written as six): nearly
+        // 10 MiB, in writes of about 64 KiB, not one.
+        let mut writes = Vec::new();
+        loop {
+            let w = next(&mut rx).await;
+            let ready = w.contains("event: ready");
+            writes.push(w.len());
+            if ready {
+                break;
+            }
+        }
+        assert!(writes.len() > 100, "{} writes", writes.len());
+        assert!(
+            writes.iter().all(|&len| len < 2 * WRITE_BYTES),
+            "{writes:?}"
+        );
     }
 }

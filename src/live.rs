@@ -21,8 +21,10 @@ use tokio::sync::{broadcast, mpsc, watch};
 /// How often a stream sends `: heartbeat` (a comment every client ignores).
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// How many records wait between a stream's task and its connection.
-const WAITING_RECORDS: usize = 16;
+/// How many records wait between a stream's task and its connection: one, so that a reader
+/// that does not read holds a record or two (the largest event, a group of 100 members, is
+/// about 0.7 MiB of JSON), not a backlog; the events themselves wait in the ring.
+const WAITING_RECORDS: usize = 1;
 
 /// The comment a stream opens with, so that the client sees its headers and a first byte
 /// at once.
