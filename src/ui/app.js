@@ -399,7 +399,7 @@ function quote(text) {
 /** The request as a curl command (the journal keeps no Content-Type: JSON when it looks like it). */
 function curlOf(entry) {
   const parts = ['curl'];
-  if (entry.method !== 'GET') parts.push('-X', entry.method);
+  if (entry.method !== 'GET') parts.push('-X', /^[A-Za-z]+$/.test(entry.method) ? entry.method : quote(entry.method));
   parts.push(quote(location.origin + target(entry)));
   if (entry.token) parts.push('-H', quote(`Authorization: Bearer ${entry.token}`));
   if (entry.body !== null) {

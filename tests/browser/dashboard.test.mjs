@@ -113,6 +113,33 @@ test('a request made by curl appears in the journal view, with its details and a
   assert.deepEqual(seen.problems, []);
 });
 
+test('copy as curl quotes a method the shell would otherwise run', async () => {
+  const { page, seen } = await open();
+  // A method of backticks and $ (HTTP allows them, and the journal keeps what was sent),
+  // sent as a raw client could.
+  const method = "`touch$IFS'PWNED'`";
+  const net = await import('node:net');
+  await new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(server.url);
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.end(`${method} /v1/conversations?from=raw HTTP/1.1\r\nHost: ${hostname}:${port}\r\n`
+        + `Authorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+    });
+    socket.on('data', () => {});
+    socket.on('close', resolve);
+    socket.on('error', reject);
+  });
+  const row = page.locator('#journal tbody tr', { hasText: 'from=raw' });
+  await row.waitFor({ timeout: PATIENCE });
+  await row.getByRole('button').click();
+  const curl = await page.locator('#curl').innerText();
+  // The shell reads the method as one word, as written, and runs nothing.
+  const { stdout } = await run('bash', ['-c', curl.replace(/^curl /, "printf '%s\\n' ")]);
+  assert.equal(stdout.split('\n')[1], method);
+  await page.close();
+  assert.deepEqual(seen.problems, []);
+});
+
 test('editing is_muted in the data view changes what the API answers', async () => {
   await call('POST', '/__admin/reset');
   const before = (await call('GET', `/v1/conversations/${CONVERSATION}`)).json.is_muted;
