@@ -19,11 +19,11 @@ use crate::json::record_body;
 use crate::live::closing;
 use crate::model::{Fields, Problem, RawValue, clip, describe, json_integer};
 use crate::resources::{Embedded, Owned, Patch, messages};
-use crate::state::{AppState, SharedWorkspace};
+use crate::state::{AppState, WorkspaceCell};
 use crate::workspace::Workspace;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
@@ -111,6 +111,9 @@ pub fn message(
     });
     let body = crate::model::to_body(&answer, state.config.compact);
     let (state, token, generation) = (state.clone(), token.to_owned(), state.delayed.generation());
+    // Held weakly while it waits: a waiting message neither keeps its workspace in use (so
+    // that, under --isolate, it can be evicted like any idle one) nor alive once it is gone.
+    let ws = Arc::downgrade(&ws);
     tokio::spawn(async move {
         let mut closed = state.bus.closed();
         let mut reset = state.delayed.generation.subscribe();
@@ -134,17 +137,20 @@ pub fn message(
 }
 
 /// Sends a delayed message once its delay has passed, unless a reset came since or its
-/// workspace is gone.
+/// workspace is gone (evicted, or removed).
 fn send_later(
     state: &AppState,
     token: &str,
-    ws: &SharedWorkspace,
+    ws: &Weak<WorkspaceCell>,
     generation: u64,
     asked: &Simulated,
 ) -> Result<(), ApiError> {
+    let Some(ws) = ws.upgrade() else {
+        return Ok(());
+    };
     if !state
         .existing_workspace(token)
-        .is_some_and(|current| Arc::ptr_eq(&current, ws))
+        .is_some_and(|current| Arc::ptr_eq(&current, &ws))
     {
         return Ok(());
     }

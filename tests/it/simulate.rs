@@ -277,3 +277,29 @@ fn delayed_messages_are_bounded_and_a_reset_drops_them() {
         .send()
         .expect(202);
 }
+
+#[test]
+fn messages_waiting_for_their_delay_do_not_keep_their_workspaces_from_being_evicted() {
+    let s = TestServer::with(Config {
+        isolate: true,
+        max_workspaces: 3,
+        ..Config::default()
+    });
+    let get = |token: &str| {
+        s.call("GET", "/v1/conversations/xgQQXg3hrtjh7AvZ")
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+    };
+    for token in ["a", "b", "c"] {
+        get(token).expect(200);
+        let body =
+            json!({"conversation_id": "xgQQXg3hrtjh7AvZ", "message": "hi", "delay_ms": 60000});
+        s.call("POST", &format!("/__admin/simulate/message?token={token}"))
+            .json(&body.to_string())
+            .send()
+            .expect(202);
+    }
+    // Every slot's workspace has a message waiting, and none is in use: a new token takes
+    // the place of the least recently used.
+    get("newcomer").expect(200);
+}
