@@ -804,6 +804,13 @@ pub fn check_url(url: &str) -> Result<Uri, Problem> {
             "only http:// URLs are delivered to, a receiver on this machine or network",
         ));
     }
+    if crate::admin::is_admin_path(uri.path()) {
+        // Events POSTed to an admin API (this server's, say) would reset it, replay
+        // deliveries or add rules on every change.
+        return Err(invalid(
+            "an admin API's path (/__admin/...) takes no events",
+        ));
+    }
     match uri.authority() {
         Some(a) if !a.host().is_empty() && !a.as_str().contains('@') => Ok(uri),
         _ => Err(invalid(
@@ -1038,5 +1045,13 @@ mod tests {
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0]["id"], x[0].id.as_str());
         assert_eq!(kept[0]["secret"], x[0].secret.as_str());
+    }
+
+    #[test]
+    fn a_url_on_an_admin_api_is_refused_naming_url() {
+        let err = check_url("http://127.0.0.1:8080/__admin/reset").unwrap_err();
+        assert_eq!(err.param.as_deref(), Some("url"));
+        assert!(err.message.contains("/__admin/"), "{}", err.message);
+        assert!(check_url("http://127.0.0.1:8080/hook").is_ok());
     }
 }
