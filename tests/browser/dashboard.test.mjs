@@ -114,9 +114,9 @@ test('a request made by curl appears in the journal view, with its details and a
 });
 
 test('copy as curl quotes a method the shell would otherwise run', async () => {
-  const { page, seen } = await open();
   // A method of backticks and $ (HTTP allows them, and the journal keeps what was sent),
-  // sent as a raw client could.
+  // sent as a raw client could, before the page opens: this test is about the copy, not
+  // about the live view (the test above is).
   const method = "`touch$IFS'PWNED'`";
   const net = await import('node:net');
   await new Promise((resolve, reject) => {
@@ -129,6 +129,7 @@ test('copy as curl quotes a method the shell would otherwise run', async () => {
     socket.on('close', resolve);
     socket.on('error', reject);
   });
+  const { page, seen } = await open();
   const row = page.locator('#journal tbody tr', { hasText: 'from=raw' });
   await row.waitFor({ timeout: PATIENCE });
   await row.getByRole('button').click();
