@@ -222,6 +222,15 @@ impl Reply {
         }
     }
 
+    /// 200 with a live stream of Server-Sent Events, written as its task sends them.
+    pub fn live(writes: tokio::sync::mpsc::Receiver<Vec<u8>>) -> Self {
+        Reply {
+            status: Status::OK,
+            body: Some(Content::Live(writes)),
+            location: None,
+        }
+    }
+
     /// 200 with a JSON body.
     pub fn ok(body: Vec<u8>) -> Self {
         Reply::json(Status::OK, body)

@@ -11,7 +11,7 @@
 //! many (`event: lost`). A heartbeat comment keeps a quiet stream open; it ends when the client
 //! leaves or the server shuts down. The entries themselves are kept by `journal`.
 
-use crate::exchange::{Content, Reply, Status};
+use crate::exchange::Reply;
 use crate::journal::{Entry, Marks};
 use crate::live::{HEARTBEAT, closing, send};
 use crate::state::AppState;
@@ -47,11 +47,7 @@ pub fn reply(
     let held: Vec<Weak<Entry>> = held.iter().map(Arc::downgrade).collect();
     let (tx, rx) = mpsc::channel(WAITING_WRITES);
     tokio::spawn(run(tx, held, state.clone(), at, changes, keep, closed));
-    Reply {
-        status: Status::OK,
-        body: Some(Content::Live(rx)),
-        location: None,
-    }
+    Reply::live(rx)
 }
 
 async fn run(
@@ -65,18 +61,8 @@ async fn run(
 ) {
     let count = held.len();
     let mut out = OPENING.to_vec();
-    let mut gone = 0u64;
-    for entry in held {
-        match entry.upgrade() {
-            Some(entry) => write_entry(&mut out, &entry),
-            None => gone += 1,
-        }
-        if out.len() >= WRITE_BYTES && !send(&tx, &mut closed, std::mem::take(&mut out)).await {
-            return;
-        }
-    }
-    if gone > 0 {
-        write_lost(&mut out, gone);
+    if !write_entries(&tx, &mut closed, &mut out, held).await {
+        return;
     }
     out.extend_from_slice(format!("event: ready\ndata: {{\"held\": {count}}}\n\n").as_bytes());
     if !send(&tx, &mut closed, out).await {
@@ -113,23 +99,38 @@ async fn run(
         // Held weakly while they wait for the client, as the first ones are.
         let entries: Vec<Weak<Entry>> = catch.entries.iter().map(Arc::downgrade).collect();
         drop(catch);
-        let mut gone = 0u64;
-        for entry in entries {
-            match entry.upgrade() {
-                Some(entry) => write_entry(&mut out, &entry),
-                None => gone += 1,
-            }
-            if out.len() >= WRITE_BYTES && !send(&tx, &mut closed, std::mem::take(&mut out)).await {
-                return;
-            }
-        }
-        if gone > 0 {
-            write_lost(&mut out, gone);
+        if !write_entries(&tx, &mut closed, &mut out, entries).await {
+            return;
         }
         if !out.is_empty() && !send(&tx, &mut closed, out).await {
             return;
         }
     }
+}
+
+/// Writes `entries` after what `out` holds, handing each write of about [`WRITE_BYTES`] to
+/// the connection as the client reads; one the journal let go meanwhile is counted in an
+/// `event: lost`. `false` once the client has left or the server is closing.
+async fn write_entries(
+    tx: &mpsc::Sender<Vec<u8>>,
+    closed: &mut watch::Receiver<bool>,
+    out: &mut Vec<u8>,
+    entries: Vec<Weak<Entry>>,
+) -> bool {
+    let mut gone = 0u64;
+    for entry in entries {
+        match entry.upgrade() {
+            Some(entry) => write_entry(out, &entry),
+            None => gone += 1,
+        }
+        if out.len() >= WRITE_BYTES && !send(tx, closed, std::mem::take(out)).await {
+            return false;
+        }
+    }
+    if gone > 0 {
+        write_lost(out, gone);
+    }
+    true
 }
 
 /// `event: lost`: `lost` entries were dropped from the journal before this reader read them.
@@ -159,6 +160,7 @@ fn write_entry(out: &mut Vec<u8>, entry: &Entry) {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::exchange::Content;
     use crate::exchange::Method;
 
     fn entry(path: &str) -> Entry {

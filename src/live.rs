@@ -12,7 +12,7 @@
 //! stream ends when the client leaves or the server shuts down ([`Bus::close`]).
 
 use crate::events::{Bus, Event, LIVE_BACKLOG};
-use crate::exchange::{Content, Reply, Status};
+use crate::exchange::Reply;
 use std::sync::Weak;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -71,11 +71,7 @@ pub fn reply(bus: &Bus, filter: Filter, last_event_id: Option<&str>) -> Reply {
     };
     let (tx, rx) = mpsc::channel(WAITING_RECORDS);
     tokio::spawn(run(tx, first, backlog, live, filter, bus.closed()));
-    Reply {
-        status: Status::OK,
-        body: Some(Content::Live(rx)),
-        location: None,
-    }
+    Reply::live(rx)
 }
 
 /// Sends `first`, then `backlog`, then every live event `filter` takes, with heartbeats,
@@ -210,6 +206,7 @@ fn lost(data: &serde_json::Value) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::events::{Action, Outbox};
+    use crate::exchange::Content;
     use crate::resources::conversations::documented;
 
     fn publish(bus: &Bus, out: &mut Outbox, n: usize) {
