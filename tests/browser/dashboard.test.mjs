@@ -116,19 +116,22 @@ test('a request made by curl appears in the journal view, with its details and a
 test('copy as curl quotes a method the shell would otherwise run', async () => {
   // A method of backticks and $ (HTTP allows them, and the journal keeps what was sent),
   // sent as a raw client could, before the page opens: this test is about the copy, not
-  // about the live view (the test above is).
+  // about the live view (the test above is). The socket stays open for the answer, as an
+  // HTTP client's does (docs/decisions.md: a client that shuts its sending side has left).
   const method = "`touch$IFS'PWNED'`";
   const net = await import('node:net');
-  await new Promise((resolve, reject) => {
+  const answer = await new Promise((resolve, reject) => {
     const { hostname, port } = new URL(server.url);
+    let got = '';
     const socket = net.connect(Number(port), hostname, () => {
-      socket.end(`${method} /v1/conversations?from=raw HTTP/1.1\r\nHost: ${hostname}:${port}\r\n`
+      socket.write(`${method} /v1/conversations?from=raw HTTP/1.1\r\nHost: ${hostname}:${port}\r\n`
         + `Authorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
     });
-    socket.on('data', () => {});
-    socket.on('close', resolve);
+    socket.on('data', (chunk) => { got += chunk; });
+    socket.on('close', () => resolve(got));
     socket.on('error', reject);
   });
+  assert.match(answer, /^HTTP\/1\.1 405 /);
   const { page, seen } = await open();
   const row = page.locator('#journal tbody tr', { hasText: 'from=raw' });
   await row.waitFor({ timeout: PATIENCE });
