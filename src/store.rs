@@ -9,52 +9,17 @@
 //!
 //! Each record is an `Arc`, shared with the fixtures it came from until it is first
 //! changed (copy on write): a million fixture records are held once, not once for the
-//! fixtures and again for every workspace. The index's keys are the same `Arc`s, looked up
-//! by ID, so an ID is not stored twice either.
+//! fixtures and again for every workspace. The trees keyed by ID are [`index`]'s.
+
+mod index;
 
 use crate::model::Page;
-use crate::resources::{Record, Value, allocation};
-use std::borrow::Borrow;
-use std::cmp::{Ordering, Reverse};
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound::{Excluded, Included, Unbounded};
+use crate::resources::{Record, Value};
+use index::{IdIndex, References};
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::Arc;
-
-/// An index key: a record, ordered by its ID alone.
-///
-/// The index is a `BTreeMap`, not a hash map: it grows a node at a time, so no create waits
-/// while the whole index is rehashed, as it would each time a hash map of a large store
-/// doubled.
-#[derive(Clone, Debug)]
-struct ById<R>(Arc<R>);
-
-impl<R: Record> Borrow<str> for ById<R> {
-    fn borrow(&self) -> &str {
-        self.0.id()
-    }
-}
-
-impl<R: Record> PartialEq for ById<R> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id() == other.0.id()
-    }
-}
-
-impl<R: Record> Eq for ById<R> {}
-
-impl<R: Record> Ord for ById<R> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Must order exactly as `str` does, for lookups by `&str` through `Borrow`.
-        self.0.id().cmp(other.0.id())
-    }
-}
-
-impl<R: Record> PartialOrd for ById<R> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
 
 /// A record's place in the list order. Derived `Ord` compares `created_at` descending
 /// first, then the insertion sequence descending, which makes the order total and stable.
@@ -92,31 +57,31 @@ impl OrderKey {
 #[derive(Clone, Debug)]
 pub struct Store<R> {
     rows: BTreeMap<OrderKey, Arc<R>>,
-    index: BTreeMap<ById<R>, OrderKey>,
+    /// Each record's place, by ID. A B-tree, not a hash map: it grows a node at a time, so
+    /// no create waits while a whole index is rehashed, as one would each time a hash map of
+    /// a large store doubled.
+    index: IdIndex,
     next_seq: u64,
     /// The sum of the records' [`Record::weight`] and of their entries in `references`.
     bytes: usize,
     /// For each field that names records of a resource (by number): the records by the ID
     /// they name, in list order — the list's filter by that ID, and the cascades, walk
     /// these rather than the whole store.
-    references: Vec<(usize, ReferenceIndex)>,
+    references: Vec<(usize, References)>,
 }
-
-/// One reference field's index: the ID each record names, with the record's place.
-type ReferenceIndex = BTreeSet<(Box<str>, OrderKey)>;
 
 impl<R: Record> Default for Store<R> {
     fn default() -> Self {
         Store {
             rows: BTreeMap::new(),
-            index: BTreeMap::new(),
+            index: IdIndex::default(),
             next_seq: 0,
             bytes: 0,
             references: R::FIELDS
                 .iter()
                 .enumerate()
                 .filter(|(_, f)| f.references.is_some())
-                .map(|(number, _)| (number, BTreeSet::new()))
+                .map(|(number, _)| (number, References::default()))
                 .collect(),
         }
     }
@@ -125,7 +90,7 @@ impl<R: Record> Default for Store<R> {
 /// What an entry of a reference index takes: the ID it holds, its place, and its share of
 /// the tree's node.
 fn reference_bytes(id: &str) -> usize {
-    allocation(id.len()) + 48
+    index::heap_bytes(id) + 48
 }
 
 /// The IDs a field of `record` names: none, one, or (a list of contacts) several.
@@ -234,17 +199,18 @@ impl<R: Record> Store<R> {
             for id in named(record, *field) {
                 if add {
                     self.bytes += reference_bytes(id);
-                    index.insert((id.into(), key));
+                    index.insert(id, key);
                 } else {
                     self.bytes -= reference_bytes(id);
-                    index.remove(&(Box::from(id), key));
+                    index.remove(id, key);
                 }
             }
         }
     }
 
-    /// What a record costs this store: its [`Record::weight`] and its entries in the
-    /// reference indexes. The store's [`Store::bytes`] is the sum over its records.
+    /// What a record costs this store: its [`Record::weight`], what its ID takes in the ID
+    /// index beyond the entry that weight counts, and its entries in the reference indexes.
+    /// The store's [`Store::bytes`] is the sum over its records.
     pub fn weigh(&self, record: &R) -> usize {
         let references: usize = self
             .references
@@ -252,7 +218,7 @@ impl<R: Record> Store<R> {
             .flat_map(|(field, _)| named(record, *field))
             .map(reference_bytes)
             .sum();
-        record.weight() + references
+        record.weight() + index::heap_bytes(record.id()) + references
     }
 
     /// The records whose field `field` (by number) names `id`, in list order; none when the
@@ -263,12 +229,10 @@ impl<R: Record> Store<R> {
             .iter()
             .find(|(f, _)| *f == field)
             .map(|(_, index)| index);
-        let low: (Box<str>, OrderKey) = (id.into(), OrderKey::FIRST);
-        let high: (Box<str>, OrderKey) = (id.into(), OrderKey::LAST);
         index
             .into_iter()
-            .flat_map(move |index| index.range(low.clone()..=high.clone()))
-            .filter_map(|(_, key)| self.rows.get(key))
+            .flat_map(move |index| index.places(id, Unbounded, Unbounded))
+            .filter_map(|key| self.rows.get(&key))
     }
 
     /// An empty store.
@@ -283,7 +247,7 @@ impl<R: Record> Store<R> {
 
     /// Whether the store holds no record.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.index.len() == 0
     }
 
     /// The memory the records take, as [`Store::weigh`] counts it (records shared with the
@@ -294,7 +258,7 @@ impl<R: Record> Store<R> {
 
     /// Whether a record with this ID exists.
     pub fn contains(&self, id: &str) -> bool {
-        self.index.contains_key(id)
+        self.index.get(id).is_some()
     }
 
     /// Adds a record as the most recently inserted one.
@@ -304,16 +268,15 @@ impl<R: Record> Store<R> {
 
     /// Adds a record that may be shared (with the fixtures, say) until it changes.
     pub fn insert_shared(&mut self, record: Arc<R>) -> Result<&R, DuplicateId> {
-        let Entry::Vacant(place) = self.index.entry(ById(Arc::clone(&record))) else {
-            return Err(DuplicateId);
-        };
         let key = OrderKey {
             created_at: Reverse(record.created_at()),
             seq: Reverse(self.next_seq),
         };
+        if !self.index.insert_new(record.id(), key) {
+            return Err(DuplicateId);
+        }
         self.next_seq += 1;
-        place.insert(key);
-        self.bytes += record.weight();
+        self.bytes += record.weight() + index::heap_bytes(record.id());
         self.refer(&record, key, true);
         Ok(self.rows.entry(key).or_insert(record))
     }
@@ -322,7 +285,7 @@ impl<R: Record> Store<R> {
     pub fn get(&self, id: &str) -> Option<&R> {
         self.index
             .get(id)
-            .and_then(|key| self.rows.get(key))
+            .and_then(|key| self.rows.get(&key))
             .map(|r| &**r)
     }
 
@@ -330,10 +293,8 @@ impl<R: Record> Store<R> {
     /// `created_at` as they are (no update may set a read-only field), so the record keeps
     /// its place.
     pub fn update(&mut self, id: &str, change: impl FnOnce(&mut R)) -> Option<&R> {
-        // The index's own reference is let go first, so that `make_mut` copies only a
-        // record still shared with the fixtures (its first change), and the index then
-        // follows the row.
-        let (_, key) = self.index.remove_entry(id)?;
+        // `make_mut` copies only a record still shared with the fixtures (its first change).
+        let key = self.index.get(id)?;
         let row = self.rows.get_mut(&key)?;
         // Counted before a copy, whose lists may hold less spare room than the original's.
         self.bytes -= row.weight();
@@ -346,23 +307,22 @@ impl<R: Record> Store<R> {
         change(record);
         self.bytes += record.weight();
         debug_assert!(record.id() == id && Reverse(record.created_at()) == key.created_at);
-        let shared = Arc::clone(row);
+        let record = &**row;
         for ((field, index), before) in self.references.iter_mut().zip(named_before) {
-            let after = named(&*shared, *field);
+            let after = named(record, *field);
             if before.iter().map(|b| &**b).eq(after.iter().copied()) {
                 continue;
             }
             for id in before {
                 self.bytes -= reference_bytes(&id);
-                index.remove(&(id, key));
+                index.remove(&id, key);
             }
             for id in after {
                 self.bytes += reference_bytes(id);
-                index.insert((id.into(), key));
+                index.insert(id, key);
             }
         }
-        self.index.insert(ById(shared), key);
-        self.rows.get(&key).map(|r| &**r)
+        Some(record)
     }
 
     /// Removes a record; `false` if there was none.
@@ -374,7 +334,7 @@ impl<R: Record> Store<R> {
     pub fn remove(&mut self, id: &str) -> Option<Arc<R>> {
         let key = self.index.remove(id)?;
         let record = self.rows.remove(&key)?;
-        self.bytes -= record.weight();
+        self.bytes -= record.weight() + index::heap_bytes(record.id());
         self.refer(&record, key, false);
         Some(record)
     }
@@ -401,7 +361,7 @@ impl<R: Record> Store<R> {
     }
 
     fn key_of(&self, id: &str, q: &ListQuery) -> Result<OrderKey, UnknownCursor> {
-        self.index.get(id).copied().ok_or_else(|| {
+        self.index.get(id).ok_or_else(|| {
             UnknownCursor(q.cursor.clone().expect("only a cursor's ID is looked up"))
         })
     }
@@ -434,17 +394,18 @@ impl<R: Record> Store<R> {
                 Some((true, key)) => self.page(self.rows.range(..key).rev(), true, q),
             });
         };
-        let at = |key: OrderKey| (Box::<str>::from(id), key);
-        let row = |(_, key): &(Box<str>, OrderKey)| self.rows.get_key_value(key);
-        let (first, last) = (Included(at(OrderKey::FIRST)), Included(at(OrderKey::LAST)));
+        let row = |key: OrderKey| self.rows.get_key_value(&key);
         Ok(match cursor {
-            None => self.page(index.range((first, last)).filter_map(row), false, q),
+            None => {
+                let all = index.places(id, Unbounded, Unbounded);
+                self.page(all.filter_map(row), false, q)
+            }
             Some((false, key)) => {
-                let after = index.range((Excluded(at(key)), last));
+                let after = index.places(id, Excluded(key), Unbounded);
                 self.page(after.filter_map(row), false, q)
             }
             Some((true, key)) => {
-                let before = index.range((first, Excluded(at(key))));
+                let before = index.places(id, Unbounded, Excluded(key));
                 self.page(before.rev().filter_map(row), true, q)
             }
         })

@@ -378,8 +378,9 @@ pub const fn allocation(len: usize) -> usize {
 }
 
 /// What a record costs besides its own allocation and what its fields hold: its entries in
-/// the store's list order and ID index, with the slack of their tree nodes.
-pub const RECORD_OVERHEAD: usize = 96;
+/// the store's list order (24 bytes) and ID index (32), each twice over for the slack of
+/// their tree nodes.
+pub const RECORD_OVERHEAD: usize = 112;
 
 impl FieldType for Box<str> {
     const KIND: Kind = Kind::Text;
