@@ -237,10 +237,11 @@ pub struct BlockingServer {
 }
 
 impl BlockingServer {
-    /// Starts a server on a new two-thread runtime; returns once the socket accepts.
+    /// Starts a server on a runtime of its own, of [`server::default_threads`] threads;
+    /// returns once the socket accepts.
     pub fn start(config: Config) -> Result<BlockingServer, StartError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(server::default_threads())
             .thread_name("convmock")
             .enable_all()
             .build()

@@ -173,6 +173,12 @@ struct Args {
           requires = "webhooks", value_parser = NonEmptyStringValueParser::new())]
     webhook_secret: Option<String>,
 
+    /// Threads that serve requests [default: one fewer than the machine's cores, at least 1,
+    /// leaving a core to a client on the same machine].
+    #[arg(long, env = "CONVMOCK_THREADS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+
     /// How many times a failed webhook delivery is retried, after 1, 2, 4... seconds.
     #[arg(long, env = "CONVMOCK_WEBHOOK_RETRIES", value_name = "N",
           default_value_t = convmock::webhooks::DEFAULT_RETRIES,
@@ -234,7 +240,11 @@ impl Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let threads = args
+        .threads
+        .map_or_else(convmock::server::default_threads, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
         .enable_all()
         .build()
         .expect("the system can start a thread pool");

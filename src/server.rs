@@ -26,6 +26,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 
+/// How many threads serve requests unless told otherwise (`--threads`): one fewer than the
+/// machine's cores, and at least one. The client of a local emulator usually runs on the
+/// same machine, and one workspace's requests take turns at its lock anyway; a server that
+/// took every core would preempt that client and wait for it in turn (BENCHMARKS.md, "One
+/// core left to the client").
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get().saturating_sub(1).max(1))
+}
+
 /// How long in-flight requests may take to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 

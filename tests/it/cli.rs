@@ -371,12 +371,40 @@ fn every_flag_is_also_read_from_a_convmock_variable() {
         "ADMIN_TOKEN",
         "JOURNAL_LIMIT",
         "LATENCY",
+        "THREADS",
     ] {
         assert!(
             help.contains(&format!("[env: CONVMOCK_{var}=")),
             "{var} in --help:\n{help}"
         );
     }
+}
+
+/// The threads of the running binary `b` that serve requests (tokio's workers).
+#[cfg(target_os = "linux")]
+fn serving_threads(b: &crate::support::Binary) -> usize {
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", b.child.id())).expect("its threads");
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim() == "tokio-rt-worker")
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_leaves_a_core_to_its_client_unless_told_how_many_threads() {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let b = Binary::start(&["--quiet"]);
+    assert_eq!(serving_threads(&b), cores.saturating_sub(1).max(1));
+    b.call("GET", "/v1/conversations").send().expect(200);
+    let b = Binary::start(&["--quiet", "--threads", "3"]);
+    assert_eq!(serving_threads(&b), 3);
+    b.call("GET", "/v1/conversations").send().expect(200);
+    let b = Binary::start_with_env(&["--quiet"], &[("CONVMOCK_THREADS", "2")]);
+    assert_eq!(serving_threads(&b), 2);
+    let (code, stderr, _) = run_to_exit(&["--threads", "0"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--threads"), "{stderr}");
 }
 
 /// The same requests against a fresh binary; every answer's status and body.
