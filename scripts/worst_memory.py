@@ -370,7 +370,8 @@ def queues(stage, workspaces):
 
 
 def fill_workspace(srv, tok, value, pin):
-    """Creates until the workspace is full (429), then pins every new conversation."""
+    """Creates until the workspace is full (429), then pins every new conversation until
+    the memory budget refuses a pin (429) or every one is pinned."""
     body = json.dumps({"contact_id": value, "group_id": value}, ensure_ascii=False).encode()
     create = request("POST", "/v1/conversations", srv.host, token=tok, body=body)
     conn = Connection(srv.port)
@@ -392,10 +393,16 @@ def fill_workspace(srv, tok, value, pin):
         if pin:
             pin_body = json.dumps({"pinned_message_id": value}, ensure_ascii=False).encode()
             puts = [request("PUT", loc, srv.host, token=tok, body=pin_body) for loc in created]
+            # A pin past --max-workspace-mib is refused (429): the workspace is then full.
+            full = False
             for i in range(0, len(puts), DEPTH):
                 for status, _ in conn.exchange(puts[i : i + DEPTH]):
-                    if status != 200:
+                    if status == 429:
+                        full = True
+                    elif status != 200:
                         raise RuntimeError(f"a PUT answered {status}")
+                if full:
+                    break
     finally:
         conn.close()
     return len(created)
