@@ -354,3 +354,27 @@ fn curl_n_prints_each_event_as_it_happens() {
     assert_eq!(got[0], format!("id: {}", data["id"].as_str().unwrap()));
     assert_eq!(got[3], "");
 }
+
+#[test]
+fn a_quiet_stream_gets_a_heartbeat_and_outlives_the_idle_timeout() {
+    // Idle keep-alive connections close after 1 s here; a stream with nothing to say is
+    // not idle: it stays open, says `: heartbeat` every 15 s, and carries the next event.
+    let s = TestServer::with(Config {
+        header_timeout: Duration::from_secs(1),
+        ..Config::default()
+    });
+    let mut stream = Stream::open(s.addr, "", &[]);
+    assert_eq!(
+        stream.next().expect("an opening comment").comments,
+        ["convmock events"]
+    );
+    // The stream's read timeout (20 s) bounds how long a missing heartbeat takes to fail.
+    let beat = stream.next().expect("the stream goes on");
+    assert_eq!(
+        (beat.comments, beat.event),
+        (vec!["heartbeat".to_owned()], None)
+    );
+    let created = post(&s, "/v1/conversations", json!({"contact_id": "c1"}));
+    let record = stream.next_event();
+    assert_eq!(record.json()["payload"], created);
+}
