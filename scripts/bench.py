@@ -71,10 +71,10 @@ def get_ok(port, path):
 class Server:
     """A server process on a fixed free port, stopped on exit by its PID."""
 
-    def __init__(self, argv, ready_timeout=120):
+    def __init__(self, argv, ready_timeout=120, env=None):
         self.port = free_port()
         self.proc = subprocess.Popen([str(a).replace("{port}", str(self.port)) for a in argv],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + ready_timeout
         while not get_ok(self.port, f"/v1/conversations/{DOC_ID}"):
             if self.proc.poll() is not None or time.monotonic() > deadline:
