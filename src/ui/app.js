@@ -8,8 +8,12 @@
 
 /** Rows the journal table shows at most: the newest that pass the filters. */
 const ROWS = 100;
-/** Journal entries the page keeps, for filtering and details. */
+/** Journal entries the page keeps, for filtering and details, besides the newest ROWS that
+ * pass the filters, which are kept however many others come after them. */
 const KEEP = 1000;
+/** Entries past KEEP let in before the oldest are dropped, so that dropping is done in
+ * batches. */
+const SLACK = 100;
 /** Events the page keeps, to show what a request emitted. */
 const KEEP_EVENTS = 2000;
 /** Seconds of traffic the chart shows. */
@@ -337,10 +341,28 @@ function journalRow(entry) {
   return row;
 }
 
+/** Drops the oldest entries past KEEP, sparing the newest ROWS that pass the filters: a
+ * request a developer filtered for stays in the table however fast others come in. */
+function trimJournal() {
+  if (journal.length <= KEEP + SLACK) return;
+  const spared = new Set();
+  for (let i = journal.length - 1; i >= 0 && spared.size < ROWS; i--) {
+    if (passes(journal[i])) spared.add(journal[i]);
+  }
+  let excess = journal.length - KEEP;
+  const kept = journal.filter((entry) => {
+    if (excess === 0 || spared.has(entry)) return true;
+    excess--;
+    return false;
+  });
+  journal.length = 0;
+  journal.push(...kept);
+}
+
 function addEntry(entry, live) {
   entry.seen = Date.now();
   journal.push(entry);
-  if (journal.length > KEEP) journal.splice(0, journal.length - KEEP);
+  trimJournal();
   if (entry.token && !tokensSeen.has(entry.token) && tokensSeen.size < 200) {
     tokensSeen.add(entry.token);
     $('#tokens').append(h('option', { value: entry.token }));

@@ -144,6 +144,24 @@ test('copy as curl quotes a method the shell would otherwise run', async () => {
   assert.deepEqual(seen.problems, []);
 });
 
+test('a request filtered for stays in the table while a thousand others come after it', async () => {
+  const { page, seen } = await open();
+  await page.fill('#journal-filters input[name="path"]', 'needle');
+  await call('GET', '/v1/conversations?needle=first');
+  const first = page.locator('#journal tbody tr', { hasText: 'needle=first' });
+  await first.waitFor({ timeout: PATIENCE });
+  // More requests than the page keeps (1,000), in parallel batches as a busy app sends them.
+  for (let batch = 0; batch < 15; batch++) {
+    await Promise.all(Array.from({ length: 100 }, (_, i) => call('GET', `/v1/conversations?hay=${batch * 100 + i}`)));
+  }
+  // The stream carries entries in order: once this one shows, the page has taken the rest.
+  await call('GET', '/v1/conversations?needle=last');
+  await page.locator('#journal tbody tr', { hasText: 'needle=last' }).waitFor({ timeout: PATIENCE });
+  assert.equal(await first.count(), 1);
+  await page.close();
+  assert.deepEqual(seen.problems, []);
+});
+
 test('editing is_muted in the data view changes what the API answers', async () => {
   await call('POST', '/__admin/reset');
   const before = (await call('GET', `/v1/conversations/${CONVERSATION}`)).json.is_muted;
