@@ -109,6 +109,12 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
 
+    /// Threads that serve requests [default: one fewer than the machine's cores, at least 1,
+    /// leaving a core to a client on the same machine].
+    #[arg(long, env = "CONVMOCK_THREADS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+
     /// Under --isolate, the most workspaces (tokens) kept; past it a new token takes the place
     /// of the least recently used one that no request is using.
     #[arg(long, env = "CONVMOCK_MAX_WORKSPACES", value_name = "N",
@@ -172,12 +178,6 @@ struct Args {
     #[arg(long, env = "CONVMOCK_WEBHOOK_SECRET", value_name = "S",
           requires = "webhooks", value_parser = NonEmptyStringValueParser::new())]
     webhook_secret: Option<String>,
-
-    /// Threads that serve requests [default: one fewer than the machine's cores, at least 1,
-    /// leaving a core to a client on the same machine].
-    #[arg(long, env = "CONVMOCK_THREADS", value_name = "N",
-          value_parser = clap::value_parser!(u16).range(1..=1024))]
-    threads: Option<u16>,
 
     /// How many times a failed webhook delivery is retried, after 1, 2, 4... seconds.
     #[arg(long, env = "CONVMOCK_WEBHOOK_RETRIES", value_name = "N",
