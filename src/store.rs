@@ -93,6 +93,12 @@ fn reference_bytes(id: &str) -> usize {
     index::heap_bytes(id) + 48
 }
 
+/// What a record takes besides its reference entries: its [`Record::weight`], and its ID's
+/// copy in the ID index when the ID is too long to be packed into the entry.
+fn held<R: Record>(record: &R) -> usize {
+    record.weight() + index::heap_bytes(record.id())
+}
+
 /// The IDs a field of `record` names: none, one, or (a list of contacts) several.
 fn named<R: Record>(record: &R, field: usize) -> Vec<&str> {
     match record.value(field) {
@@ -218,7 +224,7 @@ impl<R: Record> Store<R> {
             .flat_map(|(field, _)| named(record, *field))
             .map(reference_bytes)
             .sum();
-        record.weight() + index::heap_bytes(record.id()) + references
+        held(record) + references
     }
 
     /// The records whose field `field` (by number) names `id`, in list order; none when the
@@ -276,7 +282,7 @@ impl<R: Record> Store<R> {
             return Err(DuplicateId);
         }
         self.next_seq += 1;
-        self.bytes += record.weight() + index::heap_bytes(record.id());
+        self.bytes += held(&*record);
         self.refer(&record, key, true);
         Ok(self.rows.entry(key).or_insert(record))
     }
@@ -334,7 +340,7 @@ impl<R: Record> Store<R> {
     pub fn remove(&mut self, id: &str) -> Option<Arc<R>> {
         let key = self.index.remove(id)?;
         let record = self.rows.remove(&key)?;
-        self.bytes -= record.weight() + index::heap_bytes(record.id());
+        self.bytes -= held(&*record);
         self.refer(&record, key, false);
         Some(record)
     }
